@@ -1,0 +1,76 @@
+/* batch.h -- writes a batch of envelopes in one transaction and rebuilds
+ * consolidated reviews from the event log.
+ *
+ * For each envelope, in arrival order: a duplicate (stream, source_event_id)
+ * is acked DUPLICATE; identifiers are resolved to the person (identity.h), or
+ * the event is parked; the event is appended to the log; an enrolment adds
+ * its identity links and releases the parked events they resolve; a review
+ * held closes the person's cycle. Then every (person, cycle) the batch touched
+ * is merged afresh from its stored events (merge.h), given the next global
+ * sequence number, and written with its outbox row. Input that failed to
+ * decode is stored in rejected_event in the same transaction.
+ *
+ * The version of a cycle's record is the number of distinct publications
+ * among that cycle's events, and its sequence number the latest of them, so
+ * that --rebuild derives both from the log alone and reproduces every record
+ * byte for byte.
+ *
+ * A failure rolls everything back: the sequence counter too. If the database
+ * refused one envelope's data, the batch is replayed one envelope per
+ * transaction so that only that envelope is rejected. */
+#ifndef JR_BATCH_H
+#define JR_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "store_pg.h"
+#include "streams.h"
+
+typedef struct {
+    /* in: the raw envelope (borrowed) and who sent it */
+    const uint8_t *raw;
+    size_t raw_len;
+    const char *sender;
+    /* in: the codec's verdict */
+    int decoded;         /* 1: ev is valid; 0: why says what is wrong */
+    jr_codec_event_t ev; /* owned by the caller */
+    jr_reject_t why;
+    const char *stream; /* for the ack and the rejected row; may be NULL */
+    const char *seid;
+    /* out */
+    jr_ack_status_t status;
+    const char *code; /* static; NULL unless REJECTED / RETRY_LATER */
+    char reason[320];
+} jr_batch_item_t;
+
+typedef struct {
+    uint64_t seq;
+    const char *topic; /* static */
+    uint8_t *payload;  /* owned */
+    size_t len;
+} jr_publication_t;
+
+typedef struct {
+    jr_publication_t *items;
+    size_t n, cap;
+} jr_publications_t;
+
+void jr_publications_clear(jr_publications_t *pubs);
+
+/* Writes the batch. *last_seq is the last committed sequence number; it is
+ * advanced only when the batch commits. Publications of the committed batch
+ * are appended to pubs. Sets every item's status. Returns JR_STORE_OK, or
+ * JR_STORE_RETRY when nothing could be committed (every item is then
+ * RETRY_LATER and the caller should reconnect). */
+int jr_batch_write(jr_store_pg_t *store, const jr_streams_t *streams, jr_batch_item_t *items,
+                   size_t n, uint64_t *last_seq, jr_publications_t *pubs);
+
+/* Recomputes every consolidated review from the event log in one
+ * transaction, rewriting those that differ. *records counts the records
+ * computed, *differed those whose stored bytes were not identical. */
+int jr_batch_rebuild(jr_store_pg_t *store, const jr_streams_t *streams, size_t *records,
+                     size_t *differed);
+
+#endif

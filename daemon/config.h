@@ -1,0 +1,48 @@
+/* config.h -- the daemon's configuration: one declarative table.
+ *
+ * The file is INI (parsed by inih): a [daemon] section with the keys of the
+ * table in config.c, and one [stream.CODE] section per funding stream to
+ * change or add (see streams.h for the fields). Command-line overrides use
+ * the same names ("daemon.batch_max=500", "stream.CPA.enabled=true").
+ * An unknown section or key, or a value out of bounds, is an error.
+ * Secrets never go in this file: the database password comes from a libpq
+ * passfile (conninfo "passfile=/path"), never from the command line. */
+#ifndef JR_CONFIG_H
+#define JR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "streams.h"
+
+typedef struct {
+    char *ingest_endpoint;  /* ROUTER bind, e.g. tcp://127.0.0.1:5560 */
+    char *publish_endpoint; /* PUB bind */
+    char *database;         /* libpq conninfo */
+    char *log_level;        /* err, warning, notice, info, debug */
+    int batch_max;          /* envelopes per transaction */
+    int max_message_bytes;  /* largest envelope frame accepted */
+    int max_text_bytes;     /* longest statement text accepted */
+    int reconnect_max_ms;   /* cap of the database reconnect backoff */
+    int statement_timeout_ms;
+    int future_tolerance_s; /* how far in the future occurred_at may be */
+    jr_streams_t *streams;  /* owned */
+} jr_config_t;
+
+/* The defaults. Caller owns the result; NULL when out of memory. */
+jr_config_t *jr_config_new(void);
+void jr_config_destroy(jr_config_t **self_p);
+
+/* Reads an INI file over the current values. Returns 0, or -1 with a
+ * message ("file:line: unknown key 'x' in [daemon]") in err. */
+int jr_config_load_file(jr_config_t *self, const char *path, char *err, size_t errlen);
+
+/* Applies one "section.key=value" override (section may be "stream.CODE").
+ * Returns 0, or -1 with a message in err. */
+int jr_config_override(jr_config_t *self, const char *assignment, char *err, size_t errlen);
+
+/* Prints the reference of every key (name, type, default, bounds, help). */
+void jr_config_print_reference(FILE *out);
+
+#endif

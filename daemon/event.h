@@ -1,0 +1,72 @@
+/* event.h -- the domain's view of one stored event.
+ *
+ * The codec turns a validated wire Envelope into a jr_event_t; the merge reads
+ * arrays of them. Strings are borrowed from whoever owns the decoded envelope
+ * (the codec's jr_codec_event_t) and must outlive every use.
+ *
+ * Pure: types only. */
+#ifndef JR_EVENT_H
+#define JR_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "text.h"
+
+typedef enum {
+    JR_EVENT_ENROLMENT = 1,
+    JR_EVENT_CONTRIBUTION = 2,
+    JR_EVENT_REVIEW_HELD = 3,
+    JR_EVENT_PLAN_REVISION = 4,
+} jr_event_kind_t;
+
+typedef struct {
+    jr_topic_t topic;
+    jr_role_t role;
+    const char *working;     /* NULL when not given */
+    const char *not_working; /* NULL when not given */
+    const char *author_name; /* NULL when not given */
+    jr_priority_t priority;
+    bool no_change;
+} jr_contribution_t;
+
+typedef struct {
+    jr_day_t started_on;
+    jr_day_t ended_on;       /* JR_DAY_NONE: still in force */
+    jr_day_t last_review_on; /* JR_DAY_NONE: never reviewed */
+    jr_day_t award_ends_on;  /* JR_DAY_NONE: not given */
+    unsigned interval_days;  /* 0: the stream's default */
+    const char *reference;   /* NULL when not given */
+} jr_enrolment_t;
+
+typedef struct {
+    jr_day_t held_on;
+} jr_review_held_t;
+
+typedef struct {
+    jr_day_t revise_by;     /* JR_DAY_NONE when not given */
+    const char *revised_by; /* NULL when not given */
+    bool has_approval_needed;
+    bool approval_needed;
+    const char *approver; /* NULL when not given */
+} jr_plan_revision_t;
+
+typedef struct {
+    const char *stream;          /* funding stream code */
+    const char *source_event_id; /* unique within the stream */
+    int64_t occurred_at_ms;      /* UTC */
+    jr_event_kind_t kind;
+    union {
+        jr_contribution_t contribution;
+        jr_enrolment_t enrolment;
+        jr_review_held_t review_held;
+        jr_plan_revision_t plan_revision;
+    } u;
+} jr_event_t;
+
+/* Total order used wherever "newest" is decided: occurred_at, then stream,
+ * then source_event_id (so ties never depend on arrival). <0, 0, >0. */
+int jr_event_compare(const jr_event_t *a, const jr_event_t *b);
+
+#endif

@@ -1,0 +1,613 @@
+/* main.c -- joinedreviewd: one thread, one zmq_poll loop.
+ *
+ * socket -> codec -> batch (domain + store) -> acks -> publish. Signals
+ * arrive through a signalfd in the same poll set: SIGTERM/SIGINT finish the
+ * batch in hand and exit; SIGHUP reloads the configuration file (streams and
+ * log level; endpoints and the database need a restart). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "batch.h"
+#include "codec.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "publish.h"
+#include "store_pg.h"
+
+#define MAX_OVERRIDES 64
+
+/* A command-line setting: "--ingest X" is prefix "daemon.ingest_endpoint=",
+ * value X; "--set a.b=c" has no prefix. */
+typedef struct {
+    const char *prefix;
+    const char *value;
+} override_t;
+
+typedef struct {
+    const char *config_path;
+    override_t overrides[MAX_OVERRIDES];
+    size_t n_overrides;
+    bool rebuild;
+    bool check_config;
+} options_t;
+
+typedef struct {
+    options_t opt;
+    jr_config_t *cfg;
+    void *zctx;
+    jr_ingest_t *ingest;
+    jr_publish_t *publish;
+    jr_store_pg_t *store;
+    int sigfd;
+    bool stopping;
+    /* database reconnection */
+    bool connecting;
+    bool want_write;
+    int64_t reconnect_at_ms;
+    int backoff_ms;
+    uint64_t last_seq;
+    /* watchdog */
+    uint64_t watchdog_usec;
+    int64_t watchdog_next_ms;
+    /* counters for STATUS= */
+    uint64_t n_ok, n_duplicate, n_parked, n_rejected, n_retry, n_dropped_pubs;
+    jr_log_limit_t db_limit;
+} daemon_t;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: joinedreviewd [options]\n"
+            "  -c, --config FILE      configuration file (INI)\n"
+            "  -s, --set SEC.KEY=VAL  override one setting (repeatable), e.g.\n"
+            "                         --set daemon.batch_max=500 --set stream.CPA.enabled=true\n"
+            "      --ingest ENDPOINT  same as --set daemon.ingest_endpoint=ENDPOINT\n"
+            "      --publish ENDPOINT same as --set daemon.publish_endpoint=ENDPOINT\n"
+            "      --database CONNINFO same as --set daemon.database=CONNINFO\n"
+            "      --log-level LEVEL  same as --set daemon.log_level=LEVEL\n"
+            "      --rebuild          recompute every consolidated review from the event log,\n"
+            "                         report how many differed, and exit\n"
+            "      --check-config     load the configuration, print it, and exit\n"
+            "      --config-reference print every configuration key and exit\n"
+            "  -h, --help\n");
+}
+
+/* Keeps "--ingest X" style options as overrides so files and flags share one path. */
+static int add_override(options_t *opt, const char *prefix, const char *value)
+{
+    if (opt->n_overrides == MAX_OVERRIDES) {
+        fprintf(stderr, "joinedreviewd: more than %d settings on the command line\n",
+                MAX_OVERRIDES);
+        return -1;
+    }
+    opt->overrides[opt->n_overrides++] = (override_t){prefix ? prefix : "", value};
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options_t *opt)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},
+        {"ingest", required_argument, NULL, 1},
+        {"publish", required_argument, NULL, 2},
+        {"database", required_argument, NULL, 3},
+        {"log-level", required_argument, NULL, 4},
+        {"rebuild", no_argument, NULL, 5},
+        {"check-config", no_argument, NULL, 6},
+        {"config-reference", no_argument, NULL, 7},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    int rc = 0;
+    while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            opt->config_path = optarg;
+            break;
+        case 's':
+            rc |= add_override(opt, NULL, optarg);
+            break;
+        case 1:
+            rc |= add_override(opt, "daemon.ingest_endpoint=", optarg);
+            break;
+        case 2:
+            rc |= add_override(opt, "daemon.publish_endpoint=", optarg);
+            break;
+        case 3:
+            rc |= add_override(opt, "daemon.database=", optarg);
+            break;
+        case 4:
+            rc |= add_override(opt, "daemon.log_level=", optarg);
+            break;
+        case 5:
+            opt->rebuild = true;
+            break;
+        case 6:
+            opt->check_config = true;
+            break;
+        case 7:
+            jr_config_print_reference(stdout);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "joinedreviewd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return rc;
+}
+
+/* The file first, then the command line: the same table checks both. */
+static jr_config_t *load_config(const options_t *opt)
+{
+    char err[512];
+    jr_config_t *cfg = jr_config_new();
+    if (cfg == NULL) {
+        jr_log(JR_LOG_ERR, "config", "out of memory");
+        return NULL;
+    }
+    if (opt->config_path != NULL &&
+        jr_config_load_file(cfg, opt->config_path, err, sizeof err) != 0) {
+        jr_log(JR_LOG_ERR, "config", "%s", err);
+        jr_config_destroy(&cfg);
+        return NULL;
+    }
+    for (size_t i = 0; i < opt->n_overrides; i++) {
+        char assignment[2048];
+        snprintf(assignment, sizeof assignment, "%s%s", opt->overrides[i].prefix,
+                 opt->overrides[i].value);
+        if (jr_config_override(cfg, assignment, err, sizeof err) != 0) {
+            jr_log(JR_LOG_ERR, "config", "%s", err);
+            jr_config_destroy(&cfg);
+            return NULL;
+        }
+    }
+    return cfg;
+}
+
+static void reload(daemon_t *d)
+{
+    sd_notify(0, "RELOADING=1");
+    jr_config_t *cfg = load_config(&d->opt);
+    if (cfg == NULL) {
+        jr_log(JR_LOG_ERR, "main", "reload failed; keeping the running configuration");
+    } else {
+        if (strcmp(cfg->ingest_endpoint, d->cfg->ingest_endpoint) != 0 ||
+            strcmp(cfg->publish_endpoint, d->cfg->publish_endpoint) != 0 ||
+            strcmp(cfg->database, d->cfg->database) != 0) {
+            jr_log(JR_LOG_WARNING, "main",
+                   "endpoint or database changes take effect at the next restart");
+        }
+        jr_log_set_level((jr_log_level_t)jr_log_level_from_name(cfg->log_level));
+        jr_streams_destroy(&d->cfg->streams);
+        d->cfg->streams = cfg->streams;
+        cfg->streams = NULL;
+        d->cfg->batch_max = cfg->batch_max;
+        d->cfg->max_text_bytes = cfg->max_text_bytes;
+        d->cfg->future_tolerance_s = cfg->future_tolerance_s;
+        d->cfg->reconnect_max_ms = cfg->reconnect_max_ms;
+        jr_config_destroy(&cfg);
+        jr_log(JR_LOG_NOTICE, "main", "configuration reloaded");
+    }
+    sd_notify(0, "READY=1");
+}
+
+static void schedule_reconnect(daemon_t *d)
+{
+    d->connecting = false;
+    d->reconnect_at_ms = mono_ms() + d->backoff_ms;
+    d->backoff_ms =
+        d->backoff_ms * 2 > d->cfg->reconnect_max_ms ? d->cfg->reconnect_max_ms : d->backoff_ms * 2;
+}
+
+static void db_connected(daemon_t *d)
+{
+    if (jr_store_pg_last_seq(d->store, &d->last_seq) != JR_STORE_OK) {
+        jr_store_pg_disconnect(d->store);
+        schedule_reconnect(d);
+        return;
+    }
+    d->connecting = false;
+    d->backoff_ms = 100;
+    jr_log(JR_LOG_NOTICE, "store", "connected to the database (last sequence %llu)",
+           (unsigned long long)d->last_seq);
+    sd_notify(0, "STATUS=Running: database connected");
+}
+
+static void db_step(daemon_t *d)
+{
+    if (jr_store_pg_connected(d->store)) {
+        return;
+    }
+    if (!d->connecting) {
+        if (mono_ms() < d->reconnect_at_ms) {
+            return;
+        }
+        if (jr_store_pg_connect_start(d->store) != JR_STORE_OK) {
+            jr_log_limited(&d->db_limit, JR_LOG_WARNING, "store", "%s",
+                           jr_store_pg_error(d->store));
+            schedule_reconnect(d);
+            return;
+        }
+        d->connecting = true;
+    }
+    int rc = jr_store_pg_connect_poll(d->store, &d->want_write);
+    if (rc == JR_STORE_OK) {
+        db_connected(d);
+    } else if (rc != 1) {
+        jr_log_limited(&d->db_limit, JR_LOG_WARNING, "store", "%s; retrying in %d ms",
+                       jr_store_pg_error(d->store), d->backoff_ms);
+        sd_notify(0, "STATUS=Database unreachable: answering RETRY_LATER");
+        schedule_reconnect(d);
+    }
+}
+
+static void count(daemon_t *d, jr_ack_status_t st)
+{
+    switch (st) {
+    case JR_ACK_OK:
+        d->n_ok++;
+        break;
+    case JR_ACK_DUPLICATE:
+        d->n_duplicate++;
+        break;
+    case JR_ACK_PARKED:
+        d->n_parked++;
+        break;
+    case JR_ACK_REJECTED:
+        d->n_rejected++;
+        break;
+    case JR_ACK_RETRY_LATER:
+        d->n_retry++;
+        break;
+    }
+}
+
+/* Frame checks, then the codec: fills the item's verdict. */
+static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, char **stream,
+                         char **seid)
+{
+    memset(it, 0, sizeof *it);
+    it->raw = zmq_msg_data(&m->body);
+    it->raw_len = zmq_msg_size(&m->body);
+    it->sender = m->sender;
+    if (m->verdict == JR_INGEST_BAD_FRAMES) {
+        it->why.code = "BAD_FRAMES";
+        snprintf(it->why.text, sizeof it->why.text,
+                 "the message had %zu frames: send one Envelope frame from a DEALER (or one "
+                 "after an empty delimiter from a REQ)",
+                 m->frames);
+        return;
+    }
+    if (m->verdict == JR_INGEST_TOO_LARGE) {
+        it->why.code = "TOO_LARGE";
+        snprintf(it->why.text, sizeof it->why.text,
+                 "the envelope is %zu bytes; the most accepted is %d: shorten its texts",
+                 it->raw_len, d->cfg->max_message_bytes);
+        it->raw_len = it->raw_len > 4096 ? 4096 : it->raw_len; /* keep the head for inspection */
+        return;
+    }
+    jr_codec_limits_t limits = {
+        .max_text_bytes = (size_t)d->cfg->max_text_bytes,
+        .now_ms = wall_ms(),
+        .future_tolerance_ms = (int64_t)d->cfg->future_tolerance_s * 1000,
+    };
+    it->decoded = jr_codec_decode(it->raw, it->raw_len, d->cfg->streams, &limits, &it->ev, &it->why,
+                                  stream, seid) == 0;
+    it->stream = *stream;
+    it->seid = *seid;
+}
+
+/* Drains what has arrived (bounded), writes it in one transaction, acks,
+ * then publishes. Nothing is acked before its commit. */
+static void handle_ingest(daemon_t *d)
+{
+    size_t max = (size_t)d->cfg->batch_max;
+    jr_ingest_msg_t *msgs = calloc(max, sizeof *msgs);
+    jr_batch_item_t *items = calloc(max, sizeof *items);
+    char **ids = calloc(2 * max, sizeof *ids);
+    if (msgs == NULL || items == NULL || ids == NULL) {
+        jr_log(JR_LOG_ERR, "main", "out of memory for a batch of %zu", max);
+        free(msgs);
+        free(items);
+        free(ids);
+        return;
+    }
+    size_t n = 0;
+    while (n < max && jr_ingest_recv(d->ingest, &msgs[n]) == 0) {
+        prepare_item(d, &msgs[n], &items[n], &ids[2 * n], &ids[2 * n + 1]);
+        n++;
+    }
+    if (n > 0) {
+        jr_publications_t pubs = {0};
+        int rc = JR_STORE_RETRY;
+        if (jr_store_pg_connected(d->store)) {
+            rc = jr_batch_write(d->store, d->cfg->streams, items, n, &d->last_seq, &pubs);
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                items[i].status = JR_ACK_RETRY_LATER;
+                items[i].code = "STORE_UNAVAILABLE";
+                snprintf(items[i].reason, sizeof items[i].reason,
+                         "the daemon cannot reach its database: resend later");
+            }
+        }
+        if (rc == JR_STORE_RETRY && jr_store_pg_connected(d->store)) {
+            jr_log(JR_LOG_WARNING, "store", "batch not stored: %s", jr_store_pg_error(d->store));
+            jr_store_pg_disconnect(d->store);
+            schedule_reconnect(d);
+        } else if (rc == JR_STORE_RETRY && !d->connecting) {
+            db_step(d);
+        }
+        for (size_t i = 0; i < n; i++) {
+            jr_batch_item_t *it = &items[i];
+            uint8_t *ack = NULL;
+            size_t len = 0;
+            count(d, it->status);
+            if (it->status == JR_ACK_REJECTED) {
+                jr_log(JR_LOG_NOTICE, "ingest", "rejected %s/%s from %s: %s: %s",
+                       it->stream ? it->stream : "?", it->seid ? it->seid : "?", it->sender,
+                       it->code, it->reason);
+            }
+            if (jr_codec_encode_ack(it->stream, it->seid, it->status, it->code,
+                                    it->reason[0] ? it->reason : NULL, &ack, &len) == 0) {
+                jr_ingest_reply(d->ingest, &msgs[i], ack, len);
+            }
+            free(ack);
+        }
+        for (size_t i = 0; i < pubs.n; i++) {
+            if (jr_publish_send(d->publish, pubs.items[i].topic, pubs.items[i].payload,
+                                pubs.items[i].len) != 0) {
+                d->n_dropped_pubs++;
+            }
+        }
+        jr_publications_clear(&pubs);
+    }
+    for (size_t i = 0; i < n; i++) {
+        jr_codec_event_clear(&items[i].ev);
+        jr_ingest_msg_close(&msgs[i]);
+        free(ids[2 * i]);
+        free(ids[2 * i + 1]);
+    }
+    free(msgs);
+    free(items);
+    free(ids);
+}
+
+static int setup_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void handle_signals(daemon_t *d)
+{
+    struct signalfd_siginfo si;
+    while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            reload(d);
+        } else {
+            jr_log(JR_LOG_NOTICE, "main", "signal %u: finishing and stopping", si.ssi_signo);
+            d->stopping = true;
+        }
+    }
+}
+
+static void status_line(daemon_t *d)
+{
+    sd_notifyf(0, "STATUS=%s; ok %llu, duplicate %llu, parked %llu, rejected %llu, retry %llu",
+               jr_store_pg_connected(d->store) ? "Running" : "Database unreachable",
+               (unsigned long long)d->n_ok, (unsigned long long)d->n_duplicate,
+               (unsigned long long)d->n_parked, (unsigned long long)d->n_rejected,
+               (unsigned long long)d->n_retry);
+}
+
+static int run_loop(daemon_t *d)
+{
+    int64_t status_next = mono_ms() + 5000;
+    while (!d->stopping) {
+        zmq_pollitem_t items[3] = {
+            {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
+            {NULL, d->sigfd, ZMQ_POLLIN, 0},
+            {NULL, -1, 0, 0},
+        };
+        int n_items = 2;
+        if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
+            items[2].fd = jr_store_pg_socket(d->store);
+            items[2].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
+            n_items = 3;
+        }
+        int64_t now = mono_ms();
+        long timeout = status_next - now;
+        if (!jr_store_pg_connected(d->store) && !d->connecting) {
+            long until = (long)(d->reconnect_at_ms - now);
+            timeout = until < timeout ? until : timeout;
+        }
+        if (d->watchdog_usec > 0) {
+            long until = (long)(d->watchdog_next_ms - now);
+            timeout = until < timeout ? until : timeout;
+        }
+        if (timeout < 0) {
+            timeout = 0;
+        }
+        if (zmq_poll(items, n_items, timeout) < 0) {
+            if (zmq_errno() == EINTR) {
+                continue;
+            }
+            jr_log(JR_LOG_ERR, "main", "zmq_poll: %s", zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            handle_signals(d);
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            handle_ingest(d);
+        }
+        if (n_items == 3 && items[2].revents) {
+            db_step(d);
+        } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
+            db_step(d);
+        }
+        now = mono_ms();
+        if (d->watchdog_usec > 0 && now >= d->watchdog_next_ms) {
+            sd_notify(0, "WATCHDOG=1");
+            d->watchdog_next_ms = now + (int64_t)(d->watchdog_usec / 2000);
+        }
+        if (now >= status_next) {
+            status_line(d);
+            status_next = now + 5000;
+        }
+    }
+    return 0;
+}
+
+/* Start-up: the database must be reachable once, to migrate. Waits (and
+ * keeps answering signals) until it is. */
+static int start_database(daemon_t *d)
+{
+    int backoff = 200;
+    sd_notify(0, "STATUS=Connecting to the database");
+    for (;;) {
+        if (jr_store_pg_connect_wait(d->store, 10000) == JR_STORE_OK) {
+            break;
+        }
+        jr_log_limited(&d->db_limit, JR_LOG_WARNING, "store", "%s; retrying",
+                       jr_store_pg_error(d->store));
+        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        handle_signals(d);
+        if (d->stopping) {
+            return -1;
+        }
+        backoff = backoff * 2 > d->cfg->reconnect_max_ms ? d->cfg->reconnect_max_ms : backoff * 2;
+    }
+    db_connected(d);
+    return jr_store_pg_connected(d->store) ? 0 : -1;
+}
+
+static int rebuild(daemon_t *d)
+{
+    size_t records = 0, differed = 0;
+    int rc = jr_batch_rebuild(d->store, d->cfg->streams, &records, &differed);
+    if (rc != JR_STORE_OK) {
+        jr_log(JR_LOG_ERR, "rebuild", "failed: %s", jr_store_pg_error(d->store));
+        return 1;
+    }
+    printf("rebuilt %zu consolidated reviews; %zu differed from the stored ones\n", records,
+           differed);
+    return differed == 0 ? 0 : 3;
+}
+
+int main(int argc, char **argv)
+{
+    daemon_t d = {.sigfd = -1, .backoff_ms = 100};
+    d.db_limit.interval_ms = 30000;
+    if (parse_args(argc, argv, &d.opt) != 0) {
+        return 2;
+    }
+    d.cfg = load_config(&d.opt);
+    if (d.cfg == NULL) {
+        return 2;
+    }
+    jr_log_set_level((jr_log_level_t)jr_log_level_from_name(d.cfg->log_level));
+    if (d.opt.check_config) {
+        printf("ingest_endpoint = %s\npublish_endpoint = %s\nbatch_max = %d\n",
+               d.cfg->ingest_endpoint, d.cfg->publish_endpoint, d.cfg->batch_max);
+        for (size_t i = 0; i < jr_streams_count(d.cfg->streams); i++) {
+            const jr_stream_t *s = jr_streams_at(d.cfg->streams, i);
+            printf("stream %s (%s): %s\n", s->code, s->name, s->enabled ? "enabled" : "disabled");
+        }
+        jr_config_destroy(&d.cfg);
+        return 0;
+    }
+    int rc = 1;
+    d.sigfd = setup_signals();
+    d.store = jr_store_pg_new(d.cfg->database, d.cfg->statement_timeout_ms);
+    if (d.sigfd < 0 || d.store == NULL) {
+        jr_log(JR_LOG_ERR, "main", "cannot start: %s", strerror(errno));
+        goto out;
+    }
+    if (start_database(&d) != 0) {
+        goto out;
+    }
+    if (d.opt.rebuild) {
+        rc = rebuild(&d);
+        goto out;
+    }
+    char err[512];
+    d.zctx = zmq_ctx_new();
+    d.ingest = jr_ingest_new(d.zctx, d.cfg->ingest_endpoint, (size_t)d.cfg->max_message_bytes, err,
+                             sizeof err);
+    if (d.ingest == NULL) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
+    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, err, sizeof err);
+    if (d.publish == NULL) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
+    if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0) {
+        d.watchdog_usec = 0;
+    }
+    d.watchdog_next_ms = mono_ms();
+    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s", jr_ingest_endpoint(d.ingest),
+           jr_publish_endpoint(d.publish));
+    sd_notify(0, "READY=1\nSTATUS=Running");
+    rc = run_loop(&d) == 0 ? 0 : 1;
+    sd_notify(0, "STOPPING=1");
+    jr_log(JR_LOG_NOTICE, "main", "stopped: ok %llu, duplicate %llu, parked %llu, rejected %llu",
+           (unsigned long long)d.n_ok, (unsigned long long)d.n_duplicate,
+           (unsigned long long)d.n_parked, (unsigned long long)d.n_rejected);
+out:
+    jr_ingest_destroy(&d.ingest);
+    jr_publish_destroy(&d.publish);
+    if (d.zctx != NULL) {
+        zmq_ctx_term(d.zctx);
+    }
+    jr_store_pg_destroy(&d.store);
+    if (d.sigfd >= 0) {
+        close(d.sigfd);
+    }
+    jr_config_destroy(&d.cfg);
+    return rc;
+}

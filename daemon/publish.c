@@ -1,0 +1,58 @@
+/* publish.c -- see publish.h. */
+#include "publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+struct jr_publish {
+    void *sock;
+    char endpoint[256];
+};
+
+jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, char *err, size_t errlen)
+{
+    jr_publish_t *self = calloc(1, sizeof *self);
+    if (self == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->sock = zmq_socket(zctx, ZMQ_PUB);
+    int zero = 0, hwm = 100000;
+    if (self->sock == NULL || zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_bind(self->sock, endpoint) != 0) {
+        snprintf(err, errlen, "publish socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        jr_publish_destroy(&self);
+        return NULL;
+    }
+    size_t len = sizeof self->endpoint;
+    zmq_getsockopt(self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+    return self;
+}
+
+void jr_publish_destroy(jr_publish_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    if ((*self_p)->sock != NULL) {
+        zmq_close((*self_p)->sock);
+    }
+    free(*self_p);
+    *self_p = NULL;
+}
+
+const char *jr_publish_endpoint(const jr_publish_t *self)
+{
+    return self->endpoint;
+}
+
+int jr_publish_send(jr_publish_t *self, const char *topic, const uint8_t *payload, size_t len)
+{
+    if (zmq_send(self->sock, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        return -1;
+    }
+    return zmq_send(self->sock, payload, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}

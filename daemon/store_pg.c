@@ -1,0 +1,732 @@
+/* store_pg.c -- see store_pg.h. */
+#include "store_pg.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "migrations.h"
+
+typedef enum {
+    S_EVENT_EXISTS,
+    S_LINK_FIND,
+    S_LINK_ADD,
+    S_PERSON_ENSURE,
+    S_PERSON_CYCLE,
+    S_PERSON_SET_CYCLE,
+    S_EVENT_ADD,
+    S_PARKED_NINO,
+    S_PARKED_LOCAL,
+    S_EVENT_ASSIGN,
+    S_CYCLE_EVENTS,
+    S_CYCLE_STAMP,
+    S_REVIEW_PUT,
+    S_REVIEW_GET,
+    S_OUTBOX_ADD,
+    S_LAST_SEQ,
+    S_REJECTED_ADD,
+    S_PERSONS,
+    S_COUNT
+} stmt_t;
+
+/* Every statement the daemon runs, prepared once per connection. */
+static const char *const g_sql[S_COUNT] = {
+    [S_EVENT_EXISTS] = "SELECT 1 FROM event WHERE stream = $1 AND source_event_id = $2",
+    [S_LINK_FIND] =
+        "SELECT nhs_number FROM identity_link WHERE kind = $1 AND stream = $2 AND value = $3",
+    [S_LINK_ADD] = "INSERT INTO identity_link (kind, stream, value, nhs_number, linked_by) "
+                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    [S_PERSON_ENSURE] = "INSERT INTO person (nhs_number) VALUES ($1) ON CONFLICT DO NOTHING",
+    [S_PERSON_CYCLE] = "SELECT cycle FROM person WHERE nhs_number = $1",
+    [S_PERSON_SET_CYCLE] = "UPDATE person SET cycle = $2 WHERE nhs_number = $1",
+    [S_EVENT_ADD] = "INSERT INTO event (stream, source_event_id, kind, occurred_at, sender, "
+                    "nhs_number, ni_number, local_id, cycle, envelope) VALUES ($1, $2, $3, "
+                    "to_timestamp($4::bigint / 1000.0), $5, $6, $7, $8, $9, $10) RETURNING id",
+    [S_PARKED_NINO] = "SELECT id, 0::int4, 0::int8, envelope FROM event "
+                      "WHERE nhs_number IS NULL AND ni_number = $1 ORDER BY id",
+    [S_PARKED_LOCAL] = "SELECT id, 0::int4, 0::int8, envelope FROM event "
+                       "WHERE nhs_number IS NULL AND stream = $1 AND local_id = $2 ORDER BY id",
+    [S_EVENT_ASSIGN] = "UPDATE event SET nhs_number = $2, cycle = $3 WHERE id = $1",
+    [S_CYCLE_EVENTS] =
+        "SELECT id, cycle, coalesce(seq, 0), envelope FROM event WHERE nhs_number = $1 "
+        "AND (cycle = $2 OR (kind = 'ENROLMENT' AND cycle < $2)) ORDER BY id",
+    [S_CYCLE_STAMP] =
+        "UPDATE event SET seq = $3 WHERE nhs_number = $1 AND cycle = $2 AND seq IS NULL",
+    [S_REVIEW_PUT] =
+        "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "
+        "held_on, record) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (nhs_number, cycle) "
+        "DO UPDATE SET version = EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = "
+        "EXCLUDED.ready_for_sign_off, held_on = EXCLUDED.held_on, record = EXCLUDED.record, "
+        "updated_at = now()",
+    [S_REVIEW_GET] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
+    [S_OUTBOX_ADD] = "INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($1, $2, $3, $4)",
+    [S_LAST_SEQ] = "SELECT coalesce(max(seq), 0)::int8 FROM outbox",
+    [S_REJECTED_ADD] = "INSERT INTO rejected_event (sender, stream, source_event_id, "
+                       "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
+    [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
+};
+
+struct jr_store_pg {
+    char *conninfo;
+    int statement_timeout_ms;
+    PGconn *conn;
+    bool ready;
+    char error[512];
+};
+
+jr_store_pg_t *jr_store_pg_new(const char *conninfo, int statement_timeout_ms)
+{
+    jr_store_pg_t *self = calloc(1, sizeof *self);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->conninfo = strdup(conninfo);
+    if (self->conninfo == NULL) {
+        free(self);
+        return NULL;
+    }
+    self->statement_timeout_ms = statement_timeout_ms;
+    return self;
+}
+
+void jr_store_pg_disconnect(jr_store_pg_t *self)
+{
+    if (self->conn != NULL) {
+        PQfinish(self->conn);
+        self->conn = NULL;
+    }
+    self->ready = false;
+}
+
+void jr_store_pg_destroy(jr_store_pg_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    jr_store_pg_disconnect(*self_p);
+    free((*self_p)->conninfo);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+bool jr_store_pg_connected(const jr_store_pg_t *self)
+{
+    return self->ready && self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK;
+}
+
+int jr_store_pg_socket(const jr_store_pg_t *self)
+{
+    return self->conn ? PQsocket(self->conn) : -1;
+}
+
+const char *jr_store_pg_error(const jr_store_pg_t *self)
+{
+    return self->error;
+}
+
+static void set_error(jr_store_pg_t *self, const char *what)
+{
+    const char *msg = self->conn ? PQerrorMessage(self->conn) : "no connection";
+    snprintf(self->error, sizeof self->error, "%s: %s", what, msg);
+    size_t len = strlen(self->error);
+    while (len > 0 && (self->error[len - 1] == '\n' || self->error[len - 1] == ' ')) {
+        self->error[--len] = '\0';
+    }
+}
+
+/* Server notices ("already exists, skipping") are for debugging only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    jr_log(JR_LOG_DEBUG, "store", "server: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* Decides whether a failed result is worth retrying or is about the data. */
+static int classify(jr_store_pg_t *self, PGresult *res, const char *what)
+{
+    set_error(self, what);
+    if (self->conn == NULL || PQstatus(self->conn) != CONNECTION_OK) {
+        return JR_STORE_RETRY;
+    }
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state != NULL && (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)) {
+        return JR_STORE_DATA;
+    }
+    /* Connection trouble, shutdown, resources, lock conflicts, timeouts and
+     * anything unexpected: the data may well be fine, so it must not be
+     * refused. */
+    return JR_STORE_RETRY;
+}
+
+/* Runs a simple command outside the prepared set. */
+static int exec_simple(jr_store_pg_t *self, const char *sql)
+{
+    PGresult *res = PQexec(self->conn, sql);
+    int rc = JR_STORE_OK;
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = classify(self, res, sql);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* After the connection is up: session settings, the writer lock, statements. */
+static int session_setup(jr_store_pg_t *self)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SET statement_timeout = %d", self->statement_timeout_ms);
+    if (exec_simple(self, sql) != JR_STORE_OK ||
+        exec_simple(self, "SET application_name = 'joinedreviewd'") != JR_STORE_OK) {
+        return JR_STORE_RETRY;
+    }
+    PGresult *res = PQexec(self->conn, "SELECT pg_try_advisory_lock(74612026)");
+    bool locked = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                  strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!locked) {
+        snprintf(self->error, sizeof self->error,
+                 "another joinedreviewd holds this database's writer lock");
+        return JR_STORE_RETRY;
+    }
+    return JR_STORE_OK;
+}
+
+static int migrate(jr_store_pg_t *self);
+
+static int prepare_all(jr_store_pg_t *self)
+{
+    for (int i = 0; i < S_COUNT; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", i);
+        PGresult *res = PQprepare(self->conn, name, g_sql[i], 0, NULL);
+        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok) {
+            set_error(self, "prepare");
+            PQclear(res);
+            return JR_STORE_FATAL;
+        }
+        PQclear(res);
+    }
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_connect_start(jr_store_pg_t *self)
+{
+    jr_store_pg_disconnect(self);
+    const char *keys[] = {"dbname", "connect_timeout", "keepalives", "keepalives_idle", NULL};
+    const char *vals[] = {self->conninfo, "10", "1", "30", NULL};
+    /* expand_dbname = 1: the conninfo string is parsed; later keys fill gaps. */
+    self->conn = PQconnectStartParams(keys, vals, 1);
+    if (self->conn == NULL || PQstatus(self->conn) == CONNECTION_BAD) {
+        set_error(self, "connect");
+        jr_store_pg_disconnect(self);
+        return JR_STORE_RETRY;
+    }
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
+{
+    if (self->conn == NULL) {
+        return JR_STORE_RETRY;
+    }
+    switch (PQconnectPoll(self->conn)) {
+    case PGRES_POLLING_READING:
+        *want_write = false;
+        return 1;
+    case PGRES_POLLING_WRITING:
+        *want_write = true;
+        return 1;
+    case PGRES_POLLING_OK:
+        break;
+    default:
+        set_error(self, "connect");
+        jr_store_pg_disconnect(self);
+        return JR_STORE_RETRY;
+    }
+    /* Migrations before preparing: statements name the tables they create. */
+    PQsetNoticeProcessor(self->conn, on_notice, NULL);
+    int rc = session_setup(self);
+    if (rc == JR_STORE_OK) {
+        rc = migrate(self);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = prepare_all(self);
+    }
+    if (rc != JR_STORE_OK) {
+        char keep[sizeof self->error];
+        memcpy(keep, self->error, sizeof keep);
+        jr_store_pg_disconnect(self);
+        memcpy(self->error, keep, sizeof keep);
+        return JR_STORE_RETRY;
+    }
+    self->ready = true;
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_connect_wait(jr_store_pg_t *self, int timeout_ms)
+{
+    if (jr_store_pg_connect_start(self) != JR_STORE_OK) {
+        return JR_STORE_RETRY;
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        bool want_write = false;
+        int rc = jr_store_pg_connect_poll(self, &want_write);
+        if (rc != 1) {
+            return rc;
+        }
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= timeout_ms) {
+            snprintf(self->error, sizeof self->error, "connect: timed out");
+            jr_store_pg_disconnect(self);
+            return JR_STORE_RETRY;
+        }
+        struct pollfd pfd = {.fd = PQsocket(self->conn), .events = want_write ? POLLOUT : POLLIN};
+        if (poll(&pfd, 1, (int)(timeout_ms - spent)) < 0 && errno != EINTR) {
+            return JR_STORE_RETRY;
+        }
+    }
+}
+
+static int migrate(jr_store_pg_t *self)
+{
+    int rc = exec_simple(self, "SELECT pg_advisory_lock(74612027)");
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    rc = exec_simple(self, "CREATE TABLE IF NOT EXISTS schema_migration ("
+                           "version integer PRIMARY KEY, name text NOT NULL, "
+                           "applied_at timestamptz NOT NULL DEFAULT now())");
+    for (size_t i = 0; rc == JR_STORE_OK && i < jr_migrations_count; i++) {
+        const jr_migration_t *m = &jr_migrations[i];
+        char version[16];
+        snprintf(version, sizeof version, "%d", m->version);
+        const char *params[] = {version, m->name};
+        PGresult *res =
+            PQexecParams(self->conn, "SELECT 1 FROM schema_migration WHERE version = $1", 1, NULL,
+                         params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = classify(self, res, "migrate");
+            PQclear(res);
+            break;
+        }
+        bool done = PQntuples(res) > 0;
+        PQclear(res);
+        if (done) {
+            continue;
+        }
+        jr_log(JR_LOG_NOTICE, "store", "applying migration %s", m->name);
+        rc = exec_simple(self, "BEGIN");
+        if (rc == JR_STORE_OK) {
+            rc = exec_simple(self, m->sql);
+        }
+        if (rc == JR_STORE_OK) {
+            res = PQexecParams(self->conn,
+                               "INSERT INTO schema_migration (version, name) VALUES ($1, $2)", 2,
+                               NULL, params, NULL, NULL, 0);
+            if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                rc = classify(self, res, "migrate");
+            }
+            PQclear(res);
+        }
+        if (rc == JR_STORE_OK) {
+            rc = exec_simple(self, "COMMIT");
+        } else {
+            jr_log(JR_LOG_ERR, "store", "migration %s failed: %s", m->name, self->error);
+            exec_simple(self, "ROLLBACK");
+            rc = JR_STORE_FATAL;
+        }
+    }
+    exec_simple(self, "SELECT pg_advisory_unlock(74612027)");
+    return rc;
+}
+
+int jr_store_pg_begin(jr_store_pg_t *self)
+{
+    return exec_simple(self, "BEGIN");
+}
+
+int jr_store_pg_commit(jr_store_pg_t *self)
+{
+    return exec_simple(self, "COMMIT");
+}
+
+void jr_store_pg_rollback(jr_store_pg_t *self)
+{
+    if (self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK) {
+        PGresult *res = PQexec(self->conn, "ROLLBACK");
+        PQclear(res);
+    }
+}
+
+/* ---- prepared statement helpers ---- */
+
+typedef struct {
+    const char *values[10];
+    int lengths[10];
+    int formats[10];
+    int n;
+    char nums[10][24];
+} params_t;
+
+static void p_text(params_t *p, const char *s)
+{
+    p->values[p->n] = s;
+    p->lengths[p->n] = 0;
+    p->formats[p->n] = 0;
+    p->n++;
+}
+
+static void p_int(params_t *p, long long v)
+{
+    snprintf(p->nums[p->n], sizeof p->nums[p->n], "%lld", v);
+    p_text(p, p->nums[p->n]);
+}
+
+static void p_bytes(params_t *p, const uint8_t *b, size_t len)
+{
+    p->values[p->n] = (const char *)b;
+    p->lengths[p->n] = (int)len;
+    p->formats[p->n] = 1;
+    p->n++;
+}
+
+/* Runs statement `s`; *out receives the result on success (caller clears)
+ * when non-NULL. Results are binary when `binary`. */
+static int run(jr_store_pg_t *self, stmt_t s, const params_t *p, int binary, PGresult **out)
+{
+    if (!jr_store_pg_connected(self)) {
+        snprintf(self->error, sizeof self->error, "not connected");
+        return JR_STORE_RETRY;
+    }
+    char name[16];
+    snprintf(name, sizeof name, "s%d", (int)s);
+    PGresult *res =
+        PQexecPrepared(self->conn, name, p->n, p->values, p->lengths, p->formats, binary);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        int rc = classify(self, res, g_sql[s]);
+        PQclear(res);
+        return rc;
+    }
+    if (out != NULL) {
+        *out = res;
+    } else {
+        PQclear(res);
+    }
+    return JR_STORE_OK;
+}
+
+static int64_t bin_i64(const PGresult *res, int row, int col)
+{
+    uint64_t v;
+    memcpy(&v, PQgetvalue(res, row, col), sizeof v);
+    return (int64_t)be64toh(v);
+}
+
+static int32_t bin_i32(const PGresult *res, int row, int col)
+{
+    uint32_t v;
+    memcpy(&v, PQgetvalue(res, row, col), sizeof v);
+    return (int32_t)be32toh(v);
+}
+
+int jr_store_pg_event_exists(jr_store_pg_t *self, const char *stream, const char *seid,
+                             bool *exists)
+{
+    params_t p = {0};
+    p_text(&p, stream);
+    p_text(&p, seid);
+    PGresult *res = NULL;
+    int rc = run(self, S_EVENT_EXISTS, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *exists = PQntuples(res) > 0;
+        PQclear(res);
+    }
+    return rc;
+}
+
+static const char *link_kind(jr_link_kind_t kind)
+{
+    return kind == JR_LINK_NINO ? "NINO" : "LOCAL";
+}
+
+int jr_store_pg_link_find(jr_store_pg_t *self, jr_link_kind_t kind, const char *stream,
+                          const char *value, char nhs[JR_NHS_LEN + 1], bool *found)
+{
+    params_t p = {0};
+    p_text(&p, link_kind(kind));
+    p_text(&p, kind == JR_LINK_NINO ? "" : stream);
+    p_text(&p, value);
+    PGresult *res = NULL;
+    int rc = run(self, S_LINK_FIND, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *found = PQntuples(res) > 0;
+        if (*found) {
+            snprintf(nhs, JR_NHS_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_link_add(jr_store_pg_t *self, const jr_link_t *link, int64_t event_id)
+{
+    params_t p = {0};
+    p_text(&p, link_kind(link->kind));
+    p_text(&p, link->kind == JR_LINK_NINO ? "" : link->stream);
+    p_text(&p, link->value);
+    p_text(&p, link->nhs);
+    p_int(&p, event_id);
+    return run(self, S_LINK_ADD, &p, 0, NULL);
+}
+
+int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle)
+{
+    params_t p = {0};
+    p_text(&p, nhs);
+    int rc = run(self, S_PERSON_ENSURE, &p, 0, NULL);
+    PGresult *res = NULL;
+    if (rc == JR_STORE_OK) {
+        rc = run(self, S_PERSON_CYCLE, &p, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        *cycle = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t cycle)
+{
+    params_t p = {0};
+    p_text(&p, nhs);
+    p_int(&p, cycle);
+    return run(self, S_PERSON_SET_CYCLE, &p, 0, NULL);
+}
+
+int jr_store_pg_event_add(jr_store_pg_t *self, const jr_store_event_row_t *row, int64_t *id)
+{
+    params_t p = {0};
+    p_text(&p, row->stream);
+    p_text(&p, row->seid);
+    p_text(&p, row->kind);
+    p_int(&p, row->occurred_at_ms);
+    p_text(&p, row->sender);
+    p_text(&p, row->nhs);
+    p_text(&p, row->nino);
+    p_text(&p, row->local_id);
+    if (row->nhs != NULL) {
+        p_int(&p, row->cycle);
+    } else {
+        p_text(&p, NULL);
+    }
+    p_bytes(&p, row->envelope, row->envelope_len);
+    PGresult *res = NULL;
+    int rc = run(self, S_EVENT_ADD, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
+}
+
+void jr_store_rows_clear(jr_store_rows_t *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        free(rows->rows[i].envelope);
+    }
+    free(rows->rows);
+    memset(rows, 0, sizeof *rows);
+}
+
+/* Appends binary rows (id int8, cycle int4, seq int8, envelope bytea). */
+static int append_rows(jr_store_pg_t *self, const PGresult *res, jr_store_rows_t *out)
+{
+    int n = PQntuples(res);
+    if (out->n + (size_t)n > out->cap) {
+        size_t cap = out->cap ? out->cap : 16;
+        while (cap < out->n + (size_t)n) {
+            cap *= 2;
+        }
+        jr_store_row_t *rows = realloc(out->rows, cap * sizeof *rows);
+        if (rows == NULL) {
+            snprintf(self->error, sizeof self->error, "out of memory");
+            return JR_STORE_RETRY;
+        }
+        out->rows = rows;
+        out->cap = cap;
+    }
+    for (int i = 0; i < n; i++) {
+        jr_store_row_t *r = &out->rows[out->n];
+        r->id = bin_i64(res, i, 0);
+        r->cycle = PQgetisnull(res, i, 1) ? 0 : (uint32_t)bin_i32(res, i, 1);
+        r->seq = (uint64_t)bin_i64(res, i, 2);
+        r->envelope_len = (size_t)PQgetlength(res, i, 3);
+        r->envelope = malloc(r->envelope_len ? r->envelope_len : 1);
+        if (r->envelope == NULL) {
+            snprintf(self->error, sizeof self->error, "out of memory");
+            return JR_STORE_RETRY;
+        }
+        memcpy(r->envelope, PQgetvalue(res, i, 3), r->envelope_len);
+        out->n++;
+    }
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_parked_for(jr_store_pg_t *self, const jr_link_t *link, jr_store_rows_t *out)
+{
+    params_t p = {0};
+    stmt_t s;
+    if (link->kind == JR_LINK_NINO) {
+        s = S_PARKED_NINO;
+        p_text(&p, link->value);
+    } else {
+        s = S_PARKED_LOCAL;
+        p_text(&p, link->stream);
+        p_text(&p, link->value);
+    }
+    PGresult *res = NULL;
+    int rc = run(self, s, &p, 1, &res);
+    if (rc == JR_STORE_OK) {
+        rc = append_rows(self, res, out);
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle)
+{
+    params_t p = {0};
+    p_int(&p, id);
+    p_text(&p, nhs);
+    p_int(&p, cycle);
+    return run(self, S_EVENT_ASSIGN, &p, 0, NULL);
+}
+
+int jr_store_pg_cycle_events(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
+                             jr_store_rows_t *out)
+{
+    params_t p = {0};
+    p_text(&p, nhs);
+    p_int(&p, cycle);
+    PGresult *res = NULL;
+    int rc = run(self, S_CYCLE_EVENTS, &p, 1, &res);
+    if (rc == JR_STORE_OK) {
+        rc = append_rows(self, res, out);
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint64_t seq)
+{
+    params_t p = {0};
+    p_text(&p, nhs);
+    p_int(&p, cycle);
+    p_int(&p, (long long)seq);
+    return run(self, S_CYCLE_STAMP, &p, 0, NULL);
+}
+
+int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *r)
+{
+    params_t p = {0};
+    p_text(&p, r->nhs);
+    p_int(&p, r->cycle);
+    p_int(&p, r->version);
+    p_int(&p, (long long)r->seq);
+    p_text(&p, r->ready ? "t" : "f");
+    p_text(&p, r->held_on);
+    p_bytes(&p, r->record, r->record_len);
+    return run(self, S_REVIEW_PUT, &p, 0, NULL);
+}
+
+int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
+                           size_t *len, bool *found)
+{
+    params_t p = {0};
+    p_text(&p, nhs);
+    p_int(&p, cycle);
+    PGresult *res = NULL;
+    int rc = run(self, S_REVIEW_GET, &p, 1, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    *found = PQntuples(res) > 0;
+    if (*found) {
+        *len = (size_t)PQgetlength(res, 0, 0);
+        *record = malloc(*len ? *len : 1);
+        if (*record == NULL) {
+            PQclear(res);
+            return JR_STORE_RETRY;
+        }
+        memcpy(*record, PQgetvalue(res, 0, 0), *len);
+    }
+    PQclear(res);
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_outbox_add(jr_store_pg_t *self, uint64_t seq, const char *topic, const char *nhs,
+                           const uint8_t *payload, size_t len)
+{
+    params_t p = {0};
+    p_int(&p, (long long)seq);
+    p_text(&p, topic);
+    p_text(&p, nhs);
+    p_bytes(&p, payload, len);
+    return run(self, S_OUTBOX_ADD, &p, 0, NULL);
+}
+
+int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
+{
+    params_t p = {0};
+    PGresult *res = NULL;
+    int rc = run(self, S_LAST_SEQ, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char *stream,
+                             const char *seid, const char *code, const char *reason,
+                             const uint8_t *raw, size_t len)
+{
+    params_t p = {0};
+    p_text(&p, sender);
+    p_text(&p, stream);
+    p_text(&p, seid);
+    p_text(&p, code);
+    p_text(&p, reason);
+    p_bytes(&p, raw, len);
+    return run(self, S_REJECTED_ADD, &p, 0, NULL);
+}
+
+int jr_store_pg_each_person(jr_store_pg_t *self,
+                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+{
+    params_t p = {0};
+    PGresult *res = NULL;
+    int rc = run(self, S_PERSONS, &p, 0, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    int n = PQntuples(res);
+    for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
+        rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return rc;
+}

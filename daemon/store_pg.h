@@ -1,0 +1,156 @@
+/* store_pg.h -- PostgreSQL: connection, migrations and the statements the
+ * batch writer and rebuild need. Nothing here knows the merge rules.
+ *
+ * Every function returns JR_STORE_OK (0) or a negative status that says
+ * whether trying again later can help (JR_STORE_RETRY: the connection is gone
+ * or the server refused for now) or not (JR_STORE_DATA: this data was refused;
+ * JR_STORE_FATAL: misconfiguration). After any failure inside a transaction
+ * the caller must jr_store_pg_rollback().
+ *
+ * Connecting never blocks the event loop: jr_store_pg_connect_start() then
+ * jr_store_pg_connect_poll() whenever jr_store_pg_socket() is ready. Once
+ * connected, the session holds an advisory lock so that only one daemon
+ * writes to a database (the sequence numbers rely on it), and the numbered
+ * migrations built into the binary (schema/NNN_*.sql) that are not recorded
+ * in schema_migration yet have been applied, each in its own transaction,
+ * under a second advisory lock: an upgrade is a restart. */
+#ifndef JR_STORE_PG_H
+#define JR_STORE_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "identity.h"
+#include "nhs.h"
+
+typedef enum {
+    JR_STORE_OK = 0,
+    JR_STORE_RETRY = -1,
+    JR_STORE_DATA = -2,
+    JR_STORE_FATAL = -3,
+} jr_store_status_t;
+
+typedef struct jr_store_pg jr_store_pg_t;
+
+/* Caller owns the result. The conninfo is copied. */
+jr_store_pg_t *jr_store_pg_new(const char *conninfo, int statement_timeout_ms);
+void jr_store_pg_destroy(jr_store_pg_t **self_p);
+
+/* ---- connection ---- */
+
+/* Starts a nonblocking connection. JR_STORE_OK when started. */
+int jr_store_pg_connect_start(jr_store_pg_t *self);
+
+/* Advances it. Returns JR_STORE_OK when connected and ready (statements
+ * prepared, lock held), 1 while in progress (wait for jr_store_pg_socket() to
+ * become readable when *want_write is false, writable otherwise), or
+ * JR_STORE_RETRY on failure (a reason is in jr_store_pg_error()). */
+int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write);
+
+/* Connects, waiting up to timeout_ms. For start-up and tools. */
+int jr_store_pg_connect_wait(jr_store_pg_t *self, int timeout_ms);
+
+bool jr_store_pg_connected(const jr_store_pg_t *self);
+int jr_store_pg_socket(const jr_store_pg_t *self); /* -1 when none */
+const char *jr_store_pg_error(const jr_store_pg_t *self);
+
+/* Drops the connection (after an error that left it unusable). */
+void jr_store_pg_disconnect(jr_store_pg_t *self);
+
+/* ---- transactions ---- */
+int jr_store_pg_begin(jr_store_pg_t *self);
+int jr_store_pg_commit(jr_store_pg_t *self);
+void jr_store_pg_rollback(jr_store_pg_t *self);
+
+/* ---- statements (inside a transaction) ---- */
+
+int jr_store_pg_event_exists(jr_store_pg_t *self, const char *stream, const char *seid,
+                             bool *exists);
+
+/* NHS number linked to an identifier, or found = false. */
+int jr_store_pg_link_find(jr_store_pg_t *self, jr_link_kind_t kind, const char *stream,
+                          const char *value, char nhs[JR_NHS_LEN + 1], bool *found);
+int jr_store_pg_link_add(jr_store_pg_t *self, const jr_link_t *link, int64_t event_id);
+
+/* The person's current cycle; creates the person (cycle 1) if new. */
+int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle);
+int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t cycle);
+
+typedef struct {
+    const char *stream;
+    const char *seid;
+    const char *kind; /* "ENROLMENT", ... */
+    int64_t occurred_at_ms;
+    const char *sender;
+    const char *nhs;  /* NULL: parked */
+    const char *nino; /* NULL when absent */
+    const char *local_id;
+    uint32_t cycle; /* ignored when parked */
+    const uint8_t *envelope;
+    size_t envelope_len;
+} jr_store_event_row_t;
+
+int jr_store_pg_event_add(jr_store_pg_t *self, const jr_store_event_row_t *row, int64_t *id);
+
+/* One stored event as read back. The envelope is owned by the list. */
+typedef struct {
+    int64_t id;
+    uint32_t cycle; /* 0 when parked */
+    uint64_t seq;   /* 0 when not yet published */
+    uint8_t *envelope;
+    size_t envelope_len;
+} jr_store_row_t;
+
+typedef struct {
+    jr_store_row_t *rows;
+    size_t n, cap;
+} jr_store_rows_t;
+
+void jr_store_rows_clear(jr_store_rows_t *rows);
+
+/* Parked events that a new link can now resolve, in id order. Appends. */
+int jr_store_pg_parked_for(jr_store_pg_t *self, const jr_link_t *link, jr_store_rows_t *out);
+int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle);
+
+/* The person's events that make up cycle `cycle`: those of the cycle plus
+ * every enrolment of an earlier cycle. Appends, in id order. */
+int jr_store_pg_cycle_events(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
+                             jr_store_rows_t *out);
+
+/* Marks the cycle's events not yet published as published by `seq`. */
+int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint64_t seq);
+
+typedef struct {
+    const char *nhs;
+    uint32_t cycle;
+    uint32_t version;
+    uint64_t seq;
+    bool ready;
+    const char *held_on; /* "YYYY-MM-DD" or NULL */
+    const uint8_t *record;
+    size_t record_len;
+} jr_store_review_t;
+
+int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review);
+
+/* The stored record bytes (caller frees *record), or found = false. */
+int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
+                           size_t *len, bool *found);
+
+int jr_store_pg_outbox_add(jr_store_pg_t *self, uint64_t seq, const char *topic, const char *nhs,
+                           const uint8_t *payload, size_t len);
+
+/* The highest published sequence number (0 when none). */
+int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq);
+
+int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char *stream,
+                             const char *seid, const char *code, const char *reason,
+                             const uint8_t *raw, size_t len);
+
+/* Every person and current cycle, in NHS-number order, for rebuild. The
+ * callback returns 0 to go on. */
+int jr_store_pg_each_person(jr_store_pg_t *self,
+                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+
+#endif

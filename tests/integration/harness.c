@@ -1,0 +1,382 @@
+/* harness.c -- see harness.h. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef JR_DAEMON_PATH
+#error "JR_DAEMON_PATH must name the joinedreviewd binary"
+#endif
+
+int64_t h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static const char *pgdir(void)
+{
+    const char *dir = getenv("JR_TEST_PGDIR");
+    return dir ? dir : "/tmp/jrpg";
+}
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int h_db_create(h_db_t *db, const char *name)
+{
+    snprintf(db->name, sizeof db->name, "jr_%s", name);
+    snprintf(db->conninfo, sizeof db->conninfo, "host=%s user=postgres dbname=%s", pgdir(),
+             db->name);
+    char admin[512];
+    snprintf(admin, sizeof admin, "host=%s user=postgres dbname=postgres", pgdir());
+    PGconn *c = PQconnectdb(admin);
+    PQsetNoticeProcessor(c, quiet, NULL);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "harness: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    /* Database names cannot be parameters; these are the test's own literals. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db->name);
+    PQclear(PQexec(c, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db->name);
+    PGresult *r = PQexec(c, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc != 0) {
+        fprintf(stderr, "harness: %s", PQerrorMessage(c));
+    }
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+static int build_argv(const char **argv, size_t max, const h_db_t *db, const char *const *extra,
+                      bool with_endpoints)
+{
+    size_t n = 0;
+    static char dbarg[600];
+    snprintf(dbarg, sizeof dbarg, "daemon.database=%s", db->conninfo);
+    argv[n++] = JR_DAEMON_PATH;
+    argv[n++] = "--set";
+    argv[n++] = dbarg;
+    if (with_endpoints) {
+        argv[n++] = "--ingest";
+        argv[n++] = "tcp://127.0.0.1:*";
+        argv[n++] = "--publish";
+        argv[n++] = "tcp://127.0.0.1:*";
+    }
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < max; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return 0;
+}
+
+int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->log_path, sizeof d->log_path, "%s/daemon-%s-%d.log", pgdir(), db->name,
+             (int)getpid());
+    const char *argv[64];
+    build_argv(argv, 64, db, extra, true);
+    int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        return -1;
+    }
+    d->pid = fork();
+    if (d->pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(fd);
+    /* Wait for "ready: ingest X, publish Y" in its log. */
+    for (int i = 0; i < 300; i++) {
+        h_sleep_ms(50);
+        FILE *f = fopen(d->log_path, "r");
+        char line[1024];
+        while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+            char *p = strstr(line, "ready: ingest ");
+            if (p != NULL &&
+                sscanf(p, "ready: ingest %127[^,], publish %127s", d->ingest, d->publish) == 2) {
+                fclose(f);
+                return 0;
+            }
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            fprintf(stderr, "harness: daemon exited during start-up; see %s\n", d->log_path);
+            d->pid = 0;
+            return -1;
+        }
+    }
+    fprintf(stderr, "harness: daemon not ready after 15 s; see %s\n", d->log_path);
+    h_daemon_stop(d, SIGKILL);
+    return -1;
+}
+
+int h_daemon_stop(h_daemon_t *d, int sig)
+{
+    if (d->pid <= 0) {
+        return -1;
+    }
+    kill(d->pid, sig);
+    int status = 0;
+    waitpid(d->pid, &status, 0);
+    d->pid = 0;
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}
+
+int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen)
+{
+    const char *argv[64];
+    build_argv(argv, 64, db, extra, false);
+    int pipefd[2];
+    if (pipe(pipefd) != 0) {
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], STDOUT_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < outlen && (r = read(pipefd[0], out + got, outlen - 1 - got)) > 0) {
+        got += (size_t)r;
+    }
+    out[got] = '\0';
+    close(pipefd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void *h_dealer(void *zctx, const char *endpoint)
+{
+    void *s = zmq_socket(zctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_connect(s, endpoint);
+    return s;
+}
+
+void *h_sub(void *zctx, const char *endpoint, const char *topic)
+{
+    void *s = zmq_socket(zctx, ZMQ_SUB);
+    int zero = 0, hwm = 100000;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_SUBSCRIBE, topic, strlen(topic));
+    zmq_connect(s, endpoint);
+    h_sleep_ms(300); /* let the subscription reach the publisher (slow joiner) */
+    return s;
+}
+
+int h_send(void *sock, const Joinedreview__V1__Envelope *env)
+{
+    size_t len = joinedreview__v1__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(len ? len : 1);
+    joinedreview__v1__envelope__pack(env, buf);
+    int rc = zmq_send(sock, buf, len, 0) < 0 ? -1 : 0;
+    free(buf);
+    return rc;
+}
+
+static int recv_frame(void *sock, int timeout_ms, zmq_msg_t *msg)
+{
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0) {
+        return -1;
+    }
+    zmq_msg_init(msg);
+    if (zmq_msg_recv(msg, sock, 0) < 0) {
+        zmq_msg_close(msg);
+        return -1;
+    }
+    return 0;
+}
+
+Joinedreview__V1__Ack *h_recv_ack(void *sock, int timeout_ms)
+{
+    zmq_msg_t msg;
+    if (recv_frame(sock, timeout_ms, &msg) != 0) {
+        return NULL;
+    }
+    Joinedreview__V1__Ack *ack =
+        joinedreview__v1__ack__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+    zmq_msg_close(&msg);
+    return ack;
+}
+
+int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code)
+{
+    if (h_send(sock, env) != 0) {
+        return 0;
+    }
+    Joinedreview__V1__Ack *ack = h_recv_ack(sock, 10000);
+    if (ack == NULL) {
+        return 0;
+    }
+    int st = ack->status;
+    if (code != NULL) {
+        snprintf(code, 64, "%s", ack->reason_code ? ack->reason_code : "");
+    }
+    joinedreview__v1__ack__free_unpacked(ack, NULL);
+    return st;
+}
+
+Joinedreview__V1__ConsolidatedReview *h_recv_review(void *sub, int timeout_ms)
+{
+    zmq_msg_t topic, body;
+    if (recv_frame(sub, timeout_ms, &topic) != 0) {
+        return NULL;
+    }
+    zmq_msg_close(&topic);
+    if (recv_frame(sub, 1000, &body) != 0) {
+        return NULL;
+    }
+    Joinedreview__V1__ConsolidatedReview *r = joinedreview__v1__consolidated_review__unpack(
+        NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+    zmq_msg_close(&body);
+    return r;
+}
+
+static void base(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs)
+{
+    Joinedreview__V1__Envelope env = JOINEDREVIEW__V1__ENVELOPE__INIT;
+    Joinedreview__V1__PersonIds ids = JOINEDREVIEW__V1__PERSON_IDS__INIT;
+    e->env = env;
+    e->ids = ids;
+    e->env.has_schema_version = 1;
+    e->env.schema_version = 1;
+    e->env.stream = (char *)stream;
+    e->env.source_event_id = (char *)seid;
+    e->env.has_occurred_at = 1;
+    e->env.occurred_at = at_ms ? at_ms : h_now_ms();
+    e->ids.nhs_number = (char *)nhs;
+    e->env.person = &e->ids;
+}
+
+void h_contribution(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                    const char *nhs, int topic, int role, int priority, const char *working)
+{
+    base(e, stream, seid, at_ms, nhs);
+    Joinedreview__V1__Contribution c = JOINEDREVIEW__V1__CONTRIBUTION__INIT;
+    e->contribution = c;
+    e->contribution.has_topic = 1;
+    e->contribution.topic = (Joinedreview__V1__Topic)topic;
+    e->contribution.has_author_role = 1;
+    e->contribution.author_role = (Joinedreview__V1__Role)role;
+    e->contribution.has_priority = 1;
+    e->contribution.priority = (Joinedreview__V1__Priority)priority;
+    e->contribution.working = (char *)working;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_CONTRIBUTION;
+    e->env.contribution = &e->contribution;
+}
+
+void h_enrolment(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                 const char *nino, const char *started_on)
+{
+    base(e, stream, seid, at_ms, nhs);
+    e->ids.ni_number = (char *)nino;
+    Joinedreview__V1__Enrolment en = JOINEDREVIEW__V1__ENROLMENT__INIT;
+    e->enrolment = en;
+    e->enrolment.started_on = (char *)started_on;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_ENROLMENT;
+    e->env.enrolment = &e->enrolment;
+}
+
+void h_review_held(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                   const char *held_on)
+{
+    base(e, stream, seid, at_ms, nhs);
+    Joinedreview__V1__ReviewHeld h = JOINEDREVIEW__V1__REVIEW_HELD__INIT;
+    e->held = h;
+    e->held.held_on = (char *)held_on;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_REVIEW_HELD;
+    e->env.review_held = &e->held;
+}
+
+static PGresult *query(const h_db_t *db, const char *sql, PGconn **c)
+{
+    *c = PQconnectdb(db->conninfo);
+    PQsetNoticeProcessor(*c, quiet, NULL);
+    if (PQstatus(*c) != CONNECTION_OK) {
+        return NULL;
+    }
+    return PQexec(*c, sql);
+}
+
+long long h_sql_int(const h_db_t *db, const char *sql)
+{
+    PGconn *c;
+    PGresult *r = query(db, sql, &c);
+    long long v = -1;
+    if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+        !PQgetisnull(r, 0, 0)) {
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+int h_sql_text(const h_db_t *db, const char *sql, char *out, size_t outlen)
+{
+    PGconn *c;
+    PGresult *r = query(db, sql, &c);
+    int rc = -1;
+    if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+        snprintf(out, outlen, "%s", PQgetvalue(r, 0, 0));
+        rc = 0;
+    }
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
+int h_sql_exec(const h_db_t *db, const char *sql)
+{
+    PGconn *c;
+    PGresult *r = query(db, sql, &c);
+    int rc = (r != NULL &&
+              (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK))
+                 ? 0
+                 : -1;
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}

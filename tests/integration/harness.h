@@ -1,0 +1,97 @@
+/* harness.h -- drives the real daemon for integration tests: a fresh
+ * database in the throwaway cluster the CTest fixture started, the daemon
+ * binary started as a child process, and real ZeroMQ sockets talking to it.
+ *
+ * The cluster's socket directory comes from the environment variable
+ * JR_TEST_PGDIR (set by tests/CMakeLists.txt). */
+#ifndef JR_HARNESS_H
+#define JR_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "joinedreview/joinedreview.pb-c.h"
+
+#define H_NHS_A   "9434765919" /* valid */
+#define H_NHS_B   "9434765870" /* valid */
+#define H_NHS_BAD "9434765918" /* wrong check digit */
+
+/* A database created empty for one test; conninfo points at it. */
+typedef struct {
+    char name[64];
+    char conninfo[512];
+} h_db_t;
+
+int h_db_create(h_db_t *db, const char *name);
+
+/* A daemon started as a child process against db. */
+typedef struct {
+    pid_t pid;
+    char ingest[128];
+    char publish[128];
+    char log_path[256];
+} h_daemon_t;
+
+/* extra: NULL-terminated list of further arguments (may be NULL). Waits
+ * until the daemon says it is ready. 0 on success. */
+int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra);
+
+/* Sends sig (SIGTERM, SIGKILL) and waits; returns the exit status, or
+ * 128 + signal when killed. */
+int h_daemon_stop(h_daemon_t *d, int sig);
+
+/* Runs the daemon binary to completion with these arguments (e.g.
+ * --rebuild); its stdout goes to out (up to outlen). Returns exit status. */
+int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen);
+
+/* A DEALER connected to the ingest endpoint. */
+void *h_dealer(void *zctx, const char *endpoint);
+/* A SUB connected to publish, subscribed to `topic`; waits until it is
+ * really subscribed (sends nothing; sleeps briefly). */
+void *h_sub(void *zctx, const char *endpoint, const char *topic);
+
+/* Packs and sends one envelope as one frame. */
+int h_send(void *sock, const Joinedreview__V1__Envelope *env);
+
+/* Receives one Ack within timeout_ms; caller frees with
+ * joinedreview__v1__ack__free_unpacked. NULL on timeout. */
+Joinedreview__V1__Ack *h_recv_ack(void *sock, int timeout_ms);
+
+/* Sends and waits for its ack; returns the status (0 on timeout). When
+ * code is non-NULL the reason code is copied there (64 bytes). */
+int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code);
+
+/* Receives one publication within timeout_ms: NULL on timeout. */
+Joinedreview__V1__ConsolidatedReview *h_recv_review(void *sub, int timeout_ms);
+
+/* Envelope builders; the strings are copied into a static pool that
+ * h_reset_pool() frees. at_ms = 0 means "now". */
+typedef struct {
+    Joinedreview__V1__Envelope env;
+    Joinedreview__V1__PersonIds ids;
+    Joinedreview__V1__Contribution contribution;
+    Joinedreview__V1__Enrolment enrolment;
+    Joinedreview__V1__ReviewHeld held;
+    Joinedreview__V1__PlanRevision plan;
+} h_env_t;
+
+void h_contribution(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                    const char *nhs, int topic, int role, int priority, const char *working);
+void h_enrolment(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                 const char *nino, const char *started_on);
+void h_review_held(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                   const char *held_on);
+
+/* One integer from a query with no parameters; -1 on error. */
+long long h_sql_int(const h_db_t *db, const char *sql);
+/* One text value (copied to out); -1 on error or no row. */
+int h_sql_text(const h_db_t *db, const char *sql, char *out, size_t outlen);
+/* Runs a command; 0 on success. */
+int h_sql_exec(const h_db_t *db, const char *sql);
+
+int64_t h_now_ms(void);
+void h_sleep_ms(int ms);
+
+#endif
