@@ -354,7 +354,10 @@ static void handle_ingest(daemon_t *d)
         jr_publications_t pubs = {0};
         int rc = JR_STORE_RETRY;
         if (jr_store_pg_connected(d->store)) {
+            int64_t t0 = mono_ms();
             rc = jr_batch_write(d->store, d->cfg->streams, items, n, &d->last_seq, &pubs);
+            jr_log(JR_LOG_DEBUG, "batch", "%zu envelopes, %zu publications in %lld ms", n, pubs.n,
+                   (long long)(mono_ms() - t0));
         } else {
             for (size_t i = 0; i < n; i++) {
                 items[i].status = JR_ACK_RETRY_LATER;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -472,6 +473,56 @@ static void test_rebuild_equals_live(void)
                     3);
 }
 
+/* ---- configuration ------------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_config_reload_and_unknown_key(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/reload-%d.conf",
+             getenv("JR_TEST_PGDIR") ? getenv("JR_TEST_PGDIR") : "/tmp", (int)getpid());
+    write_file(path, "[daemon]\nlog_level = info\n");
+    world_t w;
+    const char *const extra[] = {"--config", path, NULL};
+    CU_ASSERT_FATAL(world_up(&w, "reload", extra) == 0);
+    h_env_t e;
+    h_contribution(&e, "CPA", "cpa-1", T0, H_NHS_A, T(HEALTH), R(PERSON), P(AMBER), "ok");
+    char code[64];
+    CU_ASSERT_EQUAL(h_push(w.dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "UNKNOWN_STREAM");
+
+    /* A seventh stream is configuration: enable it and reload. */
+    write_file(path, "[daemon]\nlog_level = info\n[stream.CPA]\nenabled = true\n");
+    kill(w.d.pid, SIGHUP);
+    int st = 0;
+    for (int i = 0; i < 50 && st != ST_OK; i++) {
+        h_sleep_ms(100);
+        st = h_push(w.dealer, &e.env, NULL);
+    }
+    CU_ASSERT_EQUAL(st, ST_OK);
+
+    /* A broken file on reload keeps the running configuration. */
+    write_file(path, "[daemon]\nlog_levle = info\n");
+    kill(w.d.pid, SIGHUP);
+    h_sleep_ms(200);
+    h_contribution(&e, "CPA", "cpa-2", T0, H_NHS_A, T(SAFETY), R(PERSON), P(AMBER), "ok");
+    CU_ASSERT_EQUAL(h_push(w.dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(world_down(&w), 0);
+
+    /* ... and stops the daemon at start-up, naming the line. */
+    char out[256];
+    const char *const bad[] = {"--config", path, NULL};
+    CU_ASSERT_EQUAL(h_daemon_run(&w.db, bad, out, sizeof out), 2);
+    remove(path);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -483,6 +534,7 @@ int main(void)
         {"restart loses nothing", test_restart_loses_nothing},
         {"database connection lost: RETRY_LATER, then recovers", test_database_connection_lost},
         {"rebuild equals the live state byte for byte", test_rebuild_equals_live},
+        {"SIGHUP reloads; an unknown key is an error", test_config_reload_and_unknown_key},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {

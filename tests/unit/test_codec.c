@@ -1,0 +1,217 @@
+/* test_codec.c -- the wire contract at the edge, without sockets: layered
+ * validation with its reason codes, acks, and deterministic review bytes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "joinedreview/joinedreview.pb-c.h"
+#include "jr_cunit.h"
+#include "merge.h"
+
+#define T0 1790845200000LL /* 2026-10-01T09:00:00Z */
+
+static jr_streams_t *g_streams;
+static const jr_codec_limits_t g_limits = {4000, T0 + 86400000LL, 86400000LL};
+
+static int init(void)
+{
+    g_streams = jr_streams_new_default();
+    return g_streams == NULL;
+}
+
+static int clean(void)
+{
+    jr_streams_destroy(&g_streams);
+    return 0;
+}
+
+typedef struct {
+    Joinedreview__V1__Envelope env;
+    Joinedreview__V1__PersonIds ids;
+    Joinedreview__V1__Contribution c;
+    Joinedreview__V1__Enrolment e;
+} env_t;
+
+static void contribution(env_t *x)
+{
+    Joinedreview__V1__Envelope env = JOINEDREVIEW__V1__ENVELOPE__INIT;
+    Joinedreview__V1__PersonIds ids = JOINEDREVIEW__V1__PERSON_IDS__INIT;
+    Joinedreview__V1__Contribution c = JOINEDREVIEW__V1__CONTRIBUTION__INIT;
+    x->env = env;
+    x->ids = ids;
+    x->c = c;
+    x->env.has_schema_version = 1;
+    x->env.schema_version = 1;
+    x->env.stream = "SC";
+    x->env.source_event_id = "sc-1";
+    x->env.has_occurred_at = 1;
+    x->env.occurred_at = T0;
+    x->ids.nhs_number = "943 476 5919";
+    x->env.person = &x->ids;
+    x->c.has_topic = 1;
+    x->c.topic = JOINEDREVIEW__V1__TOPIC__HEALTH;
+    x->c.has_author_role = 1;
+    x->c.author_role = JOINEDREVIEW__V1__ROLE__PERSON;
+    x->c.has_priority = 1;
+    x->c.priority = JOINEDREVIEW__V1__PRIORITY__RED;
+    x->c.working = "Walking to the shops again";
+    x->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_CONTRIBUTION;
+    x->env.contribution = &x->c;
+}
+
+/* Packs, decodes; returns the reason code, or "OK". */
+static const char *verdict(const Joinedreview__V1__Envelope *env, jr_codec_event_t *out)
+{
+    uint8_t buf[8192];
+    size_t len = joinedreview__v1__envelope__pack(env, buf);
+    static jr_reject_t why;
+    char *stream = NULL, *seid = NULL;
+    jr_codec_event_t ev;
+    int rc = jr_codec_decode(buf, len, g_streams, &g_limits, &ev, &why, &stream, &seid);
+    free(stream);
+    free(seid);
+    if (rc == 0) {
+        if (out != NULL) {
+            *out = ev;
+        } else {
+            jr_codec_event_clear(&ev);
+        }
+        return "OK";
+    }
+    return why.code;
+}
+
+static void test_valid_contribution_decodes(void)
+{
+    env_t x;
+    contribution(&x);
+    jr_codec_event_t ev;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, &ev), "OK");
+    CU_ASSERT_STRING_EQUAL(ev.nhs, "9434765919");
+    CU_ASSERT_STRING_EQUAL(ev.event.stream, "SC");
+    CU_ASSERT_EQUAL(ev.event.kind, JR_EVENT_CONTRIBUTION);
+    CU_ASSERT_EQUAL(ev.event.u.contribution.topic, JR_TOPIC_HEALTH);
+    CU_ASSERT_EQUAL(ev.event.u.contribution.role, JR_ROLE_PERSON);
+    CU_ASSERT_EQUAL(ev.event.u.contribution.priority, JR_PRIORITY_RED);
+    CU_ASSERT_STRING_EQUAL(ev.event.u.contribution.working, "Walking to the shops again");
+    jr_codec_event_clear(&ev);
+}
+
+static void test_layers_name_the_problem(void)
+{
+    env_t x;
+    contribution(&x);
+    x.env.has_schema_version = 0;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "MISSING_FIELD");
+    contribution(&x);
+    x.env.schema_version = 7;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "UNKNOWN_SCHEMA_VERSION");
+    contribution(&x);
+    x.env.stream = "NHS";
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "UNKNOWN_STREAM");
+    contribution(&x);
+    x.c.topic = 19;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "UNKNOWN_TOPIC");
+    contribution(&x);
+    x.c.has_author_role = 0;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "MISSING_FIELD");
+    contribution(&x);
+    x.c.priority = 4;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "UNKNOWN_PRIORITY");
+    contribution(&x);
+    x.c.working = NULL;
+    x.c.has_priority = 0;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "EMPTY_CONTRIBUTION");
+    x.c.has_no_change = 1;
+    x.c.no_change = 1;
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "OK"); /* "no change" says something */
+    contribution(&x);
+    x.ids.nhs_number = "943 476 5918";
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "INVALID_NHS_NUMBER");
+    contribution(&x);
+    x.env.occurred_at = T0 + 3 * 86400000LL; /* beyond the day's tolerance */
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "IMPOSSIBLE_TIME");
+    contribution(&x);
+    x.c.not_working = "\x01 bell";
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "BAD_TEXT");
+    contribution(&x);
+    x.env.source_event_id = "";
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "MISSING_FIELD");
+}
+
+static void test_not_protobuf(void)
+{
+    static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    jr_codec_event_t ev;
+    jr_reject_t why;
+    CU_ASSERT_EQUAL(jr_codec_decode(junk, sizeof junk, g_streams, &g_limits, &ev, &why, NULL, NULL),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(why.code, "NOT_PROTOBUF");
+    CU_ASSERT_PTR_NULL(ev.priv);
+}
+
+static void test_ack_round_trip(void)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(jr_codec_encode_ack("ATW", "atw-9", JR_ACK_REJECTED, "INVALID_NI_NUMBER",
+                                              "fix it", &buf, &len),
+                          0);
+    Joinedreview__V1__Ack *ack = joinedreview__v1__ack__unpack(NULL, len, buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ack);
+    CU_ASSERT_STRING_EQUAL(ack->stream, "ATW");
+    CU_ASSERT_STRING_EQUAL(ack->source_event_id, "atw-9");
+    CU_ASSERT_EQUAL(ack->status, JOINEDREVIEW__V1__ACK__STATUS__REJECTED);
+    CU_ASSERT_STRING_EQUAL(ack->reason_code, "INVALID_NI_NUMBER");
+    joinedreview__v1__ack__free_unpacked(ack, NULL);
+    free(buf);
+}
+
+static void test_review_bytes_are_deterministic(void)
+{
+    env_t x;
+    contribution(&x);
+    jr_codec_event_t ev;
+    CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
+    jr_merge_input_t in = {&ev.event, 1, NULL, 0};
+    jr_review_t *r1 = jr_merge_review(&in, g_streams);
+    jr_review_t *r2 = jr_merge_review(&in, g_streams);
+    jr_record_id_t id = {"9434765919", 1, 3, 42};
+    uint8_t *b1 = NULL, *b2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    CU_ASSERT_EQUAL(jr_codec_encode_review(r1, &id, &b1, &l1), 0);
+    CU_ASSERT_EQUAL(jr_codec_encode_review(r2, &id, &b2, &l2), 0);
+    CU_ASSERT_EQUAL(l1, l2);
+    CU_ASSERT_EQUAL(memcmp(b1, b2, l1), 0);
+    Joinedreview__V1__ConsolidatedReview *cr =
+        joinedreview__v1__consolidated_review__unpack(NULL, l1, b1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+    CU_ASSERT_EQUAL(cr->version, 3);
+    CU_ASSERT_EQUAL(cr->sequence, 42);
+    CU_ASSERT_EQUAL(cr->n_areas, 9);
+    CU_ASSERT_EQUAL(cr->areas[3]->number, 4);
+    CU_ASSERT_EQUAL(cr->areas[3]->priority, JOINEDREVIEW__V1__PRIORITY__RED);
+    CU_ASSERT_TRUE(cr->areas[3]->priority_from_person);
+    CU_ASSERT_STRING_EQUAL(cr->as_of, "2026-10-01");
+    CU_ASSERT_FALSE(cr->ready_for_sign_off); /* enrolled nowhere */
+    joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
+    free(b1);
+    free(b2);
+    jr_merge_destroy(&r1);
+    jr_merge_destroy(&r2);
+    jr_codec_event_clear(&ev);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"valid contribution decodes", test_valid_contribution_decodes},
+        {"each layer names the problem", test_layers_name_the_problem},
+        {"not a protobuf", test_not_protobuf},
+        {"ack round trip", test_ack_round_trip},
+        {"review bytes are deterministic", test_review_bytes_are_deterministic},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"codec", init, clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+    return jr_cunit_run(suites);
+}
