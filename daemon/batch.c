@@ -32,7 +32,11 @@ static int pubs_add(jr_publications_t *pubs, uint64_t seq, const char *topic, ui
         pubs->items = items;
         pubs->cap = cap;
     }
-    pubs->items[pubs->n++] = (jr_publication_t){seq, topic, payload, len};
+    jr_publication_t *p = &pubs->items[pubs->n++];
+    p->seq = seq;
+    snprintf(p->topic, sizeof p->topic, "%s", topic);
+    p->payload = payload;
+    p->len = len;
     return 0;
 }
 
@@ -61,14 +65,40 @@ static const jr_codec_limits_t g_stored_limits = {
     .future_tolerance_ms = 0,
 };
 
+/* One (person, cycle) merged from the person's stored events. */
 typedef struct {
-    uint8_t *record;
-    size_t len;
+    jr_store_rows_t rows;
+    jr_codec_event_t *dec;
+    jr_event_t *cycle_ev; /* contributions, plans, review held of this cycle */
+    size_t n_cycle;
+    jr_event_t *enrol; /* enrolments up to this cycle */
+    size_t n_enrol;
+    jr_event_t *sched_ev; /* enrolments and reviews held up to this cycle */
+    size_t n_sched;
+    jr_review_t *review;
+    jr_schedule_t *schedule; /* as of the review's as_of date */
     uint32_t version;
     uint64_t seq;
-    bool ready;
+    uint8_t *record;
+    size_t len;
     char held_on[11];
 } computed_t;
+
+static void computed_clear(computed_t *c)
+{
+    for (size_t i = 0; c->dec != NULL && i < c->rows.n; i++) {
+        jr_codec_event_clear(&c->dec[i]);
+    }
+    free(c->dec);
+    free(c->cycle_ev);
+    free(c->enrol);
+    free(c->sched_ev);
+    jr_merge_destroy(&c->review);
+    jr_schedule_destroy(&c->schedule);
+    free(c->record);
+    jr_store_rows_clear(&c->rows);
+    memset(c, 0, sizeof *c);
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -76,81 +106,90 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Merges (nhs, cycle). new_seq != 0: the cycle's unpublished events are
- * being published now as new_seq. new_seq == 0: a rebuild, which derives the
- * version and sequence from what is stored. */
-static int compute(jr_store_pg_t *store, const jr_streams_t *streams, const char *nhs,
+/* Merges (nhs, cycle) and packs its record. new_seq != 0: the cycle's
+ * unpublished events are being published now as new_seq. new_seq == 0: the
+ * version and sequence come from what is stored (rebuild, due check).
+ * Returns JR_STORE_OK, 1 when the cycle has had no publication (no record;
+ * the lists and review are still filled), or a store status. Caller clears
+ * *out in every case. */
+static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
                    uint32_t cycle, uint64_t new_seq, computed_t *out)
 {
-    jr_store_rows_t rows = {0};
     memset(out, 0, sizeof *out);
-    int rc = jr_store_pg_cycle_events(store, nhs, cycle, &rows);
+    int rc = jr_store_pg_person_events(store, nhs, &out->rows);
     if (rc != JR_STORE_OK) {
         return rc;
     }
-    jr_codec_event_t *dec = calloc(rows.n + 1, sizeof *dec);
-    jr_event_t *cycle_ev = calloc(rows.n + 1, sizeof *cycle_ev);
-    jr_event_t *enrol = calloc(rows.n + 1, sizeof *enrol);
-    uint64_t *seqs = calloc(rows.n + 1, sizeof *seqs);
-    size_t n_cycle = 0, n_enrol = 0, n_seqs = 0;
-    rc = JR_STORE_RETRY;
-    if (dec == NULL || cycle_ev == NULL || enrol == NULL || seqs == NULL) {
-        goto done;
+    size_t n = out->rows.n;
+    out->dec = calloc(n + 1, sizeof *out->dec);
+    out->cycle_ev = calloc(n + 1, sizeof *out->cycle_ev);
+    out->enrol = calloc(n + 1, sizeof *out->enrol);
+    out->sched_ev = calloc(n + 1, sizeof *out->sched_ev);
+    uint64_t *seqs = calloc(n + 1, sizeof *seqs);
+    size_t n_seqs = 0;
+    if (out->dec == NULL || out->cycle_ev == NULL || out->enrol == NULL ||
+        out->sched_ev == NULL || seqs == NULL) {
+        free(seqs);
+        return JR_STORE_RETRY;
     }
-    for (size_t i = 0; i < rows.n; i++) {
-        const jr_store_row_t *r = &rows.rows[i];
-        jr_reject_t why;
+    for (size_t i = 0; i < n; i++) {
+        const jr_store_row_t *r = &out->rows.rows[i];
+        if (r->cycle > cycle) {
+            continue;
+        }
         if (r->cycle == cycle) {
             seqs[n_seqs++] = r->seq != 0 ? r->seq : new_seq;
         }
-        if (jr_codec_decode(r->envelope, r->envelope_len, streams, &g_stored_limits, &dec[i], &why,
-                            NULL, NULL) != 0) {
+        jr_reject_t why;
+        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
+                            &out->dec[i], &why, NULL, NULL) != 0) {
             /* e.g. its stream has since been disabled in the configuration */
             jr_log(JR_LOG_WARNING, "batch", "stored event %lld left out of the merge: %s",
                    (long long)r->id, why.text);
             continue;
         }
-        if (dec[i].event.kind == JR_EVENT_ENROLMENT) {
-            enrol[n_enrol++] = dec[i].event;
-        } else if (r->cycle == cycle) {
-            cycle_ev[n_cycle++] = dec[i].event;
+        const jr_event_t *ev = &out->dec[i].event;
+        if (ev->kind == JR_EVENT_ENROLMENT) {
+            out->enrol[out->n_enrol++] = *ev;
+            out->sched_ev[out->n_sched++] = *ev;
+        } else if (ev->kind == JR_EVENT_REVIEW_HELD) {
+            out->sched_ev[out->n_sched++] = *ev;
+        }
+        if (r->cycle == cycle && ev->kind != JR_EVENT_ENROLMENT) {
+            out->cycle_ev[out->n_cycle++] = *ev;
         }
     }
     qsort(seqs, n_seqs, sizeof *seqs, cmp_u64);
-    uint32_t version = 0;
-    uint64_t seq = 0;
     for (size_t i = 0; i < n_seqs; i++) {
         if (seqs[i] != 0 && (i == 0 || seqs[i] != seqs[i - 1])) {
-            version++;
-            seq = seqs[i];
+            out->version++;
+            out->seq = seqs[i];
         }
     }
-    jr_merge_input_t in = {cycle_ev, n_cycle, enrol, n_enrol};
-    jr_review_t *review = jr_merge_review(&in, streams);
-    if (review == NULL) {
-        goto done;
-    }
-    jr_record_id_t id = {nhs, cycle, version, seq};
-    if (jr_codec_encode_review(review, &id, &out->record, &out->len) == 0) {
-        out->version = version;
-        out->seq = seq;
-        out->ready = review->ready_for_sign_off;
-        if (review->review_held != NULL) {
-            jr_text_format_date(review->review_held->u.review_held.held_on, out->held_on);
-        }
-        rc = version > 0 ? JR_STORE_OK : 1; /* 1: nothing published in this cycle */
-    }
-    jr_merge_destroy(&review);
-done:
-    for (size_t i = 0; dec != NULL && i < rows.n; i++) {
-        jr_codec_event_clear(&dec[i]);
-    }
-    free(dec);
-    free(cycle_ev);
-    free(enrol);
     free(seqs);
-    jr_store_rows_clear(&rows);
-    return rc;
+    jr_merge_input_t in = {out->cycle_ev, out->n_cycle, out->enrol, out->n_enrol};
+    out->review = jr_merge_review(&in, ctx->streams);
+    if (out->review == NULL) {
+        return JR_STORE_RETRY;
+    }
+    /* The record's schedule is as of its own date, so that it is a function
+     * of the event log alone (and --rebuild reproduces it). */
+    out->schedule = jr_schedule_compute(out->sched_ev, out->n_sched, ctx->streams, &ctx->rules,
+                                        out->review->as_of);
+    if (out->schedule == NULL) {
+        return JR_STORE_RETRY;
+    }
+    if (out->version == 0) {
+        return 1;
+    }
+    jr_record_id_t id = {nhs, cycle, out->version, out->seq};
+    if (jr_codec_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
+        return JR_STORE_RETRY;
+    }
+    if (out->review->review_held != NULL) {
+        jr_text_format_date(out->review->review_held->u.review_held.held_on, out->held_on);
+    }
+    return JR_STORE_OK;
 }
 
 static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
@@ -161,12 +200,56 @@ static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
         .cycle = cycle,
         .version = c->version,
         .seq = c->seq,
-        .ready = c->ready,
+        .ready = c->review->ready_for_sign_off,
         .held_on = c->held_on[0] ? c->held_on : NULL,
         .record = c->record,
         .record_len = c->len,
     };
     return jr_store_pg_review_put(store, &r);
+}
+
+/* The person's row in the due-check index, from their schedule as of today:
+ * checked today when a notice is already due and not yet decided, else on
+ * the next notice date. `decided`: the due check has just decided every
+ * notice due by today. */
+static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
+                               uint32_t cycle, const computed_t *c, bool decided)
+{
+    jr_schedule_t *sched =
+        jr_schedule_compute(c->sched_ev, c->n_sched, ctx->streams, &ctx->rules, ctx->today);
+    if (sched == NULL) {
+        return JR_STORE_RETRY;
+    }
+    jr_day_t next = !decided && jr_schedule_notices_due(sched, &ctx->rules, ctx->today, NULL, 0) > 0
+                        ? ctx->today
+                        : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
+    char review_on[11] = "", next_on[11] = "", covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    size_t off = 0;
+    covered[off++] = '{';
+    for (size_t i = 0; i < sched->n_streams; i++) {
+        if (sched->streams[i].covered) {
+            off += (size_t)snprintf(covered + off, sizeof covered - off, "%s%s",
+                                    off > 1 ? "," : "", sched->streams[i].stream->code);
+        }
+    }
+    snprintf(covered + off, sizeof covered - off, "}");
+    if (sched->review_on != JR_DAY_NONE) {
+        jr_text_format_date(sched->review_on, review_on);
+    }
+    if (next != JR_DAY_NONE) {
+        jr_text_format_date(next, next_on);
+    }
+    jr_store_schedule_t row = {
+        .nhs = nhs,
+        .cycle = cycle,
+        .review_on = review_on[0] ? review_on : NULL,
+        .lead = sched->lead ? sched->lead->code : NULL,
+        .covered = covered,
+        .next_check_on = next_on[0] ? next_on : NULL,
+    };
+    int rc = jr_store_pg_schedule_put(store, &row);
+    jr_schedule_destroy(&sched);
+    return rc;
 }
 
 /* ---- the batch ---- */
@@ -260,7 +343,7 @@ static jr_ids_t ids_of(const jr_codec_event_t *ev)
 }
 
 /* Parked events that a new link resolves join the person's current cycle. */
-static int release_parked(jr_store_pg_t *store, const jr_streams_t *streams, jr_identity_t *ids_map,
+static int release_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identity_t *ids_map,
                           batch_state_t *st, const jr_link_t *link)
 {
     jr_store_rows_t rows = {0};
@@ -268,7 +351,7 @@ static int release_parked(jr_store_pg_t *store, const jr_streams_t *streams, jr_
     for (size_t i = 0; rc == JR_STORE_OK && i < rows.n; i++) {
         jr_codec_event_t ev;
         jr_reject_t why;
-        if (jr_codec_decode(rows.rows[i].envelope, rows.rows[i].envelope_len, streams,
+        if (jr_codec_decode(rows.rows[i].envelope, rows.rows[i].envelope_len, ctx->streams,
                             &g_stored_limits, &ev, &why, NULL, NULL) != 0) {
             continue;
         }
@@ -302,7 +385,7 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
 }
 
 /* One valid envelope inside the open transaction. */
-static int write_event(jr_store_pg_t *store, const jr_streams_t *streams, jr_identity_t *ids_map,
+static int write_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identity_t *ids_map,
                        batch_state_t *st, jr_batch_item_t *it)
 {
     const jr_event_t *ev = &it->ev.event;
@@ -371,7 +454,7 @@ static int write_event(jr_store_pg_t *store, const jr_streams_t *streams, jr_ide
             }
             rc = jr_store_pg_link_add(store, &links[i], id);
             if (rc == JR_STORE_OK) {
-                rc = release_parked(store, streams, ids_map, st, &links[i]);
+                rc = release_parked(store, ctx, ids_map, st, &links[i]);
             }
         }
     } else if (ev->kind == JR_EVENT_REVIEW_HELD) {
@@ -383,7 +466,7 @@ static int write_event(jr_store_pg_t *store, const jr_streams_t *streams, jr_ide
 }
 
 /* The whole batch in one transaction. */
-static int write_once(jr_store_pg_t *store, const jr_streams_t *streams, jr_batch_item_t *items,
+static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_item_t *items,
                       size_t n, uint64_t *last_seq, jr_publications_t *pubs)
 {
     /* Each valid item touches at most its person plus those its links
@@ -408,7 +491,7 @@ static int write_once(jr_store_pg_t *store, const jr_streams_t *streams, jr_batc
                 rc = JR_STORE_RETRY; /* unreachable with the sizing above */
                 break;
             }
-            rc = write_event(store, streams, ids_map, &st, it);
+            rc = write_event(store, ctx, ids_map, &st, it);
         } else {
             set_outcome(it, JR_ACK_REJECTED, it->why.code, it->why.text);
             rc = jr_store_pg_rejected_add(store, it->sender, it->stream, it->seid, it->code,
@@ -418,7 +501,7 @@ static int write_once(jr_store_pg_t *store, const jr_streams_t *streams, jr_batc
     for (size_t i = 0; rc == JR_STORE_OK && i < st.n_touched; i++) {
         const pc_t *t = &st.touched[i];
         computed_t c;
-        rc = compute(store, streams, t->nhs, t->cycle, seq + 1, &c);
+        rc = compute(store, ctx, t->nhs, t->cycle, seq + 1, &c);
         if (rc == JR_STORE_OK) {
             seq++;
             rc = jr_store_pg_cycle_stamp(store, t->nhs, t->cycle, seq);
@@ -434,7 +517,20 @@ static int write_once(jr_store_pg_t *store, const jr_streams_t *streams, jr_batc
         } else if (rc == JR_STORE_OK) {
             rc = JR_STORE_RETRY;
         }
-        free(c.record);
+        /* The due-check index follows the person's current cycle. */
+        pc_t *p = find_pc(st.persons, st.n_persons, t->nhs, 0, true);
+        if (rc == JR_STORE_OK && p->cycle == t->cycle) {
+            rc = update_schedule_row(store, ctx, t->nhs, t->cycle, &c, false);
+        } else if (rc == JR_STORE_OK) {
+            computed_t cur;
+            int crc = compute(store, ctx, t->nhs, p->cycle, 0, &cur);
+            rc = crc == 1 ? JR_STORE_OK : crc;
+            if (rc == JR_STORE_OK) {
+                rc = update_schedule_row(store, ctx, t->nhs, p->cycle, &cur, false);
+            }
+            computed_clear(&cur);
+        }
+        computed_clear(&c);
     }
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_commit(store);
@@ -455,17 +551,17 @@ done:
     return rc;
 }
 
-int jr_batch_write(jr_store_pg_t *store, const jr_streams_t *streams, jr_batch_item_t *items,
+int jr_batch_write(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_item_t *items,
                    size_t n, uint64_t *last_seq, jr_publications_t *pubs)
 {
-    int rc = write_once(store, streams, items, n, last_seq, pubs);
+    int rc = write_once(store, ctx, items, n, last_seq, pubs);
     if (rc == JR_STORE_DATA && n > 1) {
         /* Find the envelope the database refused: one per transaction. */
         jr_log(JR_LOG_WARNING, "batch", "batch of %zu refused (%s); writing one at a time", n,
                jr_store_pg_error(store));
         rc = JR_STORE_OK;
         for (size_t i = 0; i < n; i++) {
-            int one = write_once(store, streams, &items[i], 1, last_seq, pubs);
+            int one = write_once(store, ctx, &items[i], 1, last_seq, pubs);
             if (one == JR_STORE_DATA) {
                 continue; /* handled below */
             }
@@ -509,37 +605,37 @@ int jr_batch_write(jr_store_pg_t *store, const jr_streams_t *streams, jr_batch_i
 
 typedef struct {
     jr_store_pg_t *store;
-    const jr_streams_t *streams;
+    const jr_batch_ctx_t *ctx;
     size_t records, differed;
 } rebuild_t;
 
-static int rebuild_person(void *ctx, const char *nhs, uint32_t current)
+static int rebuild_person(void *arg, const char *nhs, uint32_t current)
 {
-    rebuild_t *rb = ctx;
+    rebuild_t *rb = arg;
     for (uint32_t cycle = 1; cycle <= current; cycle++) {
         computed_t c;
-        int rc = compute(rb->store, rb->streams, nhs, cycle, 0, &c);
+        int rc = compute(rb->store, rb->ctx, nhs, cycle, 0, &c);
         if (rc == 1) {
-            free(c.record);
-            continue; /* nothing published in this cycle yet */
+            rc = JR_STORE_OK; /* nothing published in this cycle yet */
+        } else if (rc == JR_STORE_OK) {
+            rb->records++;
+            uint8_t *old = NULL;
+            size_t old_len = 0;
+            bool found = false;
+            rc = jr_store_pg_review_get(rb->store, nhs, cycle, &old, &old_len, &found);
+            if (rc == JR_STORE_OK &&
+                (!found || old_len != c.len || memcmp(old, c.record, c.len) != 0)) {
+                rb->differed++;
+                jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
+                       cycle);
+                rc = store_computed(rb->store, nhs, cycle, &c);
+            }
+            free(old);
         }
-        if (rc != JR_STORE_OK) {
-            return rc;
+        if (rc == JR_STORE_OK && cycle == current) {
+            rc = update_schedule_row(rb->store, rb->ctx, nhs, cycle, &c, false);
         }
-        rb->records++;
-        uint8_t *old = NULL;
-        size_t old_len = 0;
-        bool found = false;
-        rc = jr_store_pg_review_get(rb->store, nhs, cycle, &old, &old_len, &found);
-        if (rc == JR_STORE_OK &&
-            (!found || old_len != c.len || memcmp(old, c.record, c.len) != 0)) {
-            rb->differed++;
-            jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
-                   cycle);
-            rc = store_computed(rb->store, nhs, cycle, &c);
-        }
-        free(old);
-        free(c.record);
+        computed_clear(&c);
         if (rc != JR_STORE_OK) {
             return rc;
         }
@@ -547,10 +643,10 @@ static int rebuild_person(void *ctx, const char *nhs, uint32_t current)
     return JR_STORE_OK;
 }
 
-int jr_batch_rebuild(jr_store_pg_t *store, const jr_streams_t *streams, size_t *records,
+int jr_batch_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
                      size_t *differed)
 {
-    rebuild_t rb = {store, streams, 0, 0};
+    rebuild_t rb = {store, ctx, 0, 0};
     int rc = jr_store_pg_begin(store);
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_each_person(store, rebuild_person, &rb);
@@ -563,4 +659,125 @@ int jr_batch_rebuild(jr_store_pg_t *store, const jr_streams_t *streams, size_t *
     *records = rb.records;
     *differed = rb.differed;
     return rc;
+}
+
+/* ---- due-date notices ---- */
+
+typedef struct {
+    jr_store_pg_t *store;
+    const jr_batch_ctx_t *ctx;
+    uint64_t seq;
+    jr_publications_t *pubs;
+    size_t sent, recorded;
+} due_t;
+
+static const char *notice_kind_name(jr_notice_kind_t kind)
+{
+    return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
+}
+
+/* Decides one person's notices due by today: each (person, cycle, key) is
+ * recorded once; the latest is published, those it supersedes only
+ * recorded. Then the person's next check moves past today. */
+static int due_person(void *arg, const char *nhs, uint32_t cycle)
+{
+    due_t *dc = arg;
+    const jr_batch_ctx_t *ctx = dc->ctx;
+    computed_t c;
+    jr_schedule_t *sched = NULL;
+    int rc = compute(dc->store, ctx, nhs, cycle, 0, &c);
+    if (rc == 1) {
+        rc = JR_STORE_OK;
+    }
+    if (rc == JR_STORE_OK) {
+        sched = jr_schedule_compute(c.sched_ev, c.n_sched, ctx->streams, &ctx->rules, ctx->today);
+        rc = sched ? JR_STORE_OK : JR_STORE_RETRY;
+    }
+    jr_notice_t notices[64];
+    size_t n = 0;
+    if (rc == JR_STORE_OK) {
+        n = jr_schedule_notices_due(sched, &ctx->rules, ctx->today, notices, 64);
+        n = n > 64 ? 64 : n;
+    }
+    char review_on[11] = "", notice_on[11];
+    if (sched != NULL && sched->review_on != JR_DAY_NONE) {
+        jr_text_format_date(sched->review_on, review_on);
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
+        const jr_notice_t *nt = &notices[i];
+        jr_text_format_date(nt->on, notice_on);
+        jr_store_notice_t row = {nhs,       cycle,     nt->key,
+                                 notice_kind_name(nt->kind), notice_on, review_on,
+                                 sched->lead ? sched->lead->code : NULL};
+        bool added = false;
+        rc = jr_store_pg_notice_add(dc->store, &row, &added);
+        if (rc != JR_STORE_OK || !added) {
+            continue;
+        }
+        dc->recorded++;
+        if (nt->superseded) {
+            continue;
+        }
+        jr_record_id_t id = {nhs, cycle, 0, dc->seq + 1};
+        uint8_t *payload = NULL;
+        size_t len = 0;
+        char topic[64];
+        jr_codec_notice_topic(nt, sched, topic, sizeof topic);
+        if (jr_codec_encode_notice(nt, sched, c.review, &id, &payload, &len) != 0) {
+            rc = JR_STORE_RETRY;
+            break;
+        }
+        rc = jr_store_pg_outbox_add(dc->store, dc->seq + 1, topic, nhs, payload, len);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_notice_set_seq(dc->store, &row, dc->seq + 1);
+        }
+        if (rc == JR_STORE_OK && pubs_add(dc->pubs, dc->seq + 1, topic, payload, len) == 0) {
+            dc->seq++;
+            dc->sent++;
+        } else {
+            free(payload);
+            rc = rc == JR_STORE_OK ? JR_STORE_RETRY : rc;
+        }
+    }
+    if (rc == JR_STORE_OK) {
+        /* Everything due by today is decided: check again at the next notice. */
+        rc = update_schedule_row(dc->store, ctx, nhs, cycle, &c, true);
+    }
+    jr_schedule_destroy(&sched);
+    computed_clear(&c);
+    return rc;
+}
+
+int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
+                       jr_publications_t *pubs, size_t *sent)
+{
+    enum { ROUND = 200 };
+    *sent = 0;
+    for (;;) {
+        due_t dc = {store, ctx, *last_seq, pubs, 0, 0};
+        size_t pubs_before = pubs->n;
+        size_t count = 0;
+        char today[11];
+        jr_text_format_date(ctx->today, today);
+        int rc = jr_store_pg_begin(store);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_schedule_due(store, today, ROUND, due_person, &dc, &count);
+        }
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_commit(store);
+        }
+        if (rc != JR_STORE_OK) {
+            jr_store_pg_rollback(store);
+            for (size_t i = pubs_before; i < pubs->n; i++) {
+                free(pubs->items[i].payload);
+            }
+            pubs->n = pubs_before;
+            return rc;
+        }
+        *last_seq = dc.seq;
+        *sent += dc.sent;
+        if (count < ROUND) {
+            return JR_STORE_OK;
+        }
+    }
 }

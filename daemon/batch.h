@@ -13,7 +13,9 @@
  * The version of a cycle's record is the number of distinct publications
  * among that cycle's events, and its sequence number the latest of them, so
  * that --rebuild derives both from the log alone and reproduces every record
- * byte for byte.
+ * byte for byte. A record carries the person's schedule as of its own as_of
+ * date for the same reason; the due-check index (table schedule) follows the
+ * daemon's today.
  *
  * A failure rolls everything back: the sequence counter too. If the database
  * refused one envelope's data, the batch is replayed one envelope per
@@ -25,8 +27,16 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "schedule.h"
 #include "store_pg.h"
 #include "streams.h"
+
+/* What every batch, rebuild and due check works with. */
+typedef struct {
+    const jr_streams_t *streams; /* borrowed */
+    jr_schedule_rules_t rules;
+    jr_day_t today; /* the daemon's today (--today, or the UTC date) */
+} jr_batch_ctx_t;
 
 typedef struct {
     /* in: the raw envelope (borrowed) and who sent it */
@@ -47,7 +57,7 @@ typedef struct {
 
 typedef struct {
     uint64_t seq;
-    const char *topic; /* static */
+    char topic[64];
     uint8_t *payload;  /* owned */
     size_t len;
 } jr_publication_t;
@@ -64,13 +74,22 @@ void jr_publications_clear(jr_publications_t *pubs);
  * are appended to pubs. Sets every item's status. Returns JR_STORE_OK, or
  * JR_STORE_RETRY when nothing could be committed (every item is then
  * RETRY_LATER and the caller should reconnect). */
-int jr_batch_write(jr_store_pg_t *store, const jr_streams_t *streams, jr_batch_item_t *items,
+int jr_batch_write(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_item_t *items,
                    size_t n, uint64_t *last_seq, jr_publications_t *pubs);
 
 /* Recomputes every consolidated review from the event log in one
  * transaction, rewriting those that differ. *records counts the records
  * computed, *differed those whose stored bytes were not identical. */
-int jr_batch_rebuild(jr_store_pg_t *store, const jr_streams_t *streams, size_t *records,
+int jr_batch_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
                      size_t *differed);
+
+/* The due check: for every person whose next check is on or before today
+ * (read through an index, so the cost follows what is due), decides the
+ * notices due by today, records each (person, cycle, key) once with its
+ * outbox row in the same transaction, and moves the person's next check to
+ * their next notice date. Rounds of 200 persons, one transaction each.
+ * Publications are appended to pubs; *sent counts them. */
+int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
+                       jr_publications_t *pubs, size_t *sent);
 
 #endif

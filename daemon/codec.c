@@ -494,8 +494,41 @@ static Joinedreview__V1__Area *encode_area(arena_t *a, const jr_area_t *area)
     return out;
 }
 
-int jr_codec_encode_review(const jr_review_t *review, const jr_record_id_t *id, uint8_t **out,
-                           size_t *len)
+static Joinedreview__V1__Schedule *encode_schedule(arena_t *a, const jr_schedule_t *sched)
+{
+    Joinedreview__V1__Schedule *out = arena_alloc(a, sizeof *out);
+    if (out == NULL) {
+        return NULL;
+    }
+    *out = (Joinedreview__V1__Schedule)JOINEDREVIEW__V1__SCHEDULE__INIT;
+    out->review_on = arena_date(a, sched->review_on);
+    out->lead = sched->lead ? (char *)sched->lead->code : NULL;
+    out->streams = arena_alloc(a, sizeof *out->streams * sched->n_streams);
+    out->covered_streams = arena_alloc(a, sizeof *out->covered_streams * sched->n_streams);
+    for (size_t i = 0; out->streams && out->covered_streams && i < sched->n_streams; i++) {
+        const jr_stream_due_t *d = &sched->streams[i];
+        Joinedreview__V1__StreamSchedule *ss = arena_alloc(a, sizeof *ss);
+        if (ss == NULL) {
+            break;
+        }
+        *ss = (Joinedreview__V1__StreamSchedule)JOINEDREVIEW__V1__STREAM_SCHEDULE__INIT;
+        ss->stream = (char *)d->stream->code;
+        ss->next_due_on = arena_date(a, d->due);
+        ss->last_review_on = arena_date(a, d->last_review);
+        ss->has_drives_date = 1;
+        ss->drives_date = d->drives;
+        ss->has_covered = 1;
+        ss->covered = d->covered;
+        out->streams[out->n_streams++] = ss;
+        if (d->covered) {
+            out->covered_streams[out->n_covered_streams++] = (char *)d->stream->code;
+        }
+    }
+    return out;
+}
+
+int jr_codec_encode_review(const jr_review_t *review, const jr_schedule_t *schedule,
+                           const jr_record_id_t *id, uint8_t **out, size_t *len)
 {
     arena_t a = {0};
     Joinedreview__V1__ConsolidatedReview cr = JOINEDREVIEW__V1__CONSOLIDATED_REVIEW__INIT;
@@ -547,6 +580,9 @@ int jr_codec_encode_review(const jr_review_t *review, const jr_record_id_t *id, 
         cr.held_on = arena_date(&a, review->review_held->u.review_held.held_on);
     }
     cr.as_of = arena_date(&a, review->as_of);
+    if (schedule != NULL) {
+        cr.schedule = encode_schedule(&a, schedule);
+    }
 
     int rc = -1;
     if (!a.failed) {
@@ -554,6 +590,78 @@ int jr_codec_encode_review(const jr_review_t *review, const jr_record_id_t *id, 
         *out = malloc(*len ? *len : 1);
         if (*out != NULL) {
             joinedreview__v1__consolidated_review__pack(&cr, *out);
+            rc = 0;
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
+static const char *notice_kind_word(jr_notice_kind_t kind)
+{
+    switch (kind) {
+    case JR_NOTICE_LEAD:
+        return "lead";
+    case JR_NOTICE_DUE:
+        return "due";
+    case JR_NOTICE_OVERDUE:
+        return "overdue";
+    }
+    return "unknown";
+}
+
+void jr_codec_notice_topic(const jr_notice_t *notice, const jr_schedule_t *schedule, char *out,
+                           size_t outlen)
+{
+    snprintf(out, outlen, "notice.%s.%s", notice_kind_word(notice->kind),
+             schedule->lead ? schedule->lead->code : "NONE");
+}
+
+int jr_codec_encode_notice(const jr_notice_t *notice, const jr_schedule_t *schedule,
+                           const jr_review_t *review, const jr_record_id_t *id, uint8_t **out,
+                           size_t *len)
+{
+    arena_t a = {0};
+    Joinedreview__V1__DueNotice dn = JOINEDREVIEW__V1__DUE_NOTICE__INIT;
+    dn.nhs_number = (char *)id->nhs_number;
+    dn.has_cycle = 1;
+    dn.cycle = id->cycle;
+    dn.has_kind = 1;
+    dn.kind = (Joinedreview__V1__DueNotice__Kind)notice->kind;
+    dn.has_number = 1;
+    dn.number = notice->number;
+    dn.key = (char *)notice->key;
+    dn.notice_on = arena_date(&a, notice->on);
+    dn.review_on = arena_date(&a, schedule->review_on);
+    dn.lead = schedule->lead ? (char *)schedule->lead->code : NULL;
+    dn.has_sequence = 1;
+    dn.sequence = id->sequence;
+    dn.covered_streams = arena_alloc(&a, sizeof *dn.covered_streams * schedule->n_streams);
+    dn.missing_information = arena_alloc(&a, sizeof *dn.missing_information * schedule->n_streams);
+    for (size_t i = 0; dn.covered_streams && dn.missing_information && i < schedule->n_streams;
+         i++) {
+        const jr_stream_due_t *d = &schedule->streams[i];
+        if (!d->covered) {
+            continue;
+        }
+        dn.covered_streams[dn.n_covered_streams++] = (char *)d->stream->code;
+        /* Missing unless the review shows the stream complete. */
+        bool complete = false;
+        for (size_t j = 0; review != NULL && j < review->n_streams; j++) {
+            if (review->streams[j].stream == d->stream) {
+                complete = review->streams[j].missing == 0;
+            }
+        }
+        if (!complete) {
+            dn.missing_information[dn.n_missing_information++] = (char *)d->stream->code;
+        }
+    }
+    int rc = -1;
+    if (!a.failed) {
+        *len = joinedreview__v1__due_notice__get_packed_size(&dn);
+        *out = malloc(*len ? *len : 1);
+        if (*out != NULL) {
+            joinedreview__v1__due_notice__pack(&dn, *out);
             rc = 0;
         }
     }

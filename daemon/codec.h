@@ -19,6 +19,7 @@
 #include "event.h"
 #include "merge.h"
 #include "nhs.h"
+#include "schedule.h"
 #include "streams.h"
 
 #define JR_SCHEMA_VERSION      1
@@ -78,10 +79,21 @@ typedef struct {
     uint64_t sequence;
 } jr_record_id_t;
 
-/* Packs a ConsolidatedReview. Deterministic: the same review and id always
- * give the same bytes. Caller owns *out (free). Returns 0, or -1 when out of
- * memory. */
-int jr_codec_encode_review(const jr_review_t *review, const jr_record_id_t *id, uint8_t **out,
+/* Packs a ConsolidatedReview with its schedule (may be NULL). Deterministic:
+ * the same inputs always give the same bytes. Caller owns *out (free).
+ * Returns 0, or -1 when out of memory. */
+int jr_codec_encode_review(const jr_review_t *review, const jr_schedule_t *schedule,
+                           const jr_record_id_t *id, uint8_t **out, size_t *len);
+
+/* Packs a DueNotice. `review` gives the covered streams still missing
+ * minimum information. Caller owns *out (free). Returns 0, or -1. */
+int jr_codec_encode_notice(const jr_notice_t *notice, const jr_schedule_t *schedule,
+                           const jr_review_t *review, const jr_record_id_t *id, uint8_t **out,
                            size_t *len);
+
+/* The topic a notice is published under: "notice.<kind>.<lead>", e.g.
+ * "notice.due.SC". */
+void jr_codec_notice_topic(const jr_notice_t *notice, const jr_schedule_t *schedule, char *out,
+                           size_t outlen);
 
 #endif

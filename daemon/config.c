@@ -12,7 +12,7 @@
 #include <strings.h>
 
 /* CFG_NAME is a fixed char array inside a stream row; CFG_UINT an unsigned. */
-typedef enum { CFG_STRING, CFG_NAME, CFG_INT, CFG_UINT, CFG_BOOL, CFG_TOPICS } cfg_type_t;
+typedef enum { CFG_STRING, CFG_NAME, CFG_INT, CFG_UINT, CFG_BOOL, CFG_TOPICS, CFG_LEADS } cfg_type_t;
 
 typedef struct {
     const char *key;
@@ -45,6 +45,12 @@ static const cfg_key_t g_daemon_keys[] = {
      "PostgreSQL statement_timeout for the daemon's session"},
     {"future_tolerance_s", CFG_INT, D(future_tolerance_s), "86400", 0, 604800,
      "how far ahead of the daemon's clock an event's occurred_at may be"},
+    {"alignment_window_days", CFG_UINT, D(rules.window_days), "90", 0, 730,
+     "streams due within this many days after the joined-up review date join it"},
+    {"notice_lead_days", CFG_LEADS, D(rules), "56 28 7", 1, 365,
+     "days before the review date that notices go out (up to 8, space-separated)"},
+    {"due_check_interval_s", CFG_INT, D(due_check_interval_s), "60", 1, 86400,
+     "how often the daemon checks which notices have fallen due"},
 };
 #undef D
 
@@ -120,6 +126,28 @@ static int set_value(void *base, const cfg_key_t *k, const char *value, char *er
             return -1;
         }
         return 0;
+    case CFG_LEADS: {
+        jr_schedule_rules_t *rules = (jr_schedule_rules_t *)at;
+        size_t n = 0;
+        const char *c = value;
+        while (*c != '\0') {
+            char *end = NULL;
+            errno = 0;
+            long v = strtol(c, &end, 10);
+            if (end == c || errno != 0 || v < k->min || v > k->max || n == JR_SCHEDULE_LEADS_MAX) {
+                snprintf(err, errlen, "'%s' must be up to %d whole numbers of days from %ld to %ld",
+                         k->key, JR_SCHEDULE_LEADS_MAX, k->min, k->max);
+                return -1;
+            }
+            rules->lead_days[n++] = (unsigned)v;
+            c = end;
+            while (*c == ' ' || *c == ',') {
+                c++;
+            }
+        }
+        rules->n_leads = n;
+        return 0;
+    }
     case CFG_TOPICS: {
         const char *bad = NULL;
         jr_topic_set_t set = 0;
@@ -310,7 +338,7 @@ int jr_config_override(jr_config_t *self, const char *assignment, char *err, siz
 static void print_keys(FILE *out, const char *section, const cfg_key_t *keys, size_t n)
 {
     static const char *const type_names[] = {"string",  "string",  "integer",
-                                             "integer", "boolean", "topics"};
+                                             "integer", "boolean", "topics", "days"};
     for (size_t i = 0; i < n; i++) {
         const cfg_key_t *k = &keys[i];
         fprintf(out, "%s.%s (%s", section, k->key, type_names[k->type]);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "publish.h"
 #include "store_pg.h"
+#include "text.h"
 
 #define MAX_OVERRIDES 64
 
@@ -39,6 +40,7 @@ typedef struct {
     size_t n_overrides;
     bool rebuild;
     bool check_config;
+    jr_day_t today; /* --today, for demonstrations and tests; JR_DAY_NONE: the clock */
 } options_t;
 
 typedef struct {
@@ -55,7 +57,9 @@ typedef struct {
     bool want_write;
     int64_t reconnect_at_ms;
     int backoff_ms;
-    uint64_t last_seq;
+    uint64_t last_seq;      /* last committed sequence number */
+    uint64_t published_seq; /* last sequence number handed to the PUB socket */
+    int64_t due_check_at_ms;
     /* watchdog */
     uint64_t watchdog_usec;
     int64_t watchdog_next_ms;
@@ -78,6 +82,15 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static jr_batch_ctx_t batch_ctx(const daemon_t *d)
+{
+    jr_batch_ctx_t ctx = {d->cfg->streams, d->cfg->rules, d->opt.today};
+    if (ctx.today == JR_DAY_NONE) {
+        ctx.today = jr_text_day_of_ms(wall_ms());
+    }
+    return ctx;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -89,6 +102,7 @@ static void usage(FILE *out)
             "      --publish ENDPOINT same as --set daemon.publish_endpoint=ENDPOINT\n"
             "      --database CONNINFO same as --set daemon.database=CONNINFO\n"
             "      --log-level LEVEL  same as --set daemon.log_level=LEVEL\n"
+            "      --today YYYY-MM-DD run as if today were this date (demonstrations, tests)\n"
             "      --rebuild          recompute every consolidated review from the event log,\n"
             "                         report how many differed, and exit\n"
             "      --check-config     load the configuration, print it, and exit\n"
@@ -120,6 +134,7 @@ static int parse_args(int argc, char **argv, options_t *opt)
         {"rebuild", no_argument, NULL, 5},
         {"check-config", no_argument, NULL, 6},
         {"config-reference", no_argument, NULL, 7},
+        {"today", required_argument, NULL, 8},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -154,6 +169,12 @@ static int parse_args(int argc, char **argv, options_t *opt)
         case 7:
             jr_config_print_reference(stdout);
             exit(0);
+        case 8:
+            if (jr_text_parse_date(optarg, &opt->today) != 0) {
+                fprintf(stderr, "joinedreviewd: --today '%s' is not a date (YYYY-MM-DD)\n", optarg);
+                return -1;
+            }
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -218,6 +239,8 @@ static void reload(daemon_t *d)
         d->cfg->max_text_bytes = cfg->max_text_bytes;
         d->cfg->future_tolerance_s = cfg->future_tolerance_s;
         d->cfg->reconnect_max_ms = cfg->reconnect_max_ms;
+        d->cfg->rules = cfg->rules;
+        d->cfg->due_check_interval_s = cfg->due_check_interval_s;
         jr_config_destroy(&cfg);
         jr_log(JR_LOG_NOTICE, "main", "configuration reloaded");
     }
@@ -295,6 +318,78 @@ static void count(daemon_t *d, jr_ack_status_t st)
     }
 }
 
+/* Hands committed publications to the PUB socket, then records how far it
+ * got, so that a crash between commit and publication is made good at the
+ * next start (subscribers drop repeats by sequence number). */
+static void publish_all(daemon_t *d, jr_publications_t *pubs)
+{
+    for (size_t i = 0; i < pubs->n; i++) {
+        if (jr_publish_send(d->publish, pubs->items[i].topic, pubs->items[i].payload,
+                            pubs->items[i].len) != 0) {
+            d->n_dropped_pubs++;
+        }
+        d->published_seq = pubs->items[i].seq;
+    }
+    if (pubs->n > 0 && jr_store_pg_connected(d->store)) {
+        jr_store_pg_published_set(d->store, d->published_seq);
+    }
+    jr_publications_clear(pubs);
+}
+
+static int republish_one(void *arg, uint64_t seq, const char *topic, const uint8_t *payload,
+                         size_t len)
+{
+    daemon_t *d = arg;
+    if (jr_publish_send(d->publish, topic, payload, len) != 0) {
+        d->n_dropped_pubs++;
+    }
+    d->published_seq = seq;
+    return JR_STORE_OK;
+}
+
+/* At start-up: publishes what was committed but not published before a
+ * crash. */
+static void republish(daemon_t *d)
+{
+    uint64_t from = 0;
+    if (jr_store_pg_published_get(d->store, &from) != JR_STORE_OK) {
+        return;
+    }
+    d->published_seq = from;
+    size_t count = 0;
+    do {
+        if (jr_store_pg_outbox_after(d->store, d->published_seq, 1000, republish_one, d,
+                                     &count) != JR_STORE_OK) {
+            return;
+        }
+    } while (count == 1000);
+    if (d->published_seq > from) {
+        jr_log(JR_LOG_NOTICE, "publish", "published %llu committed publications again (%llu..%llu)",
+               (unsigned long long)(d->published_seq - from), (unsigned long long)from + 1,
+               (unsigned long long)d->published_seq);
+        jr_store_pg_published_set(d->store, d->published_seq);
+    }
+}
+
+/* Decides and publishes the notices that have fallen due. */
+static void due_check(daemon_t *d)
+{
+    d->due_check_at_ms = mono_ms() + (int64_t)d->cfg->due_check_interval_s * 1000;
+    if (!jr_store_pg_connected(d->store)) {
+        return;
+    }
+    jr_batch_ctx_t ctx = batch_ctx(d);
+    jr_publications_t pubs = {0};
+    size_t sent = 0;
+    int rc = jr_batch_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent);
+    if (rc != JR_STORE_OK) {
+        jr_log(JR_LOG_WARNING, "due", "due check failed: %s", jr_store_pg_error(d->store));
+    } else if (sent > 0) {
+        jr_log(JR_LOG_INFO, "due", "%zu due notices published", sent);
+    }
+    publish_all(d, &pubs);
+}
+
 /* Frame checks, then the codec: fills the item's verdict. */
 static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, char **stream,
                          char **seid)
@@ -355,7 +450,8 @@ static void handle_ingest(daemon_t *d)
         int rc = JR_STORE_RETRY;
         if (jr_store_pg_connected(d->store)) {
             int64_t t0 = mono_ms();
-            rc = jr_batch_write(d->store, d->cfg->streams, items, n, &d->last_seq, &pubs);
+            jr_batch_ctx_t ctx = batch_ctx(d);
+            rc = jr_batch_write(d->store, &ctx, items, n, &d->last_seq, &pubs);
             jr_log(JR_LOG_DEBUG, "batch", "%zu envelopes, %zu publications in %lld ms", n, pubs.n,
                    (long long)(mono_ms() - t0));
         } else {
@@ -389,13 +485,10 @@ static void handle_ingest(daemon_t *d)
             }
             free(ack);
         }
-        for (size_t i = 0; i < pubs.n; i++) {
-            if (jr_publish_send(d->publish, pubs.items[i].topic, pubs.items[i].payload,
-                                pubs.items[i].len) != 0) {
-                d->n_dropped_pubs++;
-            }
+        publish_all(d, &pubs);
+        if (rc == JR_STORE_OK) {
+            due_check(d); /* notices the batch brought due (a review date moved) */
         }
-        jr_publications_clear(&pubs);
     }
     for (size_t i = 0; i < n; i++) {
         jr_codec_event_clear(&items[i].ev);
@@ -469,6 +562,10 @@ static int run_loop(daemon_t *d)
             long until = (long)(d->watchdog_next_ms - now);
             timeout = until < timeout ? until : timeout;
         }
+        if (jr_store_pg_connected(d->store)) {
+            long until = (long)(d->due_check_at_ms - now);
+            timeout = until < timeout ? until : timeout;
+        }
         if (timeout < 0) {
             timeout = 0;
         }
@@ -491,6 +588,9 @@ static int run_loop(daemon_t *d)
             db_step(d);
         }
         now = mono_ms();
+        if (now >= d->due_check_at_ms && jr_store_pg_connected(d->store)) {
+            due_check(d);
+        }
         if (d->watchdog_usec > 0 && now >= d->watchdog_next_ms) {
             sd_notify(0, "WATCHDOG=1");
             d->watchdog_next_ms = now + (int64_t)(d->watchdog_usec / 2000);
@@ -530,7 +630,8 @@ static int start_database(daemon_t *d)
 static int rebuild(daemon_t *d)
 {
     size_t records = 0, differed = 0;
-    int rc = jr_batch_rebuild(d->store, d->cfg->streams, &records, &differed);
+    jr_batch_ctx_t ctx = batch_ctx(d);
+    int rc = jr_batch_rebuild(d->store, &ctx, &records, &differed);
     if (rc != JR_STORE_OK) {
         jr_log(JR_LOG_ERR, "rebuild", "failed: %s", jr_store_pg_error(d->store));
         return 1;
@@ -542,7 +643,7 @@ static int rebuild(daemon_t *d)
 
 int main(int argc, char **argv)
 {
-    daemon_t d = {.sigfd = -1, .backoff_ms = 100};
+    daemon_t d = {.sigfd = -1, .backoff_ms = 100, .opt.today = JR_DAY_NONE};
     d.db_limit.interval_ms = 30000;
     if (parse_args(argc, argv, &d.opt) != 0) {
         return 2;
@@ -593,6 +694,8 @@ int main(int argc, char **argv)
         d.watchdog_usec = 0;
     }
     d.watchdog_next_ms = mono_ms();
+    republish(&d);
+    due_check(&d); /* catches up on notices that fell due while it was down */
     jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s", jr_ingest_endpoint(d.ingest),
            jr_publish_endpoint(d.publish));
     sd_notify(0, "READY=1\nSTATUS=Running");

@@ -2,8 +2,9 @@
  *
  * One slot per enrolled stream, in the table's code order, holding that
  * stream's enrolments; past meetings are replayed in date order over the
- * slots, then the schedule is worked out as of today. Every choice uses total orders, so the result depends on the set
- * of events and never on the order they arrived in. */
+ * slots, then the schedule is worked out as of today. Every choice uses total
+ * orders, so the result depends on the set of events and never on the order
+ * they arrived in. */
 #include "schedule.h"
 
 #include <stdint.h>
@@ -85,7 +86,7 @@ static bool due_of(const jr_stream_t *row, const jr_enrolment_t *e, jr_day_t las
                 *due = renewal;
             else if (interval > 0)
                 *due = add_days(last, interval);
-            return true; /* no due date: waits for a new award */
+            return true; /* *due NONE: waits for a new award */
         }
         /* No award end known: the routine rules. */
     } else if (interval == 0) {
@@ -218,7 +219,7 @@ static int replay_meetings(const jr_event_t *events, size_t n, slot_t *slots, si
             held[n_held++] = &events[i];
     qsort(held, n_held, sizeof *held, compare_held);
 
-    const jr_event_t *chosen[JR_STREAMS_MAX];
+    const jr_event_t *chosen[JR_STREAMS_MAX] = {0};
     view_t views[JR_STREAMS_MAX];
     for (size_t h = 0; h < n_held; h++) {
         jr_day_t on = held[h]->u.review_held.held_on;
@@ -266,7 +267,7 @@ jr_schedule_t *jr_schedule_compute(const jr_event_t *events, size_t n, const jr_
         goto fail;
 
     /* Today: the newest enrolment of each stream, started or not. */
-    const jr_event_t *chosen[JR_STREAMS_MAX];
+    const jr_event_t *chosen[JR_STREAMS_MAX] = {0};
     for (size_t i = 0; i < n_slots; i++)
         chosen[i] = slots[i].enrolments[slots[i].n_enrolments - 1];
     view_t views[JR_STREAMS_MAX];

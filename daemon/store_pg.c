@@ -24,7 +24,7 @@ typedef enum {
     S_PARKED_NINO,
     S_PARKED_LOCAL,
     S_EVENT_ASSIGN,
-    S_CYCLE_EVENTS,
+    S_PERSON_EVENTS,
     S_CYCLE_STAMP,
     S_REVIEW_PUT,
     S_REVIEW_GET,
@@ -32,6 +32,13 @@ typedef enum {
     S_LAST_SEQ,
     S_REJECTED_ADD,
     S_PERSONS,
+    S_SCHEDULE_PUT,
+    S_SCHEDULE_DUE,
+    S_NOTICE_ADD,
+    S_NOTICE_SEQ,
+    S_PUBLISHED_GET,
+    S_PUBLISHED_SET,
+    S_OUTBOX_AFTER,
     S_COUNT
 } stmt_t;
 
@@ -53,9 +60,8 @@ static const char *const g_sql[S_COUNT] = {
     [S_PARKED_LOCAL] = "SELECT id, 0::int4, 0::int8, envelope FROM event "
                        "WHERE nhs_number IS NULL AND stream = $1 AND local_id = $2 ORDER BY id",
     [S_EVENT_ASSIGN] = "UPDATE event SET nhs_number = $2, cycle = $3 WHERE id = $1",
-    [S_CYCLE_EVENTS] =
-        "SELECT id, cycle, coalesce(seq, 0), envelope FROM event WHERE nhs_number = $1 "
-        "AND (cycle = $2 OR (kind = 'ENROLMENT' AND cycle < $2)) ORDER BY id",
+    [S_PERSON_EVENTS] = "SELECT id, cycle, coalesce(seq, 0), envelope FROM event "
+                        "WHERE nhs_number = $1 ORDER BY id",
     [S_CYCLE_STAMP] =
         "UPDATE event SET seq = $3 WHERE nhs_number = $1 AND cycle = $2 AND seq IS NULL",
     [S_REVIEW_PUT] =
@@ -70,6 +76,23 @@ static const char *const g_sql[S_COUNT] = {
     [S_REJECTED_ADD] = "INSERT INTO rejected_event (sender, stream, source_event_id, "
                        "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
     [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
+    [S_SCHEDULE_PUT] =
+        "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
+        "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
+        "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, updated_at = now()",
+    [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
+                       "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
+                       "s.nhs_number LIMIT $2",
+    [S_NOTICE_ADD] = "INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
+                     "review_on, lead) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                     "ON CONFLICT DO NOTHING RETURNING 1",
+    [S_NOTICE_SEQ] =
+        "UPDATE due_notice SET seq = $4 WHERE nhs_number = $1 AND cycle = $2 AND key = $3",
+    [S_PUBLISHED_GET] = "SELECT last_published_seq FROM publish_state",
+    [S_PUBLISHED_SET] = "UPDATE publish_state SET last_published_seq = $1 "
+                        "WHERE last_published_seq < $1",
+    [S_OUTBOX_AFTER] = "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
 };
 
 struct jr_store_pg {
@@ -615,14 +638,12 @@ int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, u
     return run(self, S_EVENT_ASSIGN, &p, 0, NULL);
 }
 
-int jr_store_pg_cycle_events(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
-                             jr_store_rows_t *out)
+int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out)
 {
     params_t p = {0};
     p_text(&p, nhs);
-    p_int(&p, cycle);
     PGresult *res = NULL;
-    int rc = run(self, S_CYCLE_EVENTS, &p, 1, &res);
+    int rc = run(self, S_PERSON_EVENTS, &p, 1, &res);
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
         PQclear(res);
@@ -726,6 +747,113 @@ int jr_store_pg_each_person(jr_store_pg_t *self,
     int n = PQntuples(res);
     for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
         rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
+{
+    params_t p = {0};
+    p_text(&p, sc->nhs);
+    p_int(&p, sc->cycle);
+    p_text(&p, sc->review_on);
+    p_text(&p, sc->lead);
+    p_text(&p, sc->covered);
+    p_text(&p, sc->next_check_on);
+    return run(self, S_SCHEDULE_PUT, &p, 0, NULL);
+}
+
+int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
+                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
+                             size_t *count)
+{
+    params_t p = {0};
+    p_text(&p, today);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    int rc = run(self, S_SCHEDULE_DUE, &p, 0, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    int n = PQntuples(res);
+    *count = (size_t)n;
+    for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
+        rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *n, bool *added)
+{
+    params_t p = {0};
+    p_text(&p, n->nhs);
+    p_int(&p, n->cycle);
+    p_text(&p, n->key);
+    p_text(&p, n->kind);
+    p_text(&p, n->notice_on);
+    p_text(&p, n->review_on);
+    p_text(&p, n->lead);
+    PGresult *res = NULL;
+    int rc = run(self, S_NOTICE_ADD, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *added = PQntuples(res) > 0;
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *n, uint64_t seq)
+{
+    params_t p = {0};
+    p_text(&p, n->nhs);
+    p_int(&p, n->cycle);
+    p_text(&p, n->key);
+    p_int(&p, (long long)seq);
+    return run(self, S_NOTICE_SEQ, &p, 0, NULL);
+}
+
+int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq)
+{
+    params_t p = {0};
+    PGresult *res = NULL;
+    int rc = run(self, S_PUBLISHED_GET, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *seq = PQntuples(res) > 0 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_published_set(jr_store_pg_t *self, uint64_t seq)
+{
+    params_t p = {0};
+    p_int(&p, (long long)seq);
+    return run(self, S_PUBLISHED_SET, &p, 0, NULL);
+}
+
+int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
+                             int (*fn)(void *ctx, uint64_t seq, const char *topic,
+                                       const uint8_t *payload, size_t len),
+                             void *ctx, size_t *count)
+{
+    params_t p = {0};
+    p_int(&p, (long long)after);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    int rc = run(self, S_OUTBOX_AFTER, &p, 1, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    int n = PQntuples(res);
+    *count = (size_t)n;
+    for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
+        char topic[128];
+        int tlen = PQgetlength(res, i, 1);
+        snprintf(topic, sizeof topic, "%.*s", tlen, PQgetvalue(res, i, 1));
+        rc = fn(ctx, (uint64_t)bin_i64(res, i, 0), topic, (const uint8_t *)PQgetvalue(res, i, 2),
+                (size_t)PQgetlength(res, i, 2));
     }
     PQclear(res);
     return rc;

@@ -113,10 +113,8 @@ void jr_store_rows_clear(jr_store_rows_t *rows);
 int jr_store_pg_parked_for(jr_store_pg_t *self, const jr_link_t *link, jr_store_rows_t *out);
 int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle);
 
-/* The person's events that make up cycle `cycle`: those of the cycle plus
- * every enrolment of an earlier cycle. Appends, in id order. */
-int jr_store_pg_cycle_events(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
-                             jr_store_rows_t *out);
+/* Every event of the person (all cycles, not parked), in id order. Appends. */
+int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out);
 
 /* Marks the cycle's events not yet published as published by `seq`. */
 int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint64_t seq);
@@ -152,5 +150,49 @@ int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char
  * callback returns 0 to go on. */
 int jr_store_pg_each_person(jr_store_pg_t *self,
                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+
+/* ---- schedule and notices ---- */
+
+typedef struct {
+    const char *nhs;
+    uint32_t cycle;
+    const char *review_on;     /* "YYYY-MM-DD" or NULL */
+    const char *lead;          /* stream code or NULL */
+    const char *covered;       /* array literal of stream codes: "{ICES,SC}" */
+    const char *next_check_on; /* "YYYY-MM-DD" or NULL: nothing to check */
+} jr_store_schedule_t;
+
+int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *schedule);
+
+/* Persons whose next check is on or before today ("YYYY-MM-DD"), at most
+ * limit, earliest first; *count says how many there were. */
+int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
+                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
+                             size_t *count);
+
+typedef struct {
+    const char *nhs;
+    uint32_t cycle;
+    const char *key;  /* "lead-56", "due", "overdue-1" */
+    const char *kind; /* "LEAD", "DUE", "OVERDUE" */
+    const char *notice_on;
+    const char *review_on;
+    const char *lead;
+} jr_store_notice_t;
+
+/* Records a notice once: *added is false when (nhs, cycle, key) was already
+ * decided. */
+int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *notice, bool *added);
+int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *notice, uint64_t seq);
+
+/* The last sequence number known to be published. set only moves it up. */
+int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq);
+int jr_store_pg_published_set(jr_store_pg_t *self, uint64_t seq);
+
+/* Publications after `after`, in order, at most limit. */
+int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
+                             int (*fn)(void *ctx, uint64_t seq, const char *topic,
+                                       const uint8_t *payload, size_t len),
+                             void *ctx, size_t *count);
 
 #endif

@@ -81,6 +81,9 @@ static int build_argv(const char **argv, size_t max, const h_db_t *db, const cha
     argv[n++] = JR_DAEMON_PATH;
     argv[n++] = "--set";
     argv[n++] = dbarg;
+    /* Tests run on a fixed clock; a later --today in extra wins. */
+    argv[n++] = "--today";
+    argv[n++] = H_TODAY;
     if (with_endpoints) {
         argv[n++] = "--ingest";
         argv[n++] = "tcp://127.0.0.1:*";

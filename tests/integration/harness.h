@@ -16,6 +16,9 @@
 
 #define H_NHS_A   "9434765919" /* valid */
 #define H_NHS_B   "9434765870" /* valid */
+/* The day tests run on, unless they say otherwise. */
+#define H_TODAY "2026-10-02"
+
 #define H_NHS_BAD "9434765918" /* wrong check digit */
 
 /* A database created empty for one test; conninfo points at it. */

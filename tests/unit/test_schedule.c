@@ -353,14 +353,49 @@ static void test_review_held_sets_covered_streams_only(void)
     jr_schedule_destroy(&s);
 }
 
-static void test_review_held_before_start_does_not_count(void)
+static void test_new_enrolment_after_review_is_fresh_start(void)
 {
-    /* A new SC plan after the review still gets its early first review. */
-    jr_event_t ev[] = {reviewed("SP", "e1", "2025-01-10"), enrol("SC", "e2", "2026-02-01"),
-                       held("h1", "2026-01-10")};
+    /* A new SC plan after the review gets its early first review, though
+     * the meeting covered the older SC enrolment. */
+    jr_event_t ev[] = {reviewed("SP", "e1", "2025-01-10"), reviewed("SC", "e2", "2025-01-10"),
+                       enrol("SC", "e3", "2026-02-01"), held("h1", "2026-01-10")};
+    ev[2].occurred_at_ms = T0 + 2000 * HOUR;
     jr_schedule_t *s = compute(ev, N(ev), "2026-02-02");
     CU_ASSERT_STRING_EQUAL(describe(s), "SC:2026-03-29:c SP:2027-01-10:- "
                                         "review 2026-03-29 lead SC");
+    CU_ASSERT_EQUAL(jr_schedule_find(s, "SC")->last_review, JR_DAY_NONE);
+    CU_ASSERT_PTR_EQUAL(jr_schedule_find(s, "SC")->enrolment, &ev[2]);
+    jr_schedule_destroy(&s);
+
+    /* Without the older enrolment the meeting did not cover SC at all. */
+    jr_event_t only_new[] = {ev[0], ev[2], ev[3]};
+    s = compute(only_new, N(only_new), "2026-02-02");
+    CU_ASSERT_STRING_EQUAL(describe(s), "SC:2026-03-29:c SP:2027-01-10:- "
+                                        "review 2026-03-29 lead SC");
+    jr_schedule_destroy(&s);
+}
+
+static void test_renewed_award_does_not_rewrite_past_meeting(void)
+{
+    /* The meeting on ATW's renewal date covered ATW and SC (due 89 days
+     * later), not ICES (due 175 days later). */
+    jr_event_t ev[] = {enrol("ATW", "a1", "2023-04-01"), reviewed("SC", "e1", "2025-04-06"),
+                       reviewed("ICES", "e2", "2025-07-01"), held("h1", "2026-01-07"),
+                       enrol("ATW", "a2", "2026-04-01")};
+    ev[0].u.enrolment.award_ends_on = D("2026-04-01");
+    ev[4].u.enrolment.award_ends_on = D("2029-04-01");
+    ev[4].occurred_at_ms = T0 + 3000 * HOUR;
+
+    jr_schedule_t *s = compute(ev, N(ev), "2026-01-08");
+    CU_ASSERT_STRING_EQUAL(describe(s), "ATW:2029-01-07:- ICES:2026-07-01:c SC:2027-01-07:- "
+                                        "review 2026-07-01 lead ICES");
+    jr_schedule_destroy(&s);
+
+    /* Before the renewal arrived: ATW waits for its new award. */
+    s = compute(ev, N(ev) - 1, "2026-01-08");
+    CU_ASSERT_STRING_EQUAL(describe(s), "ATW:none:- ICES:2026-07-01:c SC:2027-01-07:- "
+                                        "review 2026-07-01 lead ICES");
+    CU_ASSERT_EQUAL(jr_schedule_find(s, "ATW")->last_review, D("2026-01-07"));
     jr_schedule_destroy(&s);
 }
 
@@ -584,7 +619,9 @@ static CU_TestInfo stream_tests[] = {
 static CU_TestInfo review_tests[] = {
     {"alignment window edges", test_alignment_window_edges},
     {"review held moves covered streams only", test_review_held_sets_covered_streams_only},
-    {"review held before a start does not count", test_review_held_before_start_does_not_count},
+    {"a new enrolment after a review starts afresh",
+     test_new_enrolment_after_review_is_fresh_start},
+    {"a renewed award keeps past meetings", test_renewed_award_does_not_rewrite_past_meeting},
     {"lead: default precedence", test_lead_default_precedence},
     {"lead: reconfigured precedence", test_lead_reconfigured_precedence},
     CU_TEST_INFO_NULL,

@@ -1,0 +1,246 @@
+/* test_notices.c -- review dates and due-date notices through the real
+ * daemon: the record carries the schedule; notices go out once per (person,
+ * cycle, key), on a fixed clock, across restarts, a kill -9 between commit
+ * and publication, and a review held. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "harness.h"
+#include "jr_cunit.h"
+
+#define T0 1790845200000LL /* 2026-10-01T09:00:00Z */
+#define HOUR 3600000LL
+#define ST_OK JOINEDREVIEW__V1__ACK__STATUS__OK
+
+static void *g_zctx;
+
+static int suite_init(void)
+{
+    g_zctx = zmq_ctx_new();
+    return g_zctx ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    zmq_ctx_term(g_zctx);
+    return 0;
+}
+
+/* Receives one notice (topic + DueNotice) within timeout_ms. */
+static Joinedreview__V1__DueNotice *recv_notice(void *sub, int timeout_ms, char *topic, size_t tlen)
+{
+    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, timeout_ms) <= 0) {
+        return NULL;
+    }
+    int n = zmq_recv(sub, topic, tlen - 1, 0);
+    if (n < 0) {
+        return NULL;
+    }
+    topic[n < (int)tlen - 1 ? n : (int)tlen - 1] = '\0';
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    zmq_msg_recv(&body, sub, 0);
+    Joinedreview__V1__DueNotice *dn =
+        joinedreview__v1__due_notice__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+    zmq_msg_close(&body);
+    return dn;
+}
+
+static int start(h_daemon_t *d, const h_db_t *db, const char *today)
+{
+    const char *const extra[] = {"--today", today, NULL};
+    return h_daemon_start(d, db, extra);
+}
+
+static void test_schedule_in_record_and_notices_once(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "notices") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
+    void *rsub = h_sub(g_zctx, d.publish, "review");
+    void *dealer = h_dealer(g_zctx, d.ingest);
+
+    /* Social care from 2026-08-20: first review 56 days on, 2026-10-15.
+     * ICES from 2025-12-01, every 365 days: 2026-12-01, within 90 days, so
+     * it joins. DFG is active: covered, though it never sets a date. */
+    h_env_t e;
+    h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-08-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_enrolment(&e, "ICES", "ices-e", T0, H_NHS_A, NULL, "2025-12-01");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_enrolment(&e, "DFG", "dfg-e", T0 + HOUR, H_NHS_A, NULL, "2026-03-01");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+
+    Joinedreview__V1__ConsolidatedReview *r = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (r) {
+            joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+        }
+        r = h_recv_review(rsub, 3000);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->schedule);
+    CU_ASSERT_STRING_EQUAL(r->schedule->review_on, "2026-10-15");
+    CU_ASSERT_STRING_EQUAL(r->schedule->lead, "SC");
+    CU_ASSERT_EQUAL_FATAL(r->schedule->n_covered_streams, 3);
+    CU_ASSERT_STRING_EQUAL(r->schedule->covered_streams[0], "DFG");
+    CU_ASSERT_STRING_EQUAL(r->schedule->covered_streams[1], "ICES");
+    CU_ASSERT_STRING_EQUAL(r->schedule->covered_streams[2], "SC");
+    CU_ASSERT_EQUAL_FATAL(r->schedule->n_streams, 3);
+    CU_ASSERT_PTR_NULL(r->schedule->streams[0]->next_due_on); /* DFG sets no date */
+    CU_ASSERT_FALSE(r->schedule->streams[0]->drives_date);
+    CU_ASSERT_STRING_EQUAL(r->schedule->streams[1]->next_due_on, "2026-12-01");
+    CU_ASSERT_STRING_EQUAL(r->schedule->streams[2]->next_due_on, "2026-10-15");
+    joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+    zmq_close(rsub);
+    zmq_close(dealer);
+
+    /* On 2026-10-02 the 56- and 28-day notices have fallen due: only the
+     * latest goes out, the other is recorded as superseded. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice"), 2);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-28' "
+                                   "AND seq IS NOT NULL AND review_on = '2026-10-15'"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-56' "
+                                   "AND seq IS NULL"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT next_check_on - date '2026-10-08' FROM schedule"), 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+
+    /* A clean restart on the same day publishes nothing again. */
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
+    h_sleep_ms(300);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox WHERE topic LIKE 'notice.%'"), 1);
+
+    /* On 2026-10-08 the 7-day notice, once, to a subscriber filtering by kind. */
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
+    char pub[128];
+    snprintf(pub, sizeof pub, "%s", d.publish);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    char fixed[160];
+    snprintf(fixed, sizeof fixed, "daemon.publish_endpoint=%s", pub);
+    const char *const day8[] = {"--today", "2026-10-08", "--set", fixed, NULL};
+    void *nsub = zmq_socket(g_zctx, ZMQ_SUB);
+    int zero = 0;
+    zmq_setsockopt(nsub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(nsub, ZMQ_SUBSCRIBE, "notice.lead.", 12);
+    zmq_connect(nsub, pub);
+    /* The daemon sends the start-up catch-up before its subscribers can
+     * connect; set the due check to find it after they have. */
+    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-09'");
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day8) == 0);
+    h_sleep_ms(500);
+    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-08'");
+    /* A batch triggers the check at once; an unrelated person will do. */
+    dealer = h_dealer(g_zctx, d.ingest);
+    h_contribution(&e, "SP", "other", T0, H_NHS_B, JOINEDREVIEW__V1__TOPIC__HOUSING,
+                   JOINEDREVIEW__V1__ROLE__PERSON, JOINEDREVIEW__V1__PRIORITY__GREEN, "fine");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    char topic[64];
+    Joinedreview__V1__DueNotice *dn = recv_notice(nsub, 5000, topic, sizeof topic);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dn);
+    CU_ASSERT_STRING_EQUAL(topic, "notice.lead.SC");
+    CU_ASSERT_EQUAL(dn->kind, JOINEDREVIEW__V1__DUE_NOTICE__KIND__LEAD);
+    CU_ASSERT_EQUAL(dn->number, 7);
+    CU_ASSERT_STRING_EQUAL(dn->key, "lead-7");
+    CU_ASSERT_STRING_EQUAL(dn->nhs_number, H_NHS_A);
+    CU_ASSERT_STRING_EQUAL(dn->notice_on, "2026-10-08");
+    CU_ASSERT_STRING_EQUAL(dn->review_on, "2026-10-15");
+    CU_ASSERT_STRING_EQUAL(dn->lead, "SC");
+    CU_ASSERT_EQUAL(dn->n_covered_streams, 3);
+    CU_ASSERT_EQUAL(dn->n_missing_information, 3); /* nobody has said anything yet */
+    joinedreview__v1__due_notice__free_unpacked(dn, NULL);
+    CU_ASSERT_PTR_NULL(recv_notice(nsub, 500, topic, sizeof topic));
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGKILL), 128 + SIGKILL);
+
+    /* kill -9 between commit and publication: the publication cursor is
+     * behind the outbox. The restart publishes the rest once more and
+     * decides nothing twice. */
+    long long notices = h_sql_int(&db, "SELECT count(*) FROM due_notice");
+    long long outbox = h_sql_int(&db, "SELECT count(*) FROM outbox");
+    h_sql_exec(&db, "UPDATE publish_state SET last_published_seq = last_published_seq - 2");
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day8) == 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice"), notices);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), outbox);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT last_published_seq FROM publish_state"), outbox);
+    FILE *f = fopen(d.log_path, "r");
+    char line[512];
+    int republished = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        republished += strstr(line, "published 2 committed publications again") != NULL;
+    }
+    if (f) {
+        fclose(f);
+    }
+    CU_ASSERT_EQUAL(republished, 1);
+
+    /* Overdue: the day after, then weekly; each once. */
+    const char *const day16[] = {"--today", "2026-10-16", NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day16) == 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'due' AND seq IS NULL"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'overdue-1' "
+                                   "AND notice_on = '2026-10-16' AND seq IS NOT NULL"),
+                    1);
+    const char *const day23[] = {"--today", "2026-10-23", NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day23) == 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day23) == 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'overdue-2' "
+                                   "AND notice_on = '2026-10-23'"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox WHERE topic = 'notice.overdue.SC'"),
+                    2);
+    zmq_close(nsub);
+}
+
+static void test_review_held_starts_new_cycle_and_moves_dates(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "held") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-20") == 0);
+    void *dealer = h_dealer(g_zctx, d.ingest);
+    h_env_t e;
+    h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-08-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_enrolment(&e, "ILF", "ilf-e", T0, H_NHS_A, NULL, "2025-01-10");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    /* SC due 2026-10-15, ILF 2027-01-10 (730 days): 87 days apart, joined. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT review_on - date '2026-10-15' FROM schedule"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cardinality(covered) FROM schedule"), 2);
+    h_review_held(&e, "SC", "held-1", T0 + 20 * 24 * HOUR, H_NHS_A, "2026-10-19");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    /* Both streams were reviewed on 2026-10-19: SC next on 2027-10-19 and
+     * ILF on 2028-10-18 (730 days). A new cycle. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM person"), 2);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT review_on - date '2027-10-19' FROM schedule"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM schedule"), 2);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM consolidated_review WHERE cycle = 1 "
+                                   "AND held_on = '2026-10-19'"),
+                    1);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"schedule in the record; notices exactly once", test_schedule_in_record_and_notices_once},
+        {"review held starts a new cycle and moves dates",
+         test_review_held_starts_new_cycle_and_moves_dates},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"notices", suite_init, suite_clean, NULL, NULL, tests},
+                             CU_SUITE_INFO_NULL};
+    return jr_cunit_run(suites);
+}
