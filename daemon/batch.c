@@ -112,8 +112,8 @@ static int cmp_u64(const void *a, const void *b)
  * Returns JR_STORE_OK, 1 when the cycle has had no publication (no record;
  * the lists and review are still filled), or a store status. Caller clears
  * *out in every case. */
-static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
-                   uint32_t cycle, uint64_t new_seq, computed_t *out)
+static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
+                   uint64_t new_seq, computed_t *out)
 {
     memset(out, 0, sizeof *out);
     int rc = jr_store_pg_person_events(store, nhs, &out->rows);
@@ -127,8 +127,8 @@ static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *
     out->sched_ev = calloc(n + 1, sizeof *out->sched_ev);
     uint64_t *seqs = calloc(n + 1, sizeof *seqs);
     size_t n_seqs = 0;
-    if (out->dec == NULL || out->cycle_ev == NULL || out->enrol == NULL ||
-        out->sched_ev == NULL || seqs == NULL) {
+    if (out->dec == NULL || out->cycle_ev == NULL || out->enrol == NULL || out->sched_ev == NULL ||
+        seqs == NULL) {
         free(seqs);
         return JR_STORE_RETRY;
     }
@@ -228,8 +228,8 @@ static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, 
     covered[off++] = '{';
     for (size_t i = 0; i < sched->n_streams; i++) {
         if (sched->streams[i].covered) {
-            off += (size_t)snprintf(covered + off, sizeof covered - off, "%s%s",
-                                    off > 1 ? "," : "", sched->streams[i].stream->code);
+            off += (size_t)snprintf(covered + off, sizeof covered - off, "%s%s", off > 1 ? "," : "",
+                                    sched->streams[i].stream->code);
         }
     }
     snprintf(covered + off, sizeof covered - off, "}");
@@ -706,8 +706,12 @@ static int due_person(void *arg, const char *nhs, uint32_t cycle)
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         const jr_notice_t *nt = &notices[i];
         jr_text_format_date(nt->on, notice_on);
-        jr_store_notice_t row = {nhs,       cycle,     nt->key,
-                                 notice_kind_name(nt->kind), notice_on, review_on,
+        jr_store_notice_t row = {nhs,
+                                 cycle,
+                                 nt->key,
+                                 notice_kind_name(nt->kind),
+                                 notice_on,
+                                 review_on,
                                  sched->lead ? sched->lead->code : NULL};
         bool added = false;
         rc = jr_store_pg_notice_add(dc->store, &row, &added);

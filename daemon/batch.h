@@ -58,7 +58,7 @@ typedef struct {
 typedef struct {
     uint64_t seq;
     char topic[64];
-    uint8_t *payload;  /* owned */
+    uint8_t *payload; /* owned */
     size_t len;
 } jr_publication_t;
 

@@ -12,7 +12,15 @@
 #include <strings.h>
 
 /* CFG_NAME is a fixed char array inside a stream row; CFG_UINT an unsigned. */
-typedef enum { CFG_STRING, CFG_NAME, CFG_INT, CFG_UINT, CFG_BOOL, CFG_TOPICS, CFG_LEADS } cfg_type_t;
+typedef enum {
+    CFG_STRING,
+    CFG_NAME,
+    CFG_INT,
+    CFG_UINT,
+    CFG_BOOL,
+    CFG_TOPICS,
+    CFG_LEADS
+} cfg_type_t;
 
 typedef struct {
     const char *key;
@@ -337,8 +345,8 @@ int jr_config_override(jr_config_t *self, const char *assignment, char *err, siz
 
 static void print_keys(FILE *out, const char *section, const cfg_key_t *keys, size_t n)
 {
-    static const char *const type_names[] = {"string",  "string",  "integer",
-                                             "integer", "boolean", "topics", "days"};
+    static const char *const type_names[] = {"string",  "string", "integer", "integer",
+                                             "boolean", "topics", "days"};
     for (size_t i = 0; i < n; i++) {
         const cfg_key_t *k = &keys[i];
         fprintf(out, "%s.%s (%s", section, k->key, type_names[k->type]);

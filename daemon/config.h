@@ -27,10 +27,10 @@ typedef struct {
     int max_text_bytes;     /* longest statement text accepted */
     int reconnect_max_ms;   /* cap of the database reconnect backoff */
     int statement_timeout_ms;
-    int future_tolerance_s; /* how far in the future occurred_at may be */
-    int due_check_interval_s;   /* how often the due check runs */
-    jr_schedule_rules_t rules;  /* alignment window and notice lead times */
-    jr_streams_t *streams;      /* owned */
+    int future_tolerance_s;    /* how far in the future occurred_at may be */
+    int due_check_interval_s;  /* how often the due check runs */
+    jr_schedule_rules_t rules; /* alignment window and notice lead times */
+    jr_streams_t *streams;     /* owned */
 } jr_config_t;
 
 /* The defaults. Caller owns the result; NULL when out of memory. */

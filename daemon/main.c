@@ -125,18 +125,12 @@ static int add_override(options_t *opt, const char *prefix, const char *value)
 static int parse_args(int argc, char **argv, options_t *opt)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 's'},
-        {"ingest", required_argument, NULL, 1},
-        {"publish", required_argument, NULL, 2},
-        {"database", required_argument, NULL, 3},
-        {"log-level", required_argument, NULL, 4},
-        {"rebuild", no_argument, NULL, 5},
-        {"check-config", no_argument, NULL, 6},
-        {"config-reference", no_argument, NULL, 7},
-        {"today", required_argument, NULL, 8},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},   {"set", required_argument, NULL, 's'},
+        {"ingest", required_argument, NULL, 1},     {"publish", required_argument, NULL, 2},
+        {"database", required_argument, NULL, 3},   {"log-level", required_argument, NULL, 4},
+        {"rebuild", no_argument, NULL, 5},          {"check-config", no_argument, NULL, 6},
+        {"config-reference", no_argument, NULL, 7}, {"today", required_argument, NULL, 8},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
     int rc = 0;
@@ -358,8 +352,8 @@ static void republish(daemon_t *d)
     d->published_seq = from;
     size_t count = 0;
     do {
-        if (jr_store_pg_outbox_after(d->store, d->published_seq, 1000, republish_one, d,
-                                     &count) != JR_STORE_OK) {
+        if (jr_store_pg_outbox_after(d->store, d->published_seq, 1000, republish_one, d, &count) !=
+            JR_STORE_OK) {
             return;
         }
     } while (count == 1000);

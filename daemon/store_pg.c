@@ -92,7 +92,8 @@ static const char *const g_sql[S_COUNT] = {
     [S_PUBLISHED_GET] = "SELECT last_published_seq FROM publish_state",
     [S_PUBLISHED_SET] = "UPDATE publish_state SET last_published_seq = $1 "
                         "WHERE last_published_seq < $1",
-    [S_OUTBOX_AFTER] = "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+    [S_OUTBOX_AFTER] =
+        "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
 };
 
 struct jr_store_pg {

@@ -54,6 +54,9 @@ build/adapters/cli/joinedreview push --endpoint "$ingest" scripts/sample-events.
 echo "== the consolidated reviews"
 build/adapters/cli/joinedreview reviews --database "$conninfo"
 
+echo "== due-date notices published"
+build/adapters/cli/joinedreview notices --database "$conninfo"
+
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
   "SELECT stream, source_event_id, reason_code, reason FROM rejected_event ORDER BY id"

@@ -110,6 +110,7 @@ static void usage(FILE *out)
     fputs("usage: joinedreview push [--endpoint ENDPOINT] [--timeout SECONDS]\n"
           "                         [--server-key KEY --key-file FILE] FILE.jsonl...\n"
           "       joinedreview reviews [--database CONNINFO] [--nhs NHSNUMBER] [--json]\n"
+          "       joinedreview notices [--database CONNINFO]\n"
           "       joinedreview --help\n"
           "\n"
           "push     send events (one JSON object per line, \"-\" for standard input)\n"
@@ -125,6 +126,9 @@ static void usage(FILE *out)
           "  -d, --database CONNINFO  libpq connection string or URI [from PG* environment]\n"
           "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
           "  -j, --json               one JSON object per review, proto field names\n"
+          "\n"
+          "notices  print every due-date notice published, oldest first.\n"
+          "  -d, --database CONNINFO  as for reviews\n"
           "\n"
           "Exit status: 0 all accepted; 1 something rejected or malformed;\n"
           "2 usage, connection or timeout error. See adapters/cli/README.md.\n",
@@ -832,6 +836,28 @@ static void print_topics(const Joinedreview__V1__Topic *topics, size_t n)
         printf("%s%s", i ? ", " : "", topic_name(topics[i]));
 }
 
+static void print_schedule(const Joinedreview__V1__Schedule *s)
+{
+    if (s == NULL || s->review_on == NULL) {
+        printf("  Joined-up review: no date yet\n");
+        return;
+    }
+    printf("  Joined-up review due %s, led by %s, covering", s->review_on, s->lead ? s->lead : "?");
+    for (size_t i = 0; i < s->n_covered_streams; i++)
+        printf("%s %s", i ? "," : "", s->covered_streams[i]);
+    printf("\n   ");
+    for (size_t i = 0; i < s->n_streams; i++) {
+        const Joinedreview__V1__StreamSchedule *st = s->streams[i];
+        if (st->next_due_on)
+            printf("%s %s due %s", i ? ";" : "", st->stream, st->next_due_on);
+        else
+            printf("%s %s %s", i ? ";" : "", st->stream,
+                   st->has_drives_date && !st->drives_date ? "has no routine review"
+                                                           : "has no date");
+    }
+    printf("\n");
+}
+
 static void print_review(const Joinedreview__V1__ConsolidatedReview *r)
 {
     char nhs[13];
@@ -846,6 +872,7 @@ static void print_review(const Joinedreview__V1__ConsolidatedReview *r)
     for (size_t i = 0; i < r->n_enrolled_streams; i++)
         printf("%s %s", i ? "," : "", r->enrolled_streams[i]);
     printf("%s\n", r->n_enrolled_streams ? "" : " none in force");
+    print_schedule(r->schedule);
 
     for (size_t i = 0; i < r->n_areas; i++)
         print_area(r->areas[i]);
@@ -1122,6 +1149,90 @@ done:
     return status;
 }
 
+/* ---- notices ----------------------------------------------------------------- */
+
+static void print_notice(uint64_t seq, const char *topic, const Joinedreview__V1__DueNotice *n)
+{
+    char nhs[13];
+    const char *what = n->kind == JOINEDREVIEW__V1__DUE_NOTICE__KIND__LEAD  ? "coming up"
+                       : n->kind == JOINEDREVIEW__V1__DUE_NOTICE__KIND__DUE ? "due today"
+                                                                            : "OVERDUE";
+    printf("#%llu %-22s %s: joined-up review %s on %s (notice of %s), lead %s, covering",
+           (unsigned long long)seq, topic, nhs_display(n->nhs_number, nhs), what,
+           n->review_on ? n->review_on : "?", n->notice_on ? n->notice_on : "?",
+           n->lead ? n->lead : "?");
+    for (size_t i = 0; i < n->n_covered_streams; i++)
+        printf("%s %s", i ? "," : "", n->covered_streams[i]);
+    if (n->n_missing_information > 0) {
+        printf("; minimum information still missing for");
+        for (size_t i = 0; i < n->n_missing_information; i++)
+            printf("%s %s", i ? "," : "", n->missing_information[i]);
+    }
+    printf("\n");
+}
+
+static int cmd_notices(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"database", required_argument, NULL, 'd'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *conninfo = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            conninfo = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fputs("Try 'joinedreview --help'.\n", stderr);
+            return EXIT_TROUBLE;
+        }
+    }
+    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *const values[] = {conninfo, "joinedreview", NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    PGresult *res = NULL;
+    int status = 0;
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "joinedreview: cannot connect to the database: %s",
+                conn ? PQerrorMessage(conn) : "out of memory\n");
+        status = EXIT_TROUBLE;
+        goto done;
+    }
+    res = PQexecParams(conn,
+                       "SELECT seq::text, topic, payload FROM outbox "
+                       "WHERE topic LIKE 'notice.%' ORDER BY seq",
+                       0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "joinedreview: reading notices failed: %s", PQresultErrorMessage(res));
+        status = EXIT_TROUBLE;
+        goto done;
+    }
+    for (int row = 0; row < PQntuples(res); row++) {
+        char seq[32], topic[80];
+        snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, row, 0), PQgetvalue(res, row, 0));
+        snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, row, 1), PQgetvalue(res, row, 1));
+        Joinedreview__V1__DueNotice *n = joinedreview__v1__due_notice__unpack(
+            NULL, (size_t)PQgetlength(res, row, 2), (const uint8_t *)PQgetvalue(res, row, 2));
+        if (!n) {
+            fprintf(stderr, "joinedreview: notice %s is not a readable DueNotice\n", seq);
+            status = EXIT_REJECTED;
+            continue;
+        }
+        print_notice(strtoull(seq, NULL, 10), topic, n);
+        joinedreview__v1__due_notice__free_unpacked(n, NULL);
+    }
+    if (PQntuples(res) == 0)
+        printf("no due notices yet\n");
+done:
+    PQclear(res);
+    PQfinish(conn);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -1138,6 +1249,8 @@ int main(int argc, char **argv)
         return cmd_push(argc - 1, argv + 1);
     if (strcmp(cmd, "reviews") == 0)
         return cmd_reviews(argc - 1, argv + 1);
+    if (strcmp(cmd, "notices") == 0)
+        return cmd_notices(argc - 1, argv + 1);
     fprintf(stderr, "joinedreview: unknown command \"%s\"; try 'joinedreview --help'.\n", cmd);
     return EXIT_TROUBLE;
 }

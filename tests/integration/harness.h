@@ -14,8 +14,8 @@
 
 #include "joinedreview/joinedreview.pb-c.h"
 
-#define H_NHS_A   "9434765919" /* valid */
-#define H_NHS_B   "9434765870" /* valid */
+#define H_NHS_A "9434765919" /* valid */
+#define H_NHS_B "9434765870" /* valid */
 /* The day tests run on, unless they say otherwise. */
 #define H_TODAY "2026-10-02"
 

@@ -11,8 +11,8 @@
 #include "harness.h"
 #include "jr_cunit.h"
 
-#define T0 1790845200000LL /* 2026-10-01T09:00:00Z */
-#define HOUR 3600000LL
+#define T0    1790845200000LL /* 2026-10-01T09:00:00Z */
+#define HOUR  3600000LL
 #define ST_OK JOINEDREVIEW__V1__ACK__STATUS__OK
 
 static void *g_zctx;
@@ -186,7 +186,8 @@ static void test_schedule_in_record_and_notices_once(void)
     const char *const day16[] = {"--today", "2026-10-16", NULL};
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, day16) == 0);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
-    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'due' AND seq IS NULL"), 1);
+    CU_ASSERT_EQUAL(
+        h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'due' AND seq IS NULL"), 1);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'overdue-1' "
                                    "AND notice_on = '2026-10-16' AND seq IS NOT NULL"),
                     1);
