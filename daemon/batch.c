@@ -192,10 +192,41 @@ static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *
     return JR_STORE_OK;
 }
 
+/* Appends ",CODE" (or "CODE" first) to an array literal being built. */
+static void literal_add(char *out, size_t len, const char *item)
+{
+    size_t used = strlen(out);
+    snprintf(out + used, len - used, "%s%s", used > 1 ? "," : "", item);
+}
+
 static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
                           const computed_t *c)
 {
+    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
+    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
+    char priority[4 * JR_AREA_COUNT + 3] = "{";
+    char conflict[4 * JR_AREA_COUNT + 3] = "{";
+    for (size_t i = 0; i < c->review->n_streams; i++) {
+        literal_add(enrolled, sizeof enrolled, c->review->streams[i].stream->code);
+        if (c->review->streams[i].missing == 0) {
+            literal_add(complete, sizeof complete, c->review->streams[i].stream->code);
+        }
+    }
+    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
+        char num[4];
+        snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
+        literal_add(priority, sizeof priority, num);
+        literal_add(conflict, sizeof conflict, c->review->areas[i].conflict ? "t" : "f");
+    }
+    strcat(enrolled, "}");
+    strcat(complete, "}");
+    strcat(priority, "}");
+    strcat(conflict, "}");
     jr_store_review_t r = {
+        .enrolled = enrolled,
+        .complete_streams = complete,
+        .area_priority = priority,
+        .area_conflict = conflict,
         .nhs = nhs,
         .cycle = cycle,
         .version = c->version,
@@ -206,6 +237,23 @@ static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
         .record_len = c->len,
     };
     return jr_store_pg_review_put(store, &r);
+}
+
+/* The covered streams as an array literal; returns how many of them set
+ * their own date (the separate meetings they would otherwise need). */
+static int covered_literal(const jr_schedule_t *sched, char *out, size_t len)
+{
+    int separate = 0;
+    snprintf(out, len, "{");
+    for (size_t i = 0; i < sched->n_streams; i++) {
+        if (sched->streams[i].covered) {
+            literal_add(out, len, sched->streams[i].stream->code);
+            separate += sched->streams[i].drives;
+        }
+    }
+    size_t used = strlen(out);
+    snprintf(out + used, len - used, "}");
+    return separate;
 }
 
 /* The person's row in the due-check index, from their schedule as of today:
@@ -223,16 +271,9 @@ static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, 
     jr_day_t next = !decided && jr_schedule_notices_due(sched, &ctx->rules, ctx->today, NULL, 0) > 0
                         ? ctx->today
                         : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
-    char review_on[11] = "", next_on[11] = "", covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    size_t off = 0;
-    covered[off++] = '{';
-    for (size_t i = 0; i < sched->n_streams; i++) {
-        if (sched->streams[i].covered) {
-            off += (size_t)snprintf(covered + off, sizeof covered - off, "%s%s", off > 1 ? "," : "",
-                                    sched->streams[i].stream->code);
-        }
-    }
-    snprintf(covered + off, sizeof covered - off, "}");
+    char review_on[11] = "", next_on[11] = "";
+    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    int separate = covered_literal(sched, covered, sizeof covered);
     if (sched->review_on != JR_DAY_NONE) {
         jr_text_format_date(sched->review_on, review_on);
     }
@@ -246,6 +287,7 @@ static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, 
         .lead = sched->lead ? sched->lead->code : NULL,
         .covered = covered,
         .next_check_on = next_on[0] ? next_on : NULL,
+        .separate_meetings = separate,
     };
     int rc = jr_store_pg_schedule_put(store, &row);
     jr_schedule_destroy(&sched);
@@ -700,19 +742,24 @@ static int due_person(void *arg, const char *nhs, uint32_t cycle)
         n = n > 64 ? 64 : n;
     }
     char review_on[11] = "", notice_on[11];
+    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{}";
     if (sched != NULL && sched->review_on != JR_DAY_NONE) {
         jr_text_format_date(sched->review_on, review_on);
+        covered_literal(sched, covered, sizeof covered);
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         const jr_notice_t *nt = &notices[i];
         jr_text_format_date(nt->on, notice_on);
-        jr_store_notice_t row = {nhs,
-                                 cycle,
-                                 nt->key,
-                                 notice_kind_name(nt->kind),
-                                 notice_on,
-                                 review_on,
-                                 sched->lead ? sched->lead->code : NULL};
+        jr_store_notice_t row = {
+            .nhs = nhs,
+            .cycle = cycle,
+            .key = nt->key,
+            .kind = notice_kind_name(nt->kind),
+            .notice_on = notice_on,
+            .review_on = review_on,
+            .lead = sched->lead ? sched->lead->code : NULL,
+            .covered = covered,
+        };
         bool added = false;
         rc = jr_store_pg_notice_add(dc->store, &row, &added);
         if (rc != JR_STORE_OK || !added) {
@@ -733,7 +780,7 @@ static int due_person(void *arg, const char *nhs, uint32_t cycle)
         }
         rc = jr_store_pg_outbox_add(dc->store, dc->seq + 1, topic, nhs, payload, len);
         if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_notice_set_seq(dc->store, &row, dc->seq + 1);
+            rc = jr_store_pg_notice_set_seq(dc->store, &row, dc->seq + 1, payload, len);
         }
         if (rc == JR_STORE_OK && pubs_add(dc->pubs, dc->seq + 1, topic, payload, len) == 0) {
             dc->seq++;

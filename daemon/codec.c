@@ -668,3 +668,196 @@ int jr_codec_encode_notice(const jr_notice_t *notice, const jr_schedule_t *sched
     arena_free(&a);
     return rc;
 }
+
+/* ---- catch-up and statistics -------------------------------------------- */
+
+static bool code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= JR_STREAM_CODE_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int jr_codec_decode_catchup(const uint8_t *buf, size_t len, jr_catchup_request_t *out, char *why,
+                            size_t whylen)
+{
+    memset(out, 0, sizeof *out);
+    Joinedreview__V1__CatchupRequest *req =
+        joinedreview__v1__catchup_request__unpack(NULL, len, buf);
+    if (req == NULL) {
+        snprintf(why, whylen, "the message is not a joinedreview.v1.CatchupRequest");
+        return -1;
+    }
+    int rc = -1;
+    if (req->request_id != NULL && strlen(req->request_id) < sizeof out->request_id &&
+        jr_text_valid_utf8(req->request_id, strlen(req->request_id))) {
+        strcpy(out->request_id, req->request_id);
+    }
+    if (!req->has_kind || req->kind < JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT ||
+        req->kind > JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS) {
+        snprintf(why, whylen, "kind must be SNAPSHOT, SINCE or STATISTICS");
+    } else if (req->kind == JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SINCE &&
+               !req->has_after_sequence) {
+        snprintf(why, whylen, "SINCE needs after_sequence: the last sequence you processed");
+    } else if (req->lead != NULL && !code_ok(req->lead)) {
+        snprintf(why, whylen, "lead must be a funding stream code such as SC");
+    } else if (req->stream != NULL && !code_ok(req->stream)) {
+        snprintf(why, whylen, "stream must be a funding stream code such as ICES");
+    } else {
+        out->kind = (jr_catchup_kind_t)req->kind;
+        out->after = req->after_sequence;
+        out->max_items = req->has_max_items ? req->max_items : 0;
+        if (req->lead != NULL) {
+            strcpy(out->lead, req->lead);
+        }
+        if (req->stream != NULL) {
+            strcpy(out->stream, req->stream);
+        }
+        rc = 0;
+    }
+    joinedreview__v1__catchup_request__free_unpacked(req, NULL);
+    return rc;
+}
+
+static Joinedreview__V1__Statistics *build_statistics(arena_t *a, const jr_statistics_t *st)
+{
+    Joinedreview__V1__Statistics *m = arena_alloc(a, sizeof *m);
+    if (m == NULL) {
+        return NULL;
+    }
+    *m = (Joinedreview__V1__Statistics)JOINEDREVIEW__V1__STATISTICS__INIT;
+    m->has_sequence = 1;
+    m->sequence = st->sequence;
+    m->today = (char *)st->today;
+    m->has_reviews = 1;
+    m->reviews = st->reviews;
+    m->has_ready_for_sign_off = 1;
+    m->ready_for_sign_off = st->ready_for_sign_off;
+    m->has_missing_information = 1;
+    m->missing_information = st->missing_information;
+    m->streams = arena_alloc(a, sizeof *m->streams * (st->n_streams + 1));
+    for (size_t i = 0; m->streams && i < st->n_streams; i++) {
+        Joinedreview__V1__StreamStatistics *s = arena_alloc(a, sizeof *s);
+        if (s == NULL) {
+            break;
+        }
+        *s = (Joinedreview__V1__StreamStatistics)JOINEDREVIEW__V1__STREAM_STATISTICS__INIT;
+        s->stream = (char *)st->streams[i].stream;
+        s->has_enrolled = s->has_complete = s->has_missing_information = 1;
+        s->has_due_within_28_days = s->has_overdue = 1;
+        s->enrolled = st->streams[i].enrolled;
+        s->complete = st->streams[i].complete;
+        s->missing_information = st->streams[i].missing_information;
+        s->due_within_28_days = st->streams[i].due_within_28_days;
+        s->overdue = st->streams[i].overdue;
+        m->streams[m->n_streams++] = s;
+    }
+    m->leads = arena_alloc(a, sizeof *m->leads * (st->n_leads + 1));
+    for (size_t i = 0; m->leads && i < st->n_leads; i++) {
+        Joinedreview__V1__LeadStatistics *l = arena_alloc(a, sizeof *l);
+        if (l == NULL) {
+            break;
+        }
+        *l = (Joinedreview__V1__LeadStatistics)JOINEDREVIEW__V1__LEAD_STATISTICS__INIT;
+        l->lead = (char *)st->leads[i].lead;
+        l->has_reviews = l->has_due_within_28_days = l->has_overdue = 1;
+        l->reviews = st->leads[i].reviews;
+        l->due_within_28_days = st->leads[i].due_within_28_days;
+        l->overdue = st->leads[i].overdue;
+        m->leads[m->n_leads++] = l;
+    }
+    m->areas = arena_alloc(a, sizeof *m->areas * JR_AREA_COUNT);
+    for (size_t i = 0; m->areas && i < JR_AREA_COUNT; i++) {
+        Joinedreview__V1__AreaStatistics *ar = arena_alloc(a, sizeof *ar);
+        if (ar == NULL) {
+            break;
+        }
+        *ar = (Joinedreview__V1__AreaStatistics)JOINEDREVIEW__V1__AREA_STATISTICS__INIT;
+        ar->has_area = ar->has_red = ar->has_amber = ar->has_green = 1;
+        ar->has_not_given = ar->has_conflicts = 1;
+        ar->area = (uint32_t)(i + 1);
+        ar->red = st->areas[i].red;
+        ar->amber = st->areas[i].amber;
+        ar->green = st->areas[i].green;
+        ar->not_given = st->areas[i].not_given;
+        ar->conflicts = st->areas[i].conflicts;
+        m->areas[m->n_areas++] = ar;
+    }
+    m->has_rejected_events = m->has_parked_events = m->has_events_total = 1;
+    m->rejected_events = st->rejected_events;
+    m->parked_events = st->parked_events;
+    m->events_total = st->events_total;
+    m->has_ingest_per_second = 1;
+    m->ingest_per_second = st->ingest_per_second;
+    return m;
+}
+
+int jr_codec_encode_statistics(const jr_statistics_t *stats, uint8_t **out, size_t *len)
+{
+    arena_t a = {0};
+    Joinedreview__V1__Statistics *m = build_statistics(&a, stats);
+    int rc = -1;
+    if (m != NULL && !a.failed) {
+        *len = joinedreview__v1__statistics__get_packed_size(m);
+        *out = malloc(*len ? *len : 1);
+        if (*out != NULL) {
+            joinedreview__v1__statistics__pack(m, *out);
+            rc = 0;
+        }
+    }
+    arena_free(&a);
+    return rc;
+}
+
+int jr_codec_encode_catchup_reply(const char *request_id, jr_catchup_status_t status,
+                                  const char *reason, uint64_t sequence, bool last,
+                                  const jr_codec_item_t *items, size_t n,
+                                  const jr_statistics_t *stats, uint8_t **out, size_t *len)
+{
+    arena_t a = {0};
+    Joinedreview__V1__CatchupReply r = JOINEDREVIEW__V1__CATCHUP_REPLY__INIT;
+    r.request_id = request_id && request_id[0] ? (char *)request_id : NULL;
+    r.has_status = 1;
+    r.status = (Joinedreview__V1__CatchupReply__Status)status;
+    r.reason = (char *)reason;
+    r.has_sequence = 1;
+    r.sequence = sequence;
+    r.has_last = 1;
+    r.last = last;
+    r.items = arena_alloc(&a, sizeof *r.items * (n + 1));
+    for (size_t i = 0; r.items && i < n; i++) {
+        Joinedreview__V1__Publication *p = arena_alloc(&a, sizeof *p);
+        if (p == NULL) {
+            break;
+        }
+        *p = (Joinedreview__V1__Publication)JOINEDREVIEW__V1__PUBLICATION__INIT;
+        p->has_sequence = 1;
+        p->sequence = items[i].seq;
+        p->topic = (char *)items[i].topic;
+        p->has_payload = 1;
+        p->payload.data = items[i].payload;
+        p->payload.len = items[i].len;
+        r.items[r.n_items++] = p;
+    }
+    if (stats != NULL) {
+        r.statistics = build_statistics(&a, stats);
+    }
+    int rc = -1;
+    if (!a.failed) {
+        *len = joinedreview__v1__catchup_reply__get_packed_size(&r);
+        *out = malloc(*len ? *len : 1);
+        if (*out != NULL) {
+            joinedreview__v1__catchup_reply__pack(&r, *out);
+            rc = 0;
+        }
+    }
+    arena_free(&a);
+    return rc;
+}

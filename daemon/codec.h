@@ -20,6 +20,7 @@
 #include "merge.h"
 #include "nhs.h"
 #include "schedule.h"
+#include "statistics.h"
 #include "streams.h"
 
 #define JR_SCHEMA_VERSION      1
@@ -95,5 +96,51 @@ int jr_codec_encode_notice(const jr_notice_t *notice, const jr_schedule_t *sched
  * "notice.due.SC". */
 void jr_codec_notice_topic(const jr_notice_t *notice, const jr_schedule_t *schedule, char *out,
                            size_t outlen);
+
+/* ---- catch-up and statistics ---- */
+
+typedef enum {
+    JR_CATCHUP_SNAPSHOT = 1,
+    JR_CATCHUP_SINCE = 2,
+    JR_CATCHUP_STATISTICS = 3,
+} jr_catchup_kind_t;
+
+typedef struct {
+    jr_catchup_kind_t kind;
+    char request_id[65];
+    uint64_t after;     /* SINCE */
+    uint32_t max_items; /* SINCE; 0: the default */
+    char lead[JR_STREAM_CODE_MAX];
+    char stream[JR_STREAM_CODE_MAX];
+} jr_catchup_request_t;
+
+/* Decodes and checks a CatchupRequest. Returns 0, or -1 with a sentence in
+ * why (the request_id, if readable, is still filled). */
+int jr_codec_decode_catchup(const uint8_t *buf, size_t len, jr_catchup_request_t *out, char *why,
+                            size_t whylen);
+
+typedef struct {
+    uint64_t seq;
+    char topic[64];
+    uint8_t *payload; /* owned by whoever fills the array */
+    size_t len;
+} jr_codec_item_t;
+
+/* CatchupReply.Status values. */
+typedef enum {
+    JR_CATCHUP_OK = 1,
+    JR_CATCHUP_TOO_OLD = 2,
+    JR_CATCHUP_BAD_REQUEST = 3,
+    JR_CATCHUP_UNAVAILABLE = 4,
+} jr_catchup_status_t;
+
+/* Packs one CatchupReply. stats may be NULL. Caller owns *out. */
+int jr_codec_encode_catchup_reply(const char *request_id, jr_catchup_status_t status,
+                                  const char *reason, uint64_t sequence, bool last,
+                                  const jr_codec_item_t *items, size_t n,
+                                  const jr_statistics_t *stats, uint8_t **out, size_t *len);
+
+/* Packs a Statistics message. Caller owns *out. */
+int jr_codec_encode_statistics(const jr_statistics_t *stats, uint8_t **out, size_t *len);
 
 #endif

@@ -37,6 +37,8 @@ static const cfg_key_t g_daemon_keys[] = {
      "ZeroMQ endpoint the ROUTER binds for adapters"},
     {"publish_endpoint", CFG_STRING, D(publish_endpoint), "tcp://127.0.0.1:5561", 0, 0,
      "ZeroMQ endpoint the PUB binds for subscribers"},
+    {"catchup_endpoint", CFG_STRING, D(catchup_endpoint), "tcp://127.0.0.1:5562", 0, 0,
+     "ZeroMQ endpoint the catch-up ROUTER binds for subscribers that missed publications"},
     {"database", CFG_STRING, D(database), "dbname=joinedreview", 0, 0,
      "libpq connection string; use passfile= for the password, sslmode=verify-full in "
      "production"},
@@ -57,6 +59,10 @@ static const cfg_key_t g_daemon_keys[] = {
      "streams due within this many days after the joined-up review date join it"},
     {"notice_lead_days", CFG_LEADS, D(rules), "56 28 7", 1, 365,
      "days before the review date that notices go out (up to 8, space-separated)"},
+    {"outbox_retention_days", CFG_INT, D(outbox_retention_days), "30", 1, 3650,
+     "how long publications stay in the outbox for catch-up; older requests get TOO_OLD"},
+    {"statistics_interval_s", CFG_INT, D(statistics_interval_s), "60", 1, 86400,
+     "how often statistics are published under the topic 'statistics'"},
     {"due_check_interval_s", CFG_INT, D(due_check_interval_s), "60", 1, 86400,
      "how often the daemon checks which notices have fallen due"},
 };

@@ -20,6 +20,7 @@
 typedef struct {
     char *ingest_endpoint;  /* ROUTER bind, e.g. tcp://127.0.0.1:5560 */
     char *publish_endpoint; /* PUB bind */
+    char *catchup_endpoint; /* catch-up ROUTER bind */
     char *database;         /* libpq conninfo */
     char *log_level;        /* err, warning, notice, info, debug */
     int batch_max;          /* envelopes per transaction */
@@ -29,6 +30,8 @@ typedef struct {
     int statement_timeout_ms;
     int future_tolerance_s;    /* how far in the future occurred_at may be */
     int due_check_interval_s;  /* how often the due check runs */
+    int outbox_retention_days; /* how long publications stay available for catch-up */
+    int statistics_interval_s; /* how often statistics are published */
     jr_schedule_rules_t rules; /* alignment window and notice lead times */
     jr_streams_t *streams;     /* owned */
 } jr_config_t;

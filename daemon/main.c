@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "batch.h"
+#include "catchup.h"
 #include "codec.h"
 #include "config.h"
 #include "ingest.h"
@@ -49,6 +50,7 @@ typedef struct {
     void *zctx;
     jr_ingest_t *ingest;
     jr_publish_t *publish;
+    jr_catchup_t *catchup;
     jr_store_pg_t *store;
     int sigfd;
     bool stopping;
@@ -60,6 +62,11 @@ typedef struct {
     uint64_t last_seq;      /* last committed sequence number */
     uint64_t published_seq; /* last sequence number handed to the PUB socket */
     int64_t due_check_at_ms;
+    int64_t statistics_at_ms;
+    int64_t retention_at_ms;
+    /* accepted events per second over the last minute, for statistics */
+    uint64_t rate_buckets[60];
+    int64_t rate_second;
     /* watchdog */
     uint64_t watchdog_usec;
     int64_t watchdog_next_ms;
@@ -221,6 +228,7 @@ static void reload(daemon_t *d)
     } else {
         if (strcmp(cfg->ingest_endpoint, d->cfg->ingest_endpoint) != 0 ||
             strcmp(cfg->publish_endpoint, d->cfg->publish_endpoint) != 0 ||
+            strcmp(cfg->catchup_endpoint, d->cfg->catchup_endpoint) != 0 ||
             strcmp(cfg->database, d->cfg->database) != 0) {
             jr_log(JR_LOG_WARNING, "main",
                    "endpoint or database changes take effect at the next restart");
@@ -235,6 +243,8 @@ static void reload(daemon_t *d)
         d->cfg->reconnect_max_ms = cfg->reconnect_max_ms;
         d->cfg->rules = cfg->rules;
         d->cfg->due_check_interval_s = cfg->due_check_interval_s;
+        d->cfg->statistics_interval_s = cfg->statistics_interval_s;
+        d->cfg->outbox_retention_days = cfg->outbox_retention_days;
         jr_config_destroy(&cfg);
         jr_log(JR_LOG_NOTICE, "main", "configuration reloaded");
     }
@@ -291,11 +301,35 @@ static void db_step(daemon_t *d)
     }
 }
 
+/* Counts an accepted event in the current second's bucket. */
+static void rate_add(daemon_t *d, uint64_t n)
+{
+    int64_t sec = mono_ms() / 1000;
+    if (sec != d->rate_second) {
+        for (int64_t s = d->rate_second + 1; s <= sec && s <= d->rate_second + 60; s++) {
+            d->rate_buckets[s % 60] = 0;
+        }
+        d->rate_second = sec;
+    }
+    d->rate_buckets[sec % 60] += n;
+}
+
+static double rate_per_second(daemon_t *d)
+{
+    rate_add(d, 0);
+    uint64_t total = 0;
+    for (int i = 0; i < 60; i++) {
+        total += d->rate_buckets[i];
+    }
+    return (double)total / 60.0;
+}
+
 static void count(daemon_t *d, jr_ack_status_t st)
 {
     switch (st) {
     case JR_ACK_OK:
         d->n_ok++;
+        rate_add(d, 1);
         break;
     case JR_ACK_DUPLICATE:
         d->n_duplicate++;
@@ -382,6 +416,47 @@ static void due_check(daemon_t *d)
         jr_log(JR_LOG_INFO, "due", "%zu due notices published", sent);
     }
     publish_all(d, &pubs);
+}
+
+/* The figures for dashboards, consistent with the last committed sequence. */
+static int statistics(void *arg, jr_statistics_t *st)
+{
+    daemon_t *d = arg;
+    jr_batch_ctx_t ctx = batch_ctx(d);
+    memset(st, 0, sizeof *st);
+    jr_text_format_date(ctx.today, st->today);
+    int rc = jr_store_pg_statistics(d->store, st->today, st);
+    st->sequence = d->last_seq;
+    st->ingest_per_second = rate_per_second(d);
+    return rc;
+}
+
+static void publish_statistics(daemon_t *d)
+{
+    d->statistics_at_ms = mono_ms() + (int64_t)d->cfg->statistics_interval_s * 1000;
+    jr_statistics_t st;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!jr_store_pg_connected(d->store) || statistics(d, &st) != JR_STORE_OK ||
+        jr_codec_encode_statistics(&st, &buf, &len) != 0) {
+        return;
+    }
+    jr_publish_send(d->publish, "statistics", buf, len);
+    free(buf);
+}
+
+/* Publications older than the retention leave the outbox; a subscriber
+ * asking for them is told to take a snapshot. */
+static void trim_outbox(daemon_t *d)
+{
+    d->retention_at_ms = mono_ms() + 3600 * 1000;
+    uint64_t deleted = 0;
+    if (jr_store_pg_connected(d->store) &&
+        jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, &deleted) == JR_STORE_OK &&
+        deleted > 0) {
+        jr_log(JR_LOG_INFO, "publish", "%llu publications older than %d days left the outbox",
+               (unsigned long long)deleted, d->cfg->outbox_retention_days);
+    }
 }
 
 /* Frame checks, then the codec: fills the item's verdict. */
@@ -535,16 +610,17 @@ static int run_loop(daemon_t *d)
 {
     int64_t status_next = mono_ms() + 5000;
     while (!d->stopping) {
-        zmq_pollitem_t items[3] = {
+        zmq_pollitem_t items[4] = {
             {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
             {NULL, d->sigfd, ZMQ_POLLIN, 0},
+            {jr_catchup_socket(d->catchup), 0, ZMQ_POLLIN, 0},
             {NULL, -1, 0, 0},
         };
-        int n_items = 2;
+        int n_items = 3;
         if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
-            items[2].fd = jr_store_pg_socket(d->store);
-            items[2].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-            n_items = 3;
+            items[3].fd = jr_store_pg_socket(d->store);
+            items[3].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
+            n_items = 4;
         }
         int64_t now = mono_ms();
         long timeout = status_next - now;
@@ -558,6 +634,8 @@ static int run_loop(daemon_t *d)
         }
         if (jr_store_pg_connected(d->store)) {
             long until = (long)(d->due_check_at_ms - now);
+            timeout = until < timeout ? until : timeout;
+            until = (long)(d->statistics_at_ms - now);
             timeout = until < timeout ? until : timeout;
         }
         if (timeout < 0) {
@@ -576,7 +654,10 @@ static int run_loop(daemon_t *d)
         if (items[0].revents & ZMQ_POLLIN) {
             handle_ingest(d);
         }
-        if (n_items == 3 && items[2].revents) {
+        if (items[2].revents & ZMQ_POLLIN) {
+            jr_catchup_handle(d->catchup, d->store, d->last_seq, statistics, d);
+        }
+        if (n_items == 4 && items[3].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
             db_step(d);
@@ -584,6 +665,12 @@ static int run_loop(daemon_t *d)
         now = mono_ms();
         if (now >= d->due_check_at_ms && jr_store_pg_connected(d->store)) {
             due_check(d);
+        }
+        if (now >= d->statistics_at_ms && jr_store_pg_connected(d->store)) {
+            publish_statistics(d);
+        }
+        if (now >= d->retention_at_ms && jr_store_pg_connected(d->store)) {
+            trim_outbox(d);
         }
         if (d->watchdog_usec > 0 && now >= d->watchdog_next_ms) {
             sd_notify(0, "WATCHDOG=1");
@@ -684,14 +771,22 @@ int main(int argc, char **argv)
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
+    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, err, sizeof err);
+    if (d.catchup == NULL) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
     if (sd_watchdog_enabled(0, &d.watchdog_usec) <= 0) {
         d.watchdog_usec = 0;
     }
     d.watchdog_next_ms = mono_ms();
     republish(&d);
+    trim_outbox(&d);
     due_check(&d); /* catches up on notices that fell due while it was down */
-    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s", jr_ingest_endpoint(d.ingest),
-           jr_publish_endpoint(d.publish));
+    d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
+    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s",
+           jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
+           jr_catchup_endpoint(d.catchup));
     sd_notify(0, "READY=1\nSTATUS=Running");
     rc = run_loop(&d) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
@@ -701,6 +796,7 @@ int main(int argc, char **argv)
 out:
     jr_ingest_destroy(&d.ingest);
     jr_publish_destroy(&d.publish);
+    jr_catchup_destroy(&d.catchup);
     if (d.zctx != NULL) {
         zmq_ctx_term(d.zctx);
     }

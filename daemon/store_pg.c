@@ -1,6 +1,7 @@
 /* store_pg.c -- see store_pg.h. */
 #include "store_pg.h"
 
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <libpq-fe.h>
@@ -39,6 +40,15 @@ typedef enum {
     S_PUBLISHED_GET,
     S_PUBLISHED_SET,
     S_OUTBOX_AFTER,
+    S_OUTBOX_OLDEST,
+    S_OUTBOX_TRIM,
+    S_SNAPSHOT_REVIEWS,
+    S_SNAPSHOT_NOTICES,
+    S_STAT_TOTALS,
+    S_STAT_STREAMS,
+    S_STAT_LEADS,
+    S_STAT_AREAS,
+    S_STAT_COUNTS,
     S_COUNT
 } stmt_t;
 
@@ -66,9 +76,12 @@ static const char *const g_sql[S_COUNT] = {
         "UPDATE event SET seq = $3 WHERE nhs_number = $1 AND cycle = $2 AND seq IS NULL",
     [S_REVIEW_PUT] =
         "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "
-        "held_on, record) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (nhs_number, cycle) "
-        "DO UPDATE SET version = EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = "
+        "held_on, record, enrolled, complete_streams, area_priority, area_conflict) VALUES ($1, "
+        "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (nhs_number, cycle) DO UPDATE "
+        "SET version = EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = "
         "EXCLUDED.ready_for_sign_off, held_on = EXCLUDED.held_on, record = EXCLUDED.record, "
+        "enrolled = EXCLUDED.enrolled, complete_streams = EXCLUDED.complete_streams, "
+        "area_priority = EXCLUDED.area_priority, area_conflict = EXCLUDED.area_conflict, "
         "updated_at = now()",
     [S_REVIEW_GET] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
     [S_OUTBOX_ADD] = "INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($1, $2, $3, $4)",
@@ -77,23 +90,60 @@ static const char *const g_sql[S_COUNT] = {
                        "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
     [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
     [S_SCHEDULE_PUT] =
-        "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
-        "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
-        "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, updated_at = now()",
+        "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
+        "separate_meetings) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (nhs_number) DO "
+        "UPDATE SET cycle = EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = "
+        "EXCLUDED.lead, covered = EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, "
+        "separate_meetings = EXCLUDED.separate_meetings, updated_at = now()",
     [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
                        "s.nhs_number LIMIT $2",
     [S_NOTICE_ADD] = "INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
-                     "review_on, lead) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                     "review_on, lead, covered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                      "ON CONFLICT DO NOTHING RETURNING 1",
-    [S_NOTICE_SEQ] =
-        "UPDATE due_notice SET seq = $4 WHERE nhs_number = $1 AND cycle = $2 AND key = $3",
+    [S_NOTICE_SEQ] = "UPDATE due_notice SET seq = $4, payload = $5 WHERE nhs_number = $1 AND "
+                     "cycle = $2 AND key = $3",
     [S_PUBLISHED_GET] = "SELECT last_published_seq FROM publish_state",
     [S_PUBLISHED_SET] = "UPDATE publish_state SET last_published_seq = $1 "
                         "WHERE last_published_seq < $1",
     [S_OUTBOX_AFTER] =
         "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+    [S_OUTBOX_OLDEST] = "SELECT coalesce(min(seq), 0)::int8 FROM outbox",
+    [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE created_at < now() - make_interval(days => $1)",
+    /* The current record of every person, optionally only those whose next
+     * review a stream leads ($1) or who are enrolled in a stream ($2). */
+    [S_SNAPSHOT_REVIEWS] =
+        "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
+        "JOIN person p ON p.nhs_number = c.nhs_number AND p.cycle = c.cycle "
+        "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
+        "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "
+        "ORDER BY c.seq",
+    /* Each person's latest published notice of the current cycle. */
+    [S_SNAPSHOT_NOTICES] =
+        "SELECT seq, topic, payload FROM (SELECT DISTINCT ON (d.nhs_number) d.seq, "
+        "'notice.' || lower(d.kind) || '.' || coalesce(d.lead, 'NONE') AS topic, d.payload "
+        "FROM due_notice d JOIN person p ON p.nhs_number = d.nhs_number AND p.cycle = d.cycle "
+        "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
+        "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
+        "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY seq",
+    [S_STAT_TOTALS] = "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
+                      "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM report_current_review",
+    [S_STAT_STREAMS] =
+        "SELECT coalesce(c.stream, d.stream), coalesce(c.enrolled, 0), coalesce(c.complete, 0), "
+        "coalesce(c.missing_information, 0), coalesce(d.due, 0), coalesce(d.overdue, 0) FROM "
+        "report_completeness_by_stream c FULL JOIN (SELECT s.stream, count(*) FILTER (WHERE "
+        "sc.review_on >= $1::date AND sc.review_on <= $1::date + 28) AS due, count(*) FILTER "
+        "(WHERE sc.review_on < $1::date) AS overdue FROM schedule sc, unnest(sc.covered) AS "
+        "s(stream) WHERE sc.review_on IS NOT NULL GROUP BY s.stream) d ON d.stream = c.stream "
+        "ORDER BY 1",
+    [S_STAT_LEADS] = "SELECT lead, count(*), count(*) FILTER (WHERE review_on >= $1::date AND "
+                     "review_on <= $1::date + 28), count(*) FILTER (WHERE review_on < $1::date) "
+                     "FROM schedule WHERE review_on IS NOT NULL AND lead IS NOT NULL "
+                     "GROUP BY lead ORDER BY lead",
+    [S_STAT_AREAS] = "SELECT area, red, amber, green, not_given, conflicts FROM "
+                     "report_priorities_by_area ORDER BY area",
+    [S_STAT_COUNTS] = "SELECT (SELECT count(*) FROM rejected_event), (SELECT count(*) FROM "
+                      "event WHERE nhs_number IS NULL), (SELECT count(*) FROM event)",
 };
 
 struct jr_store_pg {
@@ -227,6 +277,7 @@ static int migrate(jr_store_pg_t *self);
 static int prepare_all(jr_store_pg_t *self)
 {
     for (int i = 0; i < S_COUNT; i++) {
+        assert(g_sql[i] != NULL); /* every statement of the enum has its SQL */
         char name[16];
         snprintf(name, sizeof name, "s%d", i);
         PGresult *res = PQprepare(self->conn, name, g_sql[i], 0, NULL);
@@ -397,11 +448,11 @@ void jr_store_pg_rollback(jr_store_pg_t *self)
 /* ---- prepared statement helpers ---- */
 
 typedef struct {
-    const char *values[10];
-    int lengths[10];
-    int formats[10];
+    const char *values[12];
+    int lengths[12];
+    int formats[12];
     int n;
-    char nums[10][24];
+    char nums[12][24];
 } params_t;
 
 static void p_text(params_t *p, const char *s)
@@ -671,6 +722,10 @@ int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *r)
     p_text(&p, r->ready ? "t" : "f");
     p_text(&p, r->held_on);
     p_bytes(&p, r->record, r->record_len);
+    p_text(&p, r->enrolled);
+    p_text(&p, r->complete_streams);
+    p_text(&p, r->area_priority);
+    p_text(&p, r->area_conflict);
     return run(self, S_REVIEW_PUT, &p, 0, NULL);
 }
 
@@ -762,6 +817,7 @@ int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
     p_text(&p, sc->lead);
     p_text(&p, sc->covered);
     p_text(&p, sc->next_check_on);
+    p_int(&p, sc->separate_meetings);
     return run(self, S_SCHEDULE_PUT, &p, 0, NULL);
 }
 
@@ -796,6 +852,7 @@ int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *n, bool
     p_text(&p, n->notice_on);
     p_text(&p, n->review_on);
     p_text(&p, n->lead);
+    p_text(&p, n->covered);
     PGresult *res = NULL;
     int rc = run(self, S_NOTICE_ADD, &p, 0, &res);
     if (rc == JR_STORE_OK) {
@@ -805,13 +862,15 @@ int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *n, bool
     return rc;
 }
 
-int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *n, uint64_t seq)
+int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *n, uint64_t seq,
+                               const uint8_t *payload, size_t len)
 {
     params_t p = {0};
     p_text(&p, n->nhs);
     p_int(&p, n->cycle);
     p_text(&p, n->key);
     p_int(&p, (long long)seq);
+    p_bytes(&p, payload, len);
     return run(self, S_NOTICE_SEQ, &p, 0, NULL);
 }
 
@@ -857,5 +916,132 @@ int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
                 (size_t)PQgetlength(res, i, 2));
     }
     PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq)
+{
+    params_t p = {0};
+    PGresult *res = NULL;
+    int rc = run(self, S_OUTBOX_OLDEST, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted)
+{
+    params_t p = {0};
+    p_int(&p, days);
+    PGresult *res = NULL;
+    int rc = run(self, S_OUTBOX_TRIM, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *deleted = strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int each_publication(jr_store_pg_t *self, stmt_t s, const params_t *p,
+                            int (*fn)(void *ctx, uint64_t seq, const char *topic,
+                                      const uint8_t *payload, size_t len),
+                            void *ctx)
+{
+    PGresult *res = NULL;
+    int rc = run(self, s, p, 1, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        char topic[128];
+        snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, i, 1), PQgetvalue(res, i, 1));
+        rc = fn(ctx, (uint64_t)bin_i64(res, i, 0), topic, (const uint8_t *)PQgetvalue(res, i, 2),
+                (size_t)PQgetlength(res, i, 2));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stream,
+                         int (*fn)(void *ctx, uint64_t seq, const char *topic,
+                                   const uint8_t *payload, size_t len),
+                         void *ctx)
+{
+    params_t p = {0};
+    p_text(&p, lead);
+    p_text(&p, stream);
+    int rc = each_publication(self, S_SNAPSHOT_REVIEWS, &p, fn, ctx);
+    if (rc == JR_STORE_OK) {
+        rc = each_publication(self, S_SNAPSHOT_NOTICES, &p, fn, ctx);
+    }
+    return rc;
+}
+
+static uint32_t u32(const PGresult *res, int row, int col)
+{
+    return (uint32_t)strtoul(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st)
+{
+    params_t none = {0};
+    params_t day = {0};
+    p_text(&day, today);
+    PGresult *res = NULL;
+    int rc = run(self, S_STAT_TOTALS, &none, 0, &res);
+    if (rc == JR_STORE_OK) {
+        st->reviews = u32(res, 0, 0);
+        st->ready_for_sign_off = u32(res, 0, 1);
+        st->missing_information = u32(res, 0, 2);
+        PQclear(res);
+        rc = run(self, S_STAT_STREAMS, &day, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        st->n_streams = 0;
+        for (int i = 0; i < PQntuples(res) && st->n_streams < JR_STREAMS_MAX; i++) {
+            jr_stat_stream_t *s = &st->streams[st->n_streams++];
+            snprintf(s->stream, sizeof s->stream, "%s", PQgetvalue(res, i, 0));
+            s->enrolled = u32(res, i, 1);
+            s->complete = u32(res, i, 2);
+            s->missing_information = u32(res, i, 3);
+            s->due_within_28_days = u32(res, i, 4);
+            s->overdue = u32(res, i, 5);
+        }
+        PQclear(res);
+        rc = run(self, S_STAT_LEADS, &day, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        st->n_leads = 0;
+        for (int i = 0; i < PQntuples(res) && st->n_leads < JR_STREAMS_MAX + 1; i++) {
+            jr_stat_lead_t *l = &st->leads[st->n_leads++];
+            snprintf(l->lead, sizeof l->lead, "%s", PQgetvalue(res, i, 0));
+            l->reviews = u32(res, i, 1);
+            l->due_within_28_days = u32(res, i, 2);
+            l->overdue = u32(res, i, 3);
+        }
+        PQclear(res);
+        rc = run(self, S_STAT_AREAS, &none, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        memset(st->areas, 0, sizeof st->areas);
+        for (int i = 0; i < PQntuples(res); i++) {
+            unsigned area = u32(res, i, 0);
+            if (area >= 1 && area <= JR_AREA_COUNT) {
+                jr_stat_area_t *a = &st->areas[area - 1];
+                a->red = u32(res, i, 1);
+                a->amber = u32(res, i, 2);
+                a->green = u32(res, i, 3);
+                a->not_given = u32(res, i, 4);
+                a->conflicts = u32(res, i, 5);
+            }
+        }
+        PQclear(res);
+        rc = run(self, S_STAT_COUNTS, &none, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        st->rejected_events = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        st->parked_events = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        st->events_total = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        PQclear(res);
+    }
     return rc;
 }

@@ -23,6 +23,7 @@
 
 #include "identity.h"
 #include "nhs.h"
+#include "statistics.h"
 
 typedef enum {
     JR_STORE_OK = 0,
@@ -128,6 +129,11 @@ typedef struct {
     const char *held_on; /* "YYYY-MM-DD" or NULL */
     const uint8_t *record;
     size_t record_len;
+    /* array literals for reporting: "{ICES,SC}", "{0,3,...}", "{f,t,...}" */
+    const char *enrolled;
+    const char *complete_streams;
+    const char *area_priority;
+    const char *area_conflict;
 } jr_store_review_t;
 
 int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review);
@@ -160,6 +166,7 @@ typedef struct {
     const char *lead;          /* stream code or NULL */
     const char *covered;       /* array literal of stream codes: "{ICES,SC}" */
     const char *next_check_on; /* "YYYY-MM-DD" or NULL: nothing to check */
+    int separate_meetings;     /* covered streams that set their own date */
 } jr_store_schedule_t;
 
 int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *schedule);
@@ -178,12 +185,15 @@ typedef struct {
     const char *notice_on;
     const char *review_on;
     const char *lead;
+    const char *covered; /* array literal: "{ICES,SC}" */
 } jr_store_notice_t;
 
 /* Records a notice once: *added is false when (nhs, cycle, key) was already
  * decided. */
 int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *notice, bool *added);
-int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *notice, uint64_t seq);
+/* Marks a recorded notice published as seq, keeping its message. */
+int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *notice, uint64_t seq,
+                               const uint8_t *payload, size_t len);
 
 /* The last sequence number known to be published. set only moves it up. */
 int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq);
@@ -194,5 +204,22 @@ int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
                              int (*fn)(void *ctx, uint64_t seq, const char *topic,
                                        const uint8_t *payload, size_t len),
                              void *ctx, size_t *count);
+
+/* The oldest publication still in the outbox (0 when empty). */
+int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
+
+/* Deletes publications older than `days`. */
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted);
+
+/* The current state for a catch-up snapshot: every person's current record,
+ * then each person's latest published notice of the current cycle, each in
+ * sequence order; lead and stream (NULL: any) filter. */
+int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stream,
+                         int (*fn)(void *ctx, uint64_t seq, const char *topic,
+                                   const uint8_t *payload, size_t len),
+                         void *ctx);
+
+/* Fills everything in *st but sequence, today and ingest_per_second. */
+int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
 
 #endif

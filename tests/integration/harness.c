@@ -89,6 +89,8 @@ static int build_argv(const char **argv, size_t max, const h_db_t *db, const cha
         argv[n++] = "tcp://127.0.0.1:*";
         argv[n++] = "--publish";
         argv[n++] = "tcp://127.0.0.1:*";
+        argv[n++] = "--set";
+        argv[n++] = "daemon.catchup_endpoint=tcp://127.0.0.1:*";
     }
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 1 < max; i++) {
         argv[n++] = extra[i];
@@ -115,15 +117,15 @@ int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
         _exit(127);
     }
     close(fd);
-    /* Wait for "ready: ingest X, publish Y" in its log. */
+    /* Wait for "ready: ingest X, publish Y, catch-up Z" in its log. */
     for (int i = 0; i < 300; i++) {
         h_sleep_ms(50);
         FILE *f = fopen(d->log_path, "r");
         char line[1024];
         while (f != NULL && fgets(line, sizeof line, f) != NULL) {
             char *p = strstr(line, "ready: ingest ");
-            if (p != NULL &&
-                sscanf(p, "ready: ingest %127[^,], publish %127s", d->ingest, d->publish) == 2) {
+            if (p != NULL && sscanf(p, "ready: ingest %127[^,], publish %127[^,], catch-up %127s",
+                                    d->ingest, d->publish, d->catchup) == 3) {
                 fclose(f);
                 return 0;
             }

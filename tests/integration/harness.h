@@ -34,6 +34,7 @@ typedef struct {
     pid_t pid;
     char ingest[128];
     char publish[128];
+    char catchup[128];
     char log_path[256];
 } h_daemon_t;
 

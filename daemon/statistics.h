@@ -1,0 +1,39 @@
+/* statistics.h -- the figures dashboards get: plain data, filled by the
+ * store's aggregate queries and packed by the codec. */
+#ifndef JR_STATISTICS_H
+#define JR_STATISTICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "streams.h"
+
+typedef struct {
+    char stream[JR_STREAM_CODE_MAX];
+    uint32_t enrolled, complete, missing_information, due_within_28_days, overdue;
+} jr_stat_stream_t;
+
+typedef struct {
+    char lead[JR_STREAM_CODE_MAX];
+    uint32_t reviews, due_within_28_days, overdue;
+} jr_stat_lead_t;
+
+typedef struct {
+    uint32_t red, amber, green, not_given, conflicts;
+} jr_stat_area_t;
+
+typedef struct {
+    uint64_t sequence; /* consistent with publications up to this */
+    char today[11];
+    uint32_t reviews, ready_for_sign_off, missing_information;
+    jr_stat_stream_t streams[JR_STREAMS_MAX];
+    size_t n_streams;
+    jr_stat_lead_t leads[JR_STREAMS_MAX + 1];
+    size_t n_leads;
+    jr_stat_area_t areas[JR_AREA_COUNT]; /* areas[0] is area 1 */
+    uint64_t rejected_events, parked_events, events_total;
+    double ingest_per_second;
+} jr_statistics_t;
+
+#endif

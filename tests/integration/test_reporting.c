@@ -1,0 +1,206 @@
+/* test_reporting.c -- statistics on request and on the PUB socket, and the
+ * reporting views an analyst points a BI tool at, with literal figures. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "harness.h"
+#include "jr_cunit.h"
+
+#define T0    1790845200000LL /* 2026-10-01T09:00:00Z */
+#define ST_OK JOINEDREVIEW__V1__ACK__STATUS__OK
+#define T(x)  JOINEDREVIEW__V1__TOPIC__##x
+#define R(x)  JOINEDREVIEW__V1__ROLE__##x
+#define P(x)  JOINEDREVIEW__V1__PRIORITY__##x
+
+static void *g_zctx;
+
+static int suite_init(void)
+{
+    g_zctx = zmq_ctx_new();
+    return g_zctx ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    zmq_ctx_term(g_zctx);
+    return 0;
+}
+
+/* Two people: A in SC (due 2026-10-15) and ICES, with a red-green conflict
+ * in area 8 and complete ICES information; B in SP only (due 2027-01-20). */
+static void push_population(void *dealer)
+{
+    h_env_t e;
+    h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-08-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_enrolment(&e, "ICES", "ices-e", T0, H_NHS_A, NULL, "2025-12-01");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_enrolment(&e, "SP", "sp-e", T0, H_NHS_B, NULL, "2026-01-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    static const int ices[] = {T(EQUIPMENT),      T(HEALTH), T(SAFETY),
+                               T(GOODS_SERVICES), T(INCOME), T(INFORMATION)};
+    char seid[32];
+    for (size_t i = 0; i < sizeof ices / sizeof ices[0]; i++) {
+        snprintf(seid, sizeof seid, "ices-%zu", i);
+        h_contribution(&e, "ICES", seid, T0 + 1000 * (int64_t)i, H_NHS_A, ices[i],
+                       R(STREAM_OFFICER), ices[i] == T(EQUIPMENT) ? P(GREEN) : P(NOT_GIVEN),
+                       "in place");
+        CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    }
+    h_contribution(&e, "SC", "sc-1", T0 + 9000, H_NHS_A, T(HOUSING), R(CARER), P(RED), "ramp");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_contribution(&e, "SP", "sp-1", T0 + 9000, H_NHS_B, T(HOUSING), R(PERSON), P(AMBER), "flat");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+}
+
+static Joinedreview__V1__CatchupReply *ask_statistics(const char *endpoint)
+{
+    void *s = h_dealer(g_zctx, endpoint);
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS;
+    req.request_id = "stats-1";
+    uint8_t buf[128];
+    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    zmq_send(s, buf, len, 0);
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    Joinedreview__V1__CatchupReply *reply = NULL;
+    if (zmq_poll(&it, 1, 5000) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, s, 0);
+        reply = joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+    }
+    zmq_close(s);
+    return reply;
+}
+
+static const Joinedreview__V1__StreamStatistics *
+stream_stats(const Joinedreview__V1__Statistics *st, const char *code)
+{
+    for (size_t i = 0; i < st->n_streams; i++) {
+        if (strcmp(st->streams[i]->stream, code) == 0) {
+            return st->streams[i];
+        }
+    }
+    return NULL;
+}
+
+static void test_statistics_and_views(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "reporting") == 0);
+    const char *const extra[] = {"--set", "daemon.statistics_interval_s=1", NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
+    void *sub = h_sub(g_zctx, d.publish, "statistics");
+    void *dealer = h_dealer(g_zctx, d.ingest);
+    push_population(dealer);
+
+    /* On request. Today is 2026-10-02: A's review (2026-10-15) is due within
+     * 28 days, led by SC, covering ICES and SC; B's (2027-01-20) is not. */
+    Joinedreview__V1__CatchupReply *reply = ask_statistics(d.catchup);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+    CU_ASSERT_STRING_EQUAL(reply->request_id, "stats-1");
+    CU_ASSERT_EQUAL(reply->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
+    CU_ASSERT_TRUE(reply->last);
+    const Joinedreview__V1__Statistics *st = reply->statistics;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_STRING_EQUAL(st->today, "2026-10-02");
+    CU_ASSERT_EQUAL(st->reviews, 2);
+    CU_ASSERT_EQUAL(st->ready_for_sign_off, 0);
+    CU_ASSERT_EQUAL(st->missing_information, 2);
+    CU_ASSERT_EQUAL(st->events_total, 11);
+    CU_ASSERT_EQUAL(st->rejected_events, 0);
+    CU_ASSERT_EQUAL(st->parked_events, 0);
+    /* One publication per event (each its own batch) and the 28-day notice. */
+    CU_ASSERT_EQUAL(st->sequence, 12);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox WHERE topic = 'notice.lead.SC'"),
+                    1);
+    const Joinedreview__V1__StreamStatistics *ices = stream_stats(st, "ICES");
+    const Joinedreview__V1__StreamStatistics *sc = stream_stats(st, "SC");
+    const Joinedreview__V1__StreamStatistics *sp = stream_stats(st, "SP");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ices);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sp);
+    CU_ASSERT_EQUAL(ices->enrolled, 1);
+    CU_ASSERT_EQUAL(ices->complete, 1);
+    CU_ASSERT_EQUAL(sc->missing_information, 1);
+    CU_ASSERT_EQUAL(sc->due_within_28_days, 1);
+    CU_ASSERT_EQUAL(ices->due_within_28_days, 1);
+    CU_ASSERT_EQUAL(sp->due_within_28_days, 0);
+    CU_ASSERT_EQUAL(sc->overdue, 0);
+    CU_ASSERT_EQUAL_FATAL(st->n_areas, 9);
+    CU_ASSERT_EQUAL(st->areas[7]->area, 8);
+    CU_ASSERT_EQUAL(st->areas[7]->red, 1);   /* A: red beats green, nobody's own */
+    CU_ASSERT_EQUAL(st->areas[7]->amber, 1); /* B: the person's amber */
+    CU_ASSERT_EQUAL(st->areas[7]->conflicts, 1);
+    CU_ASSERT_EQUAL(st->areas[0]->not_given, 2);
+    CU_ASSERT_EQUAL_FATAL(st->n_leads, 2);
+    CU_ASSERT_STRING_EQUAL(st->leads[0]->lead, "SC");
+    CU_ASSERT_EQUAL(st->leads[0]->due_within_28_days, 1);
+    CU_ASSERT_STRING_EQUAL(st->leads[1]->lead, "SP");
+    joinedreview__v1__catchup_reply__free_unpacked(reply, NULL);
+
+    /* Regularly on the PUB socket, unsequenced. */
+    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+    CU_ASSERT_FATAL(zmq_poll(&it, 1, 5000) > 0);
+    char topic[32] = "";
+    int n = zmq_recv(sub, topic, sizeof topic - 1, 0);
+    CU_ASSERT_EQUAL(n, 10);
+    topic[n > 0 ? n : 0] = '\0';
+    CU_ASSERT_STRING_EQUAL(topic, "statistics");
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, sub, 0);
+    Joinedreview__V1__Statistics *pub =
+        joinedreview__v1__statistics__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+    CU_ASSERT_EQUAL(pub->reviews, 2);
+    joinedreview__v1__statistics__free_unpacked(pub, NULL);
+
+    /* The reporting views, as an analyst would read them. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT complete FROM report_completeness_by_stream "
+                                   "WHERE stream = 'ICES'"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT missing_information FROM "
+                                   "report_completeness_by_stream WHERE stream = 'SC'"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT red FROM report_priorities_by_area WHERE area = 8"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT conflicts FROM report_priorities_by_area "
+                                   "WHERE area = 8"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT scheduled FROM report_due_by_stream "
+                                   "WHERE stream = 'ICES'"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT scheduled FROM report_due_by_lead WHERE lead = 'SC'"),
+                    1);
+    /* A's review covers SC and ICES: two separate meetings become one. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT separate_meetings FROM report_meetings_saved"), 3);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT meetings_saved FROM report_meetings_saved"), 1);
+    h_env_t e;
+    h_review_held(&e, "SC", "held", T0 + 20000, H_NHS_A, "2026-10-01");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT reviews_held FROM report_reviews_held_by_month "
+                                   "WHERE month = '2026-10-01'"),
+                    1);
+    zmq_close(sub);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"statistics on request and published; reporting views", test_statistics_and_views},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"reporting", suite_init, suite_clean, NULL, NULL, tests},
+                             CU_SUITE_INFO_NULL};
+    return jr_cunit_run(suites);
+}
