@@ -10,6 +10,7 @@
 
 #include "codec.h"
 #include "log.h"
+#include "zap.h"
 
 #define CHUNK             1000  /* publications per reply */
 #define SINCE_MAX         10000 /* publications per SINCE request */
@@ -21,7 +22,8 @@ struct jr_catchup {
     char endpoint[256];
 };
 
-jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, char *err, size_t errlen)
+jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secret_key, char *err,
+                             size_t errlen)
 {
     jr_catchup_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -37,6 +39,7 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, char *err, size_t
         zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &cap, sizeof cap) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        jr_zap_secure(self->sock, secret_key, JR_ZAP_CATCHUP) != 0 ||
         zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "catch-up socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_catchup_destroy(&self);
@@ -74,7 +77,9 @@ typedef struct {
     jr_catchup_t *self;
     zmq_msg_t id;
     bool delimiter;
-    bool gone; /* the client stopped reading: give up on this request */
+    bool gone;          /* the client stopped reading: give up on this request */
+    bool pseudonymised; /* the client may only see pseudonymised data */
+    const jr_catchup_hooks_t *hooks;
     const char *request_id;
     uint64_t sequence;
     jr_codec_item_t items[CHUNK];
@@ -114,21 +119,27 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     jr_codec_item_t *it = &r->items[r->n];
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
-    it->payload = malloc(len ? len : 1);
-    if (it->payload == NULL) {
-        return JR_STORE_RETRY;
+    if (r->pseudonymised) {
+        if (r->hooks->pseudonymise(r->hooks->ctx, topic, payload, len, &it->payload, &it->len) !=
+            0) {
+            return JR_STORE_OK; /* unreadable: left out rather than leaked */
+        }
+    } else {
+        it->payload = malloc(len ? len : 1);
+        if (it->payload == NULL) {
+            return JR_STORE_RETRY;
+        }
+        memcpy(it->payload, payload, len);
+        it->len = len;
     }
-    memcpy(it->payload, payload, len);
-    it->len = len;
     if (++r->n == CHUNK) {
         send_reply(r, JR_CATCHUP_OK, NULL, false, NULL);
     }
     return JR_STORE_OK;
 }
 
-static void answer(jr_catchup_t *self, reply_t *r, const uint8_t *buf, size_t len,
-                   jr_store_pg_t *store, uint64_t last_seq, jr_catchup_statistics_fn *statistics,
-                   void *ctx)
+static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_id,
+                   jr_store_pg_t *store, uint64_t last_seq)
 {
     jr_catchup_request_t req;
     char why[200];
@@ -139,6 +150,21 @@ static void answer(jr_catchup_t *self, reply_t *r, const uint8_t *buf, size_t le
         return;
     }
     r->request_id = req.request_id;
+    unsigned feeds = r->hooks->rights(r->hooks->ctx, user_id);
+    if (req.kind != JR_CATCHUP_STATISTICS && !(feeds & JR_FEED_IDENTIFIABLE)) {
+        if (!(feeds & JR_FEED_PSEUDONYMISED) || r->hooks->pseudonymise == NULL) {
+            send_reply(r, JR_CATCHUP_BAD_REQUEST,
+                       "not authorised for reviews and notices: this key may read statistics "
+                       "only",
+                       true, NULL);
+            return;
+        }
+        r->pseudonymised = true;
+    }
+    if (req.kind == JR_CATCHUP_STATISTICS && feeds == 0) {
+        send_reply(r, JR_CATCHUP_BAD_REQUEST, "not authorised", true, NULL);
+        return;
+    }
     if (!jr_store_pg_connected(store)) {
         send_reply(r, JR_CATCHUP_UNAVAILABLE, "the daemon cannot reach its database: ask again",
                    true, NULL);
@@ -173,7 +199,7 @@ static void answer(jr_catchup_t *self, reply_t *r, const uint8_t *buf, size_t le
     case JR_CATCHUP_STATISTICS: {
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
-        rc = statistics(ctx, &st);
+        rc = r->hooks->statistics(r->hooks->ctx, &st);
         if (rc == JR_STORE_OK) {
             send_reply(r, JR_CATCHUP_OK, NULL, true, &st);
             return;
@@ -191,11 +217,10 @@ static void answer(jr_catchup_t *self, reply_t *r, const uint8_t *buf, size_t le
         return;
     }
     send_reply(r, JR_CATCHUP_OK, NULL, true, NULL);
-    (void)self;
 }
 
 void jr_catchup_handle(jr_catchup_t *self, jr_store_pg_t *store, uint64_t last_seq,
-                       jr_catchup_statistics_fn *statistics, void *ctx)
+                       const jr_catchup_hooks_t *hooks)
 {
     for (int handled = 0; handled < REQUESTS_PER_CALL; handled++) {
         reply_t *r = calloc(1, sizeof *r);
@@ -203,6 +228,7 @@ void jr_catchup_handle(jr_catchup_t *self, jr_store_pg_t *store, uint64_t last_s
             return;
         }
         r->self = self;
+        r->hooks = hooks;
         zmq_msg_init(&r->id);
         if (zmq_msg_recv(&r->id, self->sock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&r->id);
@@ -235,8 +261,8 @@ void jr_catchup_handle(jr_catchup_t *self, jr_store_pg_t *store, uint64_t last_s
                        "send one CatchupRequest frame (after an empty delimiter from a REQ)", true,
                        NULL);
         } else {
-            answer(self, r, zmq_msg_data(body), zmq_msg_size(body), store, last_seq, statistics,
-                   ctx);
+            const char *uid = zmq_msg_gets(body, "User-Id");
+            answer(r, zmq_msg_data(body), zmq_msg_size(body), uid ? uid : "", store, last_seq);
         }
         for (size_t i = 0; i < n_parts; i++) {
             zmq_msg_close(&parts[i]);

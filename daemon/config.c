@@ -39,6 +39,18 @@ static const cfg_key_t g_daemon_keys[] = {
      "ZeroMQ endpoint the PUB binds for subscribers"},
     {"catchup_endpoint", CFG_STRING, D(catchup_endpoint), "tcp://127.0.0.1:5562", 0, 0,
      "ZeroMQ endpoint the catch-up ROUTER binds for subscribers that missed publications"},
+    {"pseudonymised_endpoint", CFG_STRING, D(pseudonymised_endpoint), "tcp://127.0.0.1:5563", 0, 0,
+     "ZeroMQ endpoint of the PUB carrying pseudonymised records and statistics"},
+    {"security", CFG_STRING, D(security), "curve", 0, 0,
+     "curve (every socket encrypted and authenticated), or plaintext-development (never in "
+     "production)"},
+    {"server_key_file", CFG_STRING, D(server_key_file), "", 0, 0,
+     "the daemon's CURVE key pair, as written by 'joinedreview keygen' (a credential)"},
+    {"allow_list_file", CFG_STRING, D(allow_list_file), "", 0, 0,
+     "the clients allowed to connect and their rights (reloaded on SIGHUP)"},
+    {"pseudonym_key_file", CFG_STRING, D(pseudonym_key_file), "", 0, 0,
+     "at least 32 random bytes keying the pseudonyms of the pseudonymised feed (a credential); "
+     "empty: that feed carries statistics only"},
     {"database", CFG_STRING, D(database), "dbname=joinedreview", 0, 0,
      "libpq connection string; use passfile= for the password, sslmode=verify-full in "
      "production"},
@@ -194,6 +206,11 @@ static int config_set(jr_config_t *self, const char *section, const char *key, c
         const cfg_key_t *k = find_key(g_daemon_keys, N_ELEMS(g_daemon_keys), key);
         if (k == NULL) {
             snprintf(err, errlen, "unknown key '%s' in [daemon]", key);
+            return -1;
+        }
+        if (strcmp(key, "security") == 0 && strcmp(value, "curve") != 0 &&
+            strcmp(value, "plaintext-development") != 0) {
+            snprintf(err, errlen, "'security' must be curve or plaintext-development");
             return -1;
         }
         if (strcmp(key, "log_level") == 0 && jr_log_level_from_name(value) < 0) {

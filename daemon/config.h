@@ -18,15 +18,20 @@
 #include "streams.h"
 
 typedef struct {
-    char *ingest_endpoint;  /* ROUTER bind, e.g. tcp://127.0.0.1:5560 */
-    char *publish_endpoint; /* PUB bind */
-    char *catchup_endpoint; /* catch-up ROUTER bind */
-    char *database;         /* libpq conninfo */
-    char *log_level;        /* err, warning, notice, info, debug */
-    int batch_max;          /* envelopes per transaction */
-    int max_message_bytes;  /* largest envelope frame accepted */
-    int max_text_bytes;     /* longest statement text accepted */
-    int reconnect_max_ms;   /* cap of the database reconnect backoff */
+    char *ingest_endpoint;        /* ROUTER bind, e.g. tcp://127.0.0.1:5560 */
+    char *publish_endpoint;       /* PUB bind */
+    char *catchup_endpoint;       /* catch-up ROUTER bind */
+    char *pseudonymised_endpoint; /* PUB for the pseudonymised and statistics feed */
+    char *security;               /* "curve", or "plaintext-development" */
+    char *server_key_file;        /* the daemon's CURVE key pair (secret) */
+    char *allow_list_file;        /* clients and their rights */
+    char *pseudonym_key_file;     /* HMAC key for the pseudonymised feed (secret) */
+    char *database;               /* libpq conninfo */
+    char *log_level;              /* err, warning, notice, info, debug */
+    int batch_max;                /* envelopes per transaction */
+    int max_message_bytes;        /* largest envelope frame accepted */
+    int max_text_bytes;           /* longest statement text accepted */
+    int reconnect_max_ms;         /* cap of the database reconnect backoff */
     int statement_timeout_ms;
     int future_tolerance_s;    /* how far in the future occurred_at may be */
     int due_check_interval_s;  /* how often the due check runs */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "zap.h"
 
 /* libzmq disconnects a peer whose frame exceeds ZMQ_MAXMSGSIZE without a
  * word; keep that as a memory guard well above the configured cap, and
@@ -20,8 +21,8 @@ struct jr_ingest {
     jr_log_limit_t unreachable_limit;
 };
 
-jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes, char *err,
-                           size_t errlen)
+jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes,
+                           const char *secret_key, char *err, size_t errlen)
 {
     jr_ingest_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -42,6 +43,7 @@ jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_
         zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl) != 0 ||
+        jr_zap_secure(self->sock, secret_key, JR_ZAP_INGEST) != 0 ||
         zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "ingest socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_ingest_destroy(&self);
@@ -120,6 +122,8 @@ int jr_ingest_recv(jr_ingest_t *self, jr_ingest_msg_t *msg)
         zmq_msg_move(&msg->body, &part);
         zmq_msg_close(&part);
     }
+    const char *uid = msg->frames > 1 ? zmq_msg_gets(&msg->body, "User-Id") : NULL;
+    snprintf(msg->user_id, sizeof msg->user_id, "%s", uid ? uid : "");
     if (msg->frames == 2 && !empty_second) {
         msg->delimiter = false;
     } else if (msg->frames == 3 && empty_second) {

@@ -25,12 +25,14 @@ typedef struct {
     bool delimiter;
     jr_ingest_verdict_t verdict;
     size_t frames;
-    char sender[96]; /* "127.0.0.1 id:0080000029" */
+    char sender[96];  /* "127.0.0.1 id:0080000029" */
+    char user_id[64]; /* the ZAP User-Id (client public key); "" in plaintext mode */
 } jr_ingest_msg_t;
 
-/* Binds a ROUTER on endpoint. Caller owns the result; NULL with err filled. */
-jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes, char *err,
-                           size_t errlen);
+/* Binds a ROUTER on endpoint, a CURVE server when secret_key is given (ZAP
+ * domain "ingest"). Caller owns the result; NULL with err filled. */
+jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes,
+                           const char *secret_key, char *err, size_t errlen);
 void jr_ingest_destroy(jr_ingest_t **self_p);
 
 void *jr_ingest_socket(jr_ingest_t *self); /* borrowed, for zmq_poll */

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "access.h"
 #include "batch.h"
 #include "catchup.h"
 #include "codec.h"
@@ -25,6 +27,7 @@
 #include "publish.h"
 #include "store_pg.h"
 #include "text.h"
+#include "zap.h"
 
 #define MAX_OVERRIDES 64
 
@@ -49,8 +52,15 @@ typedef struct {
     jr_config_t *cfg;
     void *zctx;
     jr_ingest_t *ingest;
-    jr_publish_t *publish;
+    jr_publish_t *publish;       /* identifiable records and notices, statistics */
+    jr_publish_t *pseudonymised; /* pseudonymised records and notices, statistics */
     jr_catchup_t *catchup;
+    jr_zap_t *zap;       /* NULL in plaintext development mode */
+    jr_access_t *access; /* the allow-list; NULL in plaintext development mode */
+    char server_public[JR_KEY_Z85_LEN + 1];
+    char server_secret[JR_KEY_Z85_LEN + 1];
+    bool have_pseudonym_key;
+    uint8_t pseudonym_key[JR_PSEUDONYM_KEY_LEN];
     jr_store_pg_t *store;
     int sigfd;
     bool stopping;
@@ -246,6 +256,26 @@ static void reload(daemon_t *d)
         d->cfg->statistics_interval_s = cfg->statistics_interval_s;
         d->cfg->outbox_retention_days = cfg->outbox_retention_days;
         jr_config_destroy(&cfg);
+        if (d->access != NULL) {
+            char err[512];
+            jr_access_t *access = jr_access_load(d->cfg->allow_list_file, err, sizeof err);
+            if (access == NULL) {
+                jr_log(JR_LOG_ERR, "main", "allow-list not reloaded, keeping the old one: %s", err);
+            } else {
+                bool revoked = jr_access_revokes_feeds(d->access, access);
+                jr_access_destroy(&d->access);
+                d->access = access;
+                jr_log(JR_LOG_NOTICE, "main", "allow-list reloaded: %zu clients",
+                       jr_access_count(access));
+                /* A subscriber whose rights went is cut off: every subscriber
+                 * reconnects and is judged again; adapters are judged per
+                 * message, so they keep their connections. */
+                if (revoked && (jr_publish_reset(d->publish) != 0 ||
+                                jr_publish_reset(d->pseudonymised) != 0)) {
+                    jr_log(JR_LOG_ERR, "main", "could not rebind the publish sockets");
+                }
+            }
+        }
         jr_log(JR_LOG_NOTICE, "main", "configuration reloaded");
     }
     sd_notify(0, "READY=1");
@@ -349,13 +379,33 @@ static void count(daemon_t *d, jr_ack_status_t st)
 /* Hands committed publications to the PUB socket, then records how far it
  * got, so that a crash between commit and publication is made good at the
  * next start (subscribers drop repeats by sequence number). */
+static int pseudonymise(void *arg, const char *topic, const uint8_t *payload, size_t len,
+                        uint8_t **out, size_t *out_len)
+{
+    daemon_t *d = arg;
+    if (!d->have_pseudonym_key) {
+        return -1;
+    }
+    return jr_codec_pseudonymise(topic, payload, len, d->pseudonym_key, out, out_len);
+}
+
+static void send_both(daemon_t *d, const char *topic, const uint8_t *payload, size_t len)
+{
+    if (jr_publish_send(d->publish, topic, payload, len) != 0) {
+        d->n_dropped_pubs++;
+    }
+    uint8_t *alias = NULL;
+    size_t alias_len = 0;
+    if (pseudonymise(d, topic, payload, len, &alias, &alias_len) == 0) {
+        jr_publish_send(d->pseudonymised, topic, alias, alias_len);
+    }
+    free(alias);
+}
+
 static void publish_all(daemon_t *d, jr_publications_t *pubs)
 {
     for (size_t i = 0; i < pubs->n; i++) {
-        if (jr_publish_send(d->publish, pubs->items[i].topic, pubs->items[i].payload,
-                            pubs->items[i].len) != 0) {
-            d->n_dropped_pubs++;
-        }
+        send_both(d, pubs->items[i].topic, pubs->items[i].payload, pubs->items[i].len);
         d->published_seq = pubs->items[i].seq;
     }
     if (pubs->n > 0 && jr_store_pg_connected(d->store)) {
@@ -368,9 +418,7 @@ static int republish_one(void *arg, uint64_t seq, const char *topic, const uint8
                          size_t len)
 {
     daemon_t *d = arg;
-    if (jr_publish_send(d->publish, topic, payload, len) != 0) {
-        d->n_dropped_pubs++;
-    }
+    send_both(d, topic, payload, len);
     d->published_seq = seq;
     return JR_STORE_OK;
 }
@@ -442,7 +490,19 @@ static void publish_statistics(daemon_t *d)
         return;
     }
     jr_publish_send(d->publish, "statistics", buf, len);
+    jr_publish_send(d->pseudonymised, "statistics", buf, len);
     free(buf);
+}
+
+/* What a catch-up client may read: everything in plaintext development mode,
+ * else what the allow-list in force says of the key it authenticated with. */
+static unsigned rights(void *arg, const char *user_id)
+{
+    daemon_t *d = arg;
+    if (d->access == NULL) {
+        return JR_FEED_IDENTIFIABLE | JR_FEED_PSEUDONYMISED | JR_FEED_STATISTICS;
+    }
+    return jr_access_feeds(d->access, user_id);
 }
 
 /* Publications older than the retention leave the outbox; a subscriber
@@ -610,17 +670,18 @@ static int run_loop(daemon_t *d)
 {
     int64_t status_next = mono_ms() + 5000;
     while (!d->stopping) {
-        zmq_pollitem_t items[4] = {
+        zmq_pollitem_t items[5] = {
             {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
             {NULL, d->sigfd, ZMQ_POLLIN, 0},
             {jr_catchup_socket(d->catchup), 0, ZMQ_POLLIN, 0},
+            {d->zap ? jr_zap_socket(d->zap) : NULL, -1, d->zap ? ZMQ_POLLIN : 0, 0},
             {NULL, -1, 0, 0},
         };
-        int n_items = 3;
+        int n_items = 4;
         if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
-            items[3].fd = jr_store_pg_socket(d->store);
-            items[3].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-            n_items = 4;
+            items[4].fd = jr_store_pg_socket(d->store);
+            items[4].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
+            n_items = 5;
         }
         int64_t now = mono_ms();
         long timeout = status_next - now;
@@ -654,10 +715,15 @@ static int run_loop(daemon_t *d)
         if (items[0].revents & ZMQ_POLLIN) {
             handle_ingest(d);
         }
-        if (items[2].revents & ZMQ_POLLIN) {
-            jr_catchup_handle(d->catchup, d->store, d->last_seq, statistics, d);
+        if (items[3].revents & ZMQ_POLLIN) {
+            jr_zap_handle(d->zap, d->access);
         }
-        if (n_items == 4 && items[3].revents) {
+        if (items[2].revents & ZMQ_POLLIN) {
+            jr_catchup_hooks_t hooks = {statistics, rights,
+                                        d->have_pseudonym_key ? pseudonymise : NULL, d};
+            jr_catchup_handle(d->catchup, d->store, d->last_seq, &hooks);
+        }
+        if (n_items == 5 && items[4].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
             db_step(d);
@@ -722,6 +788,48 @@ static int rebuild(daemon_t *d)
     return differed == 0 ? 0 : 3;
 }
 
+/* The key pair, the allow-list and the pseudonym key: files named in the
+ * configuration (under systemd, credentials). */
+static int load_secrets(daemon_t *d)
+{
+    char err[512];
+    if (strcmp(d->cfg->security, "curve") == 0) {
+        if (d->cfg->server_key_file[0] == '\0' || d->cfg->allow_list_file[0] == '\0') {
+            jr_log(JR_LOG_ERR, "main",
+                   "security = curve needs server_key_file and allow_list_file (make keys with "
+                   "'joinedreview keygen'); for development only, security = "
+                   "plaintext-development");
+            return -1;
+        }
+        if (jr_access_read_keys(d->cfg->server_key_file, d->server_public, d->server_secret, err,
+                                sizeof err) != 0 ||
+            (d->access = jr_access_load(d->cfg->allow_list_file, err, sizeof err)) == NULL) {
+            jr_log(JR_LOG_ERR, "main", "%s", err);
+            return -1;
+        }
+        jr_log(JR_LOG_NOTICE, "main", "CURVE on every socket; server key %s; %zu clients allowed",
+               d->server_public, jr_access_count(d->access));
+    } else {
+        jr_log(JR_LOG_WARNING, "main",
+               "PLAINTEXT DEVELOPMENT MODE: no encryption, no authentication; never use this "
+               "with real people's data");
+    }
+    if (d->cfg->pseudonym_key_file[0] != '\0') {
+        FILE *f = fopen(d->cfg->pseudonym_key_file, "rb");
+        size_t got = f ? fread(d->pseudonym_key, 1, sizeof d->pseudonym_key, f) : 0;
+        if (f != NULL) {
+            fclose(f);
+        }
+        if (got < sizeof d->pseudonym_key) {
+            jr_log(JR_LOG_ERR, "main", "%s: needs at least %zu random bytes",
+                   d->cfg->pseudonym_key_file, sizeof d->pseudonym_key);
+            return -1;
+        }
+        d->have_pseudonym_key = true;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     daemon_t d = {.sigfd = -1, .backoff_ms = 100, .opt.today = JR_DAY_NONE};
@@ -760,18 +868,37 @@ int main(int argc, char **argv)
     }
     char err[512];
     d.zctx = zmq_ctx_new();
-    d.ingest = jr_ingest_new(d.zctx, d.cfg->ingest_endpoint, (size_t)d.cfg->max_message_bytes, err,
-                             sizeof err);
+    if (load_secrets(&d) != 0) {
+        goto out;
+    }
+    const char *secret = d.access ? d.server_secret : NULL;
+    if (d.access != NULL) {
+        /* Before any public bind: without a ZAP handler CURVE lets anyone in. */
+        d.zap = jr_zap_new(d.zctx, err, sizeof err);
+        if (d.zap == NULL) {
+            jr_log(JR_LOG_ERR, "main", "%s", err);
+            goto out;
+        }
+    }
+    d.ingest = jr_ingest_new(d.zctx, d.cfg->ingest_endpoint, (size_t)d.cfg->max_message_bytes,
+                             secret, err, sizeof err);
     if (d.ingest == NULL) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, err, sizeof err);
+    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, secret, JR_ZAP_IDENTIFIABLE, err,
+                               sizeof err);
     if (d.publish == NULL) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, err, sizeof err);
+    d.pseudonymised = jr_publish_new(d.zctx, d.cfg->pseudonymised_endpoint, secret,
+                                     JR_ZAP_PSEUDONYMISED, err, sizeof err);
+    if (d.pseudonymised == NULL) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
+    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, secret, err, sizeof err);
     if (d.catchup == NULL) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
@@ -784,9 +911,9 @@ int main(int argc, char **argv)
     trim_outbox(&d);
     due_check(&d); /* catches up on notices that fell due while it was down */
     d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
-    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s",
+    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s",
            jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
-           jr_catchup_endpoint(d.catchup));
+           jr_catchup_endpoint(d.catchup), jr_publish_endpoint(d.pseudonymised));
     sd_notify(0, "READY=1\nSTATUS=Running");
     rc = run_loop(&d) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
@@ -796,7 +923,12 @@ int main(int argc, char **argv)
 out:
     jr_ingest_destroy(&d.ingest);
     jr_publish_destroy(&d.publish);
+    jr_publish_destroy(&d.pseudonymised);
     jr_catchup_destroy(&d.catchup);
+    jr_zap_destroy(&d.zap);
+    jr_access_destroy(&d.access);
+    sodium_memzero(d.server_secret, sizeof d.server_secret);
+    sodium_memzero(d.pseudonym_key, sizeof d.pseudonym_key);
     if (d.zctx != NULL) {
         zmq_ctx_term(d.zctx);
     }

@@ -4,14 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
+
+#include "zap.h"
 
 struct jr_publish {
     void *sock;
     char endpoint[256];
 };
 
-jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, char *err, size_t errlen)
+jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, const char *secret_key,
+                             const char *domain, char *err, size_t errlen)
 {
     jr_publish_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -22,7 +26,7 @@ jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, char *err, size_t
     int zero = 0, hwm = 100000;
     if (self->sock == NULL || zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_bind(self->sock, endpoint) != 0) {
+        jr_zap_secure(self->sock, secret_key, domain) != 0 || zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "publish socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_publish_destroy(&self);
         return NULL;
@@ -55,4 +59,21 @@ int jr_publish_send(jr_publish_t *self, const char *topic, const uint8_t *payloa
         return -1;
     }
     return zmq_send(self->sock, payload, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+int jr_publish_reset(jr_publish_t *self)
+{
+    /* Unbinding closes the connections accepted on the endpoint; the port is
+     * released by the I/O thread, so binding again may need a moment. */
+    if (zmq_unbind(self->sock, self->endpoint) != 0) {
+        return -1;
+    }
+    for (int attempt = 0; attempt < 50; attempt++) {
+        if (zmq_bind(self->sock, self->endpoint) == 0) {
+            return 0;
+        }
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }

@@ -12,7 +12,13 @@
 
 typedef struct jr_publish jr_publish_t;
 
-jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, char *err, size_t errlen);
+/* Binds a PUB; a CURVE server in ZAP `domain` when secret_key is given. */
+jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, const char *secret_key,
+                             const char *domain, char *err, size_t errlen);
+
+/* Drops every subscriber (they reconnect by themselves, and the ZAP handler
+ * judges each again): how a revoked key is cut off. 0 or -1. */
+int jr_publish_reset(jr_publish_t *self);
 void jr_publish_destroy(jr_publish_t **self_p);
 
 const char *jr_publish_endpoint(const jr_publish_t *self);

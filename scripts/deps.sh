@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
   libpq-dev postgresql
-  libcunit1-dev libsystemd-dev libinih-dev libjansson-dev libcsv-dev
+  libcunit1-dev libsystemd-dev libinih-dev libjansson-dev libcsv-dev libsodium-dev
 )
 
 missing=()

@@ -81,7 +81,12 @@ static int build_argv(const char **argv, size_t max, const h_db_t *db, const cha
     argv[n++] = JR_DAEMON_PATH;
     argv[n++] = "--set";
     argv[n++] = dbarg;
-    /* Tests run on a fixed clock; a later --today in extra wins. */
+    /* Plain sockets unless a test sets security = curve itself (a later
+     * --set wins); tests run on a fixed clock (a later --today wins). */
+    argv[n++] = "--set";
+    argv[n++] = "daemon.security=plaintext-development";
+    argv[n++] = "--set";
+    argv[n++] = "daemon.pseudonymised_endpoint=tcp://127.0.0.1:*";
     argv[n++] = "--today";
     argv[n++] = H_TODAY;
     if (with_endpoints) {
@@ -124,8 +129,10 @@ int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
         char line[1024];
         while (f != NULL && fgets(line, sizeof line, f) != NULL) {
             char *p = strstr(line, "ready: ingest ");
-            if (p != NULL && sscanf(p, "ready: ingest %127[^,], publish %127[^,], catch-up %127s",
-                                    d->ingest, d->publish, d->catchup) == 3) {
+            if (p != NULL && sscanf(p,
+                                    "ready: ingest %127[^,], publish %127[^,], catch-up %127[^,], "
+                                    "pseudonymised %127s",
+                                    d->ingest, d->publish, d->catchup, d->pseudonymised) == 4) {
                 fclose(f);
                 return 0;
             }

@@ -35,6 +35,7 @@ typedef struct {
     char ingest[128];
     char publish[128];
     char catchup[128];
+    char pseudonymised[128];
     char log_path[256];
 } h_daemon_t;
 
