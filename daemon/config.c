@@ -54,6 +54,9 @@ static const cfg_key_t g_daemon_keys[] = {
     {"database", CFG_STRING, D(database), "dbname=joinedreview", 0, 0,
      "libpq connection string; use passfile= for the password, sslmode=verify-full in "
      "production"},
+    {"database_owner", CFG_STRING, D(database_owner), "", 0, 0,
+     "libpq connection string of the login that owns the schema and runs migrations; empty: "
+     "the daemon's own login does"},
     {"log_level", CFG_STRING, D(log_level), "info", 0, 0, "err, warning, notice, info or debug"},
     {"batch_max", CFG_INT, D(batch_max), "1000", 1, 10000,
      "most envelopes written in one transaction"},

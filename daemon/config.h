@@ -27,6 +27,7 @@ typedef struct {
     char *allow_list_file;        /* clients and their rights */
     char *pseudonym_key_file;     /* HMAC key for the pseudonymised feed (secret) */
     char *database;               /* libpq conninfo */
+    char *database_owner;         /* conninfo of the schema owner, for migrations; "": database */
     char *log_level;              /* err, warning, notice, info, debug */
     int batch_max;                /* envelopes per transaction */
     int max_message_bytes;        /* largest envelope frame accepted */

@@ -292,6 +292,8 @@ static void schedule_reconnect(daemon_t *d)
 static void db_connected(daemon_t *d)
 {
     if (jr_store_pg_last_seq(d->store, &d->last_seq) != JR_STORE_OK) {
+        jr_log_limited(&d->db_limit, JR_LOG_ERR, "store", "cannot read the outbox: %s",
+                       jr_store_pg_error(d->store));
         jr_store_pg_disconnect(d->store);
         schedule_reconnect(d);
         return;
@@ -396,8 +398,9 @@ static void send_both(daemon_t *d, const char *topic, const uint8_t *payload, si
     }
     uint8_t *alias = NULL;
     size_t alias_len = 0;
-    if (pseudonymise(d, topic, payload, len, &alias, &alias_len) == 0) {
-        jr_publish_send(d->pseudonymised, topic, alias, alias_len);
+    if (pseudonymise(d, topic, payload, len, &alias, &alias_len) == 0 &&
+        jr_publish_send(d->pseudonymised, topic, alias, alias_len) != 0) {
+        d->n_dropped_pubs++;
     }
     free(alias);
 }
@@ -552,6 +555,17 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
                                   stream, seid) == 0;
     it->stream = *stream;
     it->seid = *seid;
+    /* Judged from the key the connection authenticated with, never from a
+     * field the sender controls. */
+    if (it->decoded && d->access != NULL &&
+        !jr_access_may_push(d->access, m->user_id, it->ev.event.stream)) {
+        it->why.code = "NOT_AUTHORISED";
+        snprintf(it->why.text, sizeof it->why.text,
+                 "not authorised for stream %s: this key may not push events for it",
+                 it->ev.event.stream);
+        it->decoded = 0;
+        jr_codec_event_clear(&it->ev);
+    }
 }
 
 /* Drains what has arrived (bounded), writes it in one transaction, acks,
@@ -854,9 +868,12 @@ int main(int argc, char **argv)
     }
     int rc = 1;
     d.sigfd = setup_signals();
-    d.store = jr_store_pg_new(d.cfg->database, d.cfg->statement_timeout_ms);
+    d.store = jr_store_pg_new(d.cfg->database, d.cfg->database_owner, d.cfg->statement_timeout_ms);
     if (d.sigfd < 0 || d.store == NULL) {
         jr_log(JR_LOG_ERR, "main", "cannot start: %s", strerror(errno));
+        goto out;
+    }
+    if (!d.opt.rebuild && load_secrets(&d) != 0) {
         goto out;
     }
     if (start_database(&d) != 0) {
@@ -868,9 +885,6 @@ int main(int argc, char **argv)
     }
     char err[512];
     d.zctx = zmq_ctx_new();
-    if (load_secrets(&d) != 0) {
-        goto out;
-    }
     const char *secret = d.access ? d.server_secret : NULL;
     if (d.access != NULL) {
         /* Before any public bind: without a ZAP handler CURVE lets anyone in. */

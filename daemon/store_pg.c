@@ -148,13 +148,15 @@ static const char *const g_sql[S_COUNT] = {
 
 struct jr_store_pg {
     char *conninfo;
+    char *owner_conninfo; /* NULL: migrations run on the daemon's own login */
     int statement_timeout_ms;
     PGconn *conn;
     bool ready;
     char error[512];
 };
 
-jr_store_pg_t *jr_store_pg_new(const char *conninfo, int statement_timeout_ms)
+jr_store_pg_t *jr_store_pg_new(const char *conninfo, const char *owner_conninfo,
+                               int statement_timeout_ms)
 {
     jr_store_pg_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -166,6 +168,12 @@ jr_store_pg_t *jr_store_pg_new(const char *conninfo, int statement_timeout_ms)
         return NULL;
     }
     self->statement_timeout_ms = statement_timeout_ms;
+    if (owner_conninfo != NULL && owner_conninfo[0] != '\0') {
+        self->owner_conninfo = strdup(owner_conninfo);
+        if (self->owner_conninfo == NULL) {
+            jr_store_pg_destroy(&self);
+        }
+    }
     return self;
 }
 
@@ -185,6 +193,7 @@ void jr_store_pg_destroy(jr_store_pg_t **self_p)
     }
     jr_store_pg_disconnect(*self_p);
     free((*self_p)->conninfo);
+    free((*self_p)->owner_conninfo);
     free(*self_p);
     *self_p = NULL;
 }
@@ -274,6 +283,24 @@ static int session_setup(jr_store_pg_t *self)
 
 static int migrate(jr_store_pg_t *self);
 
+/* Migrations on a short connection of the schema's owner; the daemon's
+ * session keeps its own, unprivileged login. */
+static int migrate_as_owner(jr_store_pg_t *self)
+{
+    PGconn *run_conn = self->conn;
+    self->conn = PQconnectdb(self->owner_conninfo);
+    int rc = JR_STORE_RETRY;
+    if (PQstatus(self->conn) == CONNECTION_OK) {
+        PQsetNoticeProcessor(self->conn, on_notice, NULL);
+        rc = migrate(self);
+    } else {
+        set_error(self, "connect as the schema owner");
+    }
+    PQfinish(self->conn);
+    self->conn = run_conn;
+    return rc;
+}
+
 static int prepare_all(jr_store_pg_t *self)
 {
     for (int i = 0; i < S_COUNT; i++) {
@@ -330,7 +357,7 @@ int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
     PQsetNoticeProcessor(self->conn, on_notice, NULL);
     int rc = session_setup(self);
     if (rc == JR_STORE_OK) {
-        rc = migrate(self);
+        rc = self->owner_conninfo ? migrate_as_owner(self) : migrate(self);
     }
     if (rc == JR_STORE_OK) {
         rc = prepare_all(self);

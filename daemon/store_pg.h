@@ -34,8 +34,12 @@ typedef enum {
 
 typedef struct jr_store_pg jr_store_pg_t;
 
-/* Caller owns the result. The conninfo is copied. */
-jr_store_pg_t *jr_store_pg_new(const char *conninfo, int statement_timeout_ms);
+/* Caller owns the result. The conninfo strings are copied. owner_conninfo,
+ * when not NULL or empty, is a separate login that owns the schema: the
+ * migrations run as it (on a short connection at each connect), and the
+ * daemon's own login needs no right to create, alter or drop anything. */
+jr_store_pg_t *jr_store_pg_new(const char *conninfo, const char *owner_conninfo,
+                               int statement_timeout_ms);
 void jr_store_pg_destroy(jr_store_pg_t **self_p);
 
 /* ---- connection ---- */

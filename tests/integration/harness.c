@@ -253,6 +253,40 @@ Joinedreview__V1__Ack *h_recv_ack(void *sock, int timeout_ms)
     return ack;
 }
 
+int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeout_ms)
+{
+    if (h_send(sock, env) != 0) {
+        return 0;
+    }
+    Joinedreview__V1__Ack *ack = h_recv_ack(sock, timeout_ms);
+    int st = ack ? (int)ack->status : 0;
+    if (ack != NULL) {
+        joinedreview__v1__ack__free_unpacked(ack, NULL);
+    }
+    return st;
+}
+
+Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms)
+{
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = (Joinedreview__V1__CatchupRequest__Kind)kind;
+    req.request_id = "h";
+    uint8_t buf[64];
+    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    if (zmq_send(sock, buf, len, ZMQ_DONTWAIT) < 0) {
+        return NULL;
+    }
+    zmq_msg_t m;
+    if (recv_frame(sock, timeout_ms, &m) != 0) {
+        return NULL;
+    }
+    Joinedreview__V1__CatchupReply *r =
+        joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    return r;
+}
+
 int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code)
 {
     if (h_send(sock, env) != 0) {

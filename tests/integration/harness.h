@@ -68,6 +68,12 @@ Joinedreview__V1__Ack *h_recv_ack(void *sock, int timeout_ms);
  * code is non-NULL the reason code is copied there (64 bytes). */
 int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code);
 
+/* Sends and waits timeout_ms for its ack: the status, 0 when none came. */
+int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeout_ms);
+
+/* One catch-up request of this kind; the first reply, or NULL on timeout. */
+Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms);
+
 /* Receives one publication within timeout_ms: NULL on timeout. */
 Joinedreview__V1__ConsolidatedReview *h_recv_review(void *sub, int timeout_ms);
 

@@ -1,0 +1,357 @@
+/* test_security.c -- only the right systems get in: CURVE on every socket,
+ * a ZAP allow-list, stream rights judged per message from the authenticated
+ * key, a pseudonymised feed without NHS numbers, and revocation on reload. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "harness.h"
+#include "jr_cunit.h"
+
+#define T0          1790845200000LL /* 2026-10-01T09:00:00Z */
+#define ST_OK       JOINEDREVIEW__V1__ACK__STATUS__OK
+#define ST_REJECTED JOINEDREVIEW__V1__ACK__STATUS__REJECTED
+#define T(x)        JOINEDREVIEW__V1__TOPIC__##x
+#define R(x)        JOINEDREVIEW__V1__ROLE__##x
+#define P(x)        JOINEDREVIEW__V1__PRIORITY__##x
+
+typedef struct {
+    char pub[41];
+    char sec[41];
+} keypair_t;
+
+static void *g_zctx;
+static keypair_t g_server, g_ilf, g_stats, g_worker, g_stranger;
+static char g_dir[256], g_allow[300], g_server_file[300], g_pseudo_file[300];
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Phase 1: an ILF adapter, a statistics dashboard and the review team.
+ * Phase 2: the ILF adapter and the review team revoked; the stranger's key
+ * becomes a social care adapter. */
+static void write_allow_list(int phase)
+{
+    char text[1024];
+    if (phase == 1) {
+        snprintf(text, sizeof text,
+                 "[client.ilf-adapter]\npublic_key = %s\nstreams = ILF\n\n"
+                 "[client.equipment-dashboard]\npublic_key = %s\nfeeds = statistics\n\n"
+                 "[client.review-team]\npublic_key = %s\nfeeds = identifiable\n",
+                 g_ilf.pub, g_stats.pub, g_worker.pub);
+    } else {
+        snprintf(text, sizeof text,
+                 "[client.equipment-dashboard]\npublic_key = %s\nfeeds = statistics\n\n"
+                 "[client.sc-adapter]\npublic_key = %s\nstreams = SC\n",
+                 g_stats.pub, g_stranger.pub);
+    }
+    write_text(g_allow, text);
+}
+
+static int suite_init(void)
+{
+    g_zctx = zmq_ctx_new();
+    keypair_t *all[] = {&g_server, &g_ilf, &g_stats, &g_worker, &g_stranger};
+    for (size_t i = 0; i < 5; i++) {
+        if (zmq_curve_keypair(all[i]->pub, all[i]->sec) != 0) {
+            return 1;
+        }
+    }
+    snprintf(g_dir, sizeof g_dir, "%s/security-%d",
+             getenv("JR_TEST_PGDIR") ? getenv("JR_TEST_PGDIR") : "/tmp", (int)getpid());
+    mkdir(g_dir, 0700);
+    snprintf(g_allow, sizeof g_allow, "%s/allow.ini", g_dir);
+    snprintf(g_server_file, sizeof g_server_file, "%s/server.key", g_dir);
+    snprintf(g_pseudo_file, sizeof g_pseudo_file, "%s/pseudonym.key", g_dir);
+    char text[256];
+    snprintf(text, sizeof text, "public-key = \"%s\"\nsecret-key = \"%s\"\n", g_server.pub,
+             g_server.sec);
+    write_text(g_server_file, text);
+    write_text(g_pseudo_file, "0123456789abcdef0123456789abcdef-not-a-real-secret");
+    write_allow_list(1);
+    return g_zctx ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    zmq_ctx_term(g_zctx);
+    return 0;
+}
+
+/* A socket that speaks CURVE with the given client key (NULL: plaintext). */
+static void *curve_socket(int type, const keypair_t *client, const char *endpoint)
+{
+    void *s = zmq_socket(g_zctx, type);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    if (client != NULL) {
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, g_server.pub, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, client->pub, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, client->sec, 40);
+    }
+    if (type == ZMQ_SUB) {
+        zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    }
+    zmq_connect(s, endpoint);
+    return s;
+}
+
+static int start(h_daemon_t *d, h_db_t *db)
+{
+    char key[400], allow[400], pseudo[400];
+    snprintf(key, sizeof key, "daemon.server_key_file=%s", g_server_file);
+    snprintf(allow, sizeof allow, "daemon.allow_list_file=%s", g_allow);
+    snprintf(pseudo, sizeof pseudo, "daemon.pseudonym_key_file=%s", g_pseudo_file);
+    const char *const extra[] = {
+        "--set", "daemon.security=curve", "--set", key, "--set", allow, "--set", pseudo, NULL};
+    return h_daemon_start(d, db, extra);
+}
+
+static void contribution(h_env_t *e, const char *stream, const char *seid)
+{
+    h_contribution(e, stream, seid, T0, H_NHS_A, T(HEALTH), R(PERSON), P(AMBER),
+                   "Walking to the shops again");
+}
+
+/* True when `needle` occurs anywhere in the bytes. */
+static int contains(const void *hay, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++) {
+        if (memcmp((const char *)hay + i, needle, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_only_the_right_systems_get_in(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "security") == 0);
+    CU_ASSERT_FATAL(start(&d, &db) == 0);
+
+    /* Subscribers first (slow joiners). */
+    void *worker_sub = curve_socket(ZMQ_SUB, &g_worker, d.publish);
+    void *stats_on_identifiable = curve_socket(ZMQ_SUB, &g_stats, d.publish);
+    void *stats_sub = curve_socket(ZMQ_SUB, &g_stats, d.pseudonymised);
+    void *stranger_sub = curve_socket(ZMQ_SUB, &g_stranger, d.pseudonymised);
+    void *plain_sub = curve_socket(ZMQ_SUB, NULL, d.publish);
+    h_sleep_ms(500);
+
+    h_env_t e;
+    /* An ILF adapter may speak for ILF ... */
+    void *ilf = curve_socket(ZMQ_DEALER, &g_ilf, d.ingest);
+    contribution(&e, "ILF", "ilf-1");
+    CU_ASSERT_EQUAL(h_push(ilf, &e.env, NULL), ST_OK);
+    /* ... and not for social care, whatever the envelope says. */
+    contribution(&e, "SC", "sc-1");
+    char code[64] = "";
+    CU_ASSERT_EQUAL(h_push(ilf, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "NOT_AUTHORISED");
+    char reason[200] = "";
+    h_sql_text(&db, "SELECT reason FROM rejected_event WHERE source_event_id = 'sc-1'", reason,
+               sizeof reason);
+    CU_ASSERT_PTR_NOT_NULL(strstr(reason, "not authorised for stream SC"));
+
+    /* An unknown key and a plaintext client get nowhere. */
+    void *stranger = curve_socket(ZMQ_DEALER, &g_stranger, d.ingest);
+    contribution(&e, "ILF", "stranger-1");
+    CU_ASSERT_EQUAL(h_push_timeout(stranger, &e.env, 1500), 0);
+    void *plain = curve_socket(ZMQ_DEALER, NULL, d.ingest);
+    contribution(&e, "ILF", "plain-1");
+    CU_ASSERT_EQUAL(h_push_timeout(plain, &e.env, 1500), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), 1);
+    void *stranger_cu = curve_socket(ZMQ_DEALER, &g_stranger, d.catchup);
+    CU_ASSERT_PTR_NULL(
+        h_catchup(stranger_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 1500));
+
+    /* The review team sees the record with the NHS number. */
+    Joinedreview__V1__ConsolidatedReview *r = h_recv_review(worker_sub, 3000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_STRING_EQUAL(r->nhs_number, H_NHS_A);
+    joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+
+    /* The statistics dashboard cannot join the identifiable feed; on the
+     * pseudonymised one it never sees an NHS number or a statement. */
+    CU_ASSERT_PTR_NULL(h_recv_review(stats_on_identifiable, 500));
+    CU_ASSERT_PTR_NULL(h_recv_review(plain_sub, 200));
+    CU_ASSERT_PTR_NULL(h_recv_review(stranger_sub, 200));
+    zmq_pollitem_t it = {stats_sub, 0, ZMQ_POLLIN, 0};
+    int got = 0;
+    while (zmq_poll(&it, 1, 1500) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, stats_sub, 0);
+        CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), H_NHS_A));
+        CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), "Walking"));
+        if (zmq_msg_size(&m) > 20) {
+            Joinedreview__V1__ConsolidatedReview *pr =
+                joinedreview__v1__consolidated_review__unpack(NULL, zmq_msg_size(&m),
+                                                              zmq_msg_data(&m));
+            if (pr != NULL && pr->nhs_number != NULL) {
+                CU_ASSERT_EQUAL(strlen(pr->nhs_number), 64);
+                got++;
+            }
+            if (pr != NULL) {
+                joinedreview__v1__consolidated_review__free_unpacked(pr, NULL);
+            }
+        }
+        zmq_msg_close(&m);
+    }
+    CU_ASSERT_EQUAL(got, 1);
+    /* Catch-up: statistics yes, records no. */
+    void *stats_cu = curve_socket(ZMQ_DEALER, &g_stats, d.catchup);
+    Joinedreview__V1__CatchupReply *rep =
+        h_catchup(stats_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 3000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+    CU_ASSERT_EQUAL(rep->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
+    CU_ASSERT_PTR_NOT_NULL(rep->statistics);
+    joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
+    rep = h_catchup(stats_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT, 3000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+    CU_ASSERT_EQUAL(rep->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__BAD_REQUEST);
+    CU_ASSERT_EQUAL(rep->n_items, 0);
+    joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
+
+    /* Revoking the ILF adapter's key on reload cuts it off at once, on its
+     * open connection, and it cannot connect again. */
+    write_allow_list(2);
+    kill(d.pid, SIGHUP);
+    h_sleep_ms(300);
+    contribution(&e, "ILF", "ilf-2");
+    CU_ASSERT_EQUAL(h_push(ilf, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "NOT_AUTHORISED");
+    void *ilf_again = curve_socket(ZMQ_DEALER, &g_ilf, d.ingest);
+    contribution(&e, "ILF", "ilf-3");
+    CU_ASSERT_EQUAL(h_push_timeout(ilf_again, &e.env, 1500), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), 1);
+
+    /* The review team was revoked too: its subscription is cut off. The
+     * dashboard, still allowed, is dropped with everyone else on that feed
+     * and reconnects by itself within seconds (a subscriber fills any gap
+     * by catch-up); keep publishing until it is back. */
+    void *sc = curve_socket(ZMQ_DEALER, &g_stranger, d.ingest);
+    it.socket = stats_sub;
+    got = 0;
+    int pushed_ok = 0;
+    for (int round = 0; round < 15 && got == 0; round++) {
+        char seid[16];
+        snprintf(seid, sizeof seid, "sc-%d", round + 2);
+        contribution(&e, "SC", seid);
+        e.env.occurred_at += round;
+        pushed_ok += h_push(sc, &e.env, NULL) == ST_OK;
+        while (zmq_poll(&it, 1, 1000) > 0) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            zmq_msg_recv(&m, stats_sub, 0);
+            CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), H_NHS_A));
+            got += zmq_msg_size(&m) > 20;
+            zmq_msg_close(&m);
+        }
+    }
+    CU_ASSERT_TRUE(pushed_ok > 0);
+    CU_ASSERT_TRUE(got > 0);
+    CU_ASSERT_PTR_NULL(h_recv_review(worker_sub, 500));
+    zmq_close(sc);
+
+    void *socks[] = {
+        worker_sub, stats_on_identifiable, stats_sub, stranger_sub, plain_sub, ilf, stranger,
+        plain,      stranger_cu,           stats_cu,  ilf_again};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
+        zmq_close(socks[i]);
+    }
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+static void test_curve_needs_keys(void)
+{
+    h_db_t db;
+    CU_ASSERT_FATAL(h_db_create(&db, "securitykeys") == 0);
+    char out[256];
+    const char *const extra[] = {"--set", "daemon.security=curve", NULL};
+    CU_ASSERT_EQUAL(h_daemon_run(&db, extra, out, sizeof out), 1);
+}
+
+/* The same database as another login. */
+static h_db_t as_user(const h_db_t *db, const char *user)
+{
+    h_db_t other = *db;
+    snprintf(other.conninfo, sizeof other.conninfo, "host=%s user=%s dbname=%s",
+             getenv("JR_TEST_PGDIR") ? getenv("JR_TEST_PGDIR") : "/tmp/jrpg", user, db->name);
+    return other;
+}
+
+static void test_least_privilege(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "privilege") == 0);
+    /* What the DBA does once per cluster: the group roles (migration 004
+     * also creates them when it may) and a login in each. */
+    CU_ASSERT_EQUAL(h_sql_exec(&db,
+                               "DO $$ BEGIN "
+                               "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                               "'joinedreview_app') THEN CREATE ROLE joinedreview_app; END IF; "
+                               "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                               "'joinedreview_reader') THEN CREATE ROLE joinedreview_reader; "
+                               "END IF; "
+                               "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                               "'jr_test_daemon') THEN CREATE ROLE jr_test_daemon LOGIN IN "
+                               "ROLE joinedreview_app; END IF; "
+                               "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                               "'jr_test_analyst') THEN CREATE ROLE jr_test_analyst LOGIN IN "
+                               "ROLE joinedreview_reader; END IF; END $$"),
+                    0);
+    h_db_t daemon_db = as_user(&db, "jr_test_daemon");
+    char owner[600];
+    snprintf(owner, sizeof owner, "daemon.database_owner=%s", db.conninfo);
+    const char *const extra[] = {"--set", owner, NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &daemon_db, extra) == 0);
+    void *zctx = zmq_ctx_new();
+    void *dealer = h_dealer(zctx, d.ingest);
+    h_env_t e;
+    contribution(&e, "SC", "sc-1");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    zmq_close(dealer);
+    zmq_ctx_term(zctx);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM pg_tables WHERE tablename = 'event' "
+                                   "AND tableowner = 'postgres'"),
+                    1);
+
+    /* The daemon's login writes rows but cannot change the schema. */
+    CU_ASSERT_EQUAL(h_sql_int(&daemon_db, "SELECT count(*) FROM event"), 1);
+    CU_ASSERT_NOT_EQUAL(h_sql_exec(&daemon_db, "DROP TABLE event"), 0);
+    CU_ASSERT_NOT_EQUAL(h_sql_exec(&daemon_db, "ALTER TABLE event ADD COLUMN x integer"), 0);
+    CU_ASSERT_NOT_EQUAL(h_sql_exec(&daemon_db, "CREATE TABLE scratch (x integer)"), 0);
+    CU_ASSERT_NOT_EQUAL(h_sql_exec(&daemon_db, "TRUNCATE event"), 0);
+    /* The analyst reads the reporting views and nothing else. */
+    h_db_t analyst = as_user(&db, "jr_test_analyst");
+    CU_ASSERT_EQUAL(h_sql_int(&analyst, "SELECT count(*) FROM report_current_review"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&analyst, "SELECT count(*) FROM event"), -1);
+    CU_ASSERT_EQUAL(h_sql_int(&analyst, "SELECT count(*) FROM consolidated_review"), -1);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"only the right systems get in", test_only_the_right_systems_get_in},
+        {"CURVE without keys refuses to start", test_curve_needs_keys},
+        {"least privilege in PostgreSQL", test_least_privilege},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"security", suite_init, suite_clean, NULL, NULL, tests},
+                             CU_SUITE_INFO_NULL};
+    return jr_cunit_run(suites);
+}
