@@ -42,8 +42,7 @@ typedef enum {
     S_OUTBOX_AFTER,
     S_OUTBOX_OLDEST,
     S_OUTBOX_TRIM,
-    S_SNAPSHOT_REVIEWS,
-    S_SNAPSHOT_NOTICES,
+    S_SNAPSHOT,
     S_STAT_TOTALS,
     S_STAT_STREAMS,
     S_STAT_LEADS,
@@ -85,7 +84,12 @@ static const char *const g_sql[S_COUNT] = {
         "updated_at = now()",
     [S_REVIEW_GET] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
     [S_OUTBOX_ADD] = "INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($1, $2, $3, $4)",
-    [S_LAST_SEQ] = "SELECT coalesce(max(seq), 0)::int8 FROM outbox",
+    /* The outbox is trimmed by age, so the last sequence number is the
+     * highest any table remembers, never one that could be handed out again. */
+    [S_LAST_SEQ] = "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
+                   "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state), "
+                   "(SELECT coalesce(max(seq), 0) FROM consolidated_review), "
+                   "(SELECT coalesce(max(seq), 0) FROM due_notice))::int8",
     [S_REJECTED_ADD] = "INSERT INTO rejected_event (sender, stream, source_event_id, "
                        "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
     [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
@@ -112,20 +116,22 @@ static const char *const g_sql[S_COUNT] = {
     [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE created_at < now() - make_interval(days => $1)",
     /* The current record of every person, optionally only those whose next
      * review a stream leads ($1) or who are enrolled in a stream ($2). */
-    [S_SNAPSHOT_REVIEWS] =
+    /* The current record of every person and each person's latest published
+     * notice of the current cycle, in one sequence order; optionally only
+     * those whose next review a stream leads ($1) or who are enrolled in a
+     * stream ($2). */
+    [S_SNAPSHOT] =
         "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
         "JOIN person p ON p.nhs_number = c.nhs_number AND p.cycle = c.cycle "
         "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
         "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "
-        "ORDER BY c.seq",
-    /* Each person's latest published notice of the current cycle. */
-    [S_SNAPSHOT_NOTICES] =
+        "UNION ALL "
         "SELECT seq, topic, payload FROM (SELECT DISTINCT ON (d.nhs_number) d.seq, "
         "'notice.' || lower(d.kind) || '.' || coalesce(d.lead, 'NONE') AS topic, d.payload "
         "FROM due_notice d JOIN person p ON p.nhs_number = d.nhs_number AND p.cycle = d.cycle "
         "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
         "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
-        "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY seq",
+        "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1",
     [S_STAT_TOTALS] = "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
                       "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM report_current_review",
     [S_STAT_STREAMS] =
@@ -996,11 +1002,7 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
     params_t p = {0};
     p_text(&p, lead);
     p_text(&p, stream);
-    int rc = each_publication(self, S_SNAPSHOT_REVIEWS, &p, fn, ctx);
-    if (rc == JR_STORE_OK) {
-        rc = each_publication(self, S_SNAPSHOT_NOTICES, &p, fn, ctx);
-    }
-    return rc;
+    return each_publication(self, S_SNAPSHOT, &p, fn, ctx);
 }
 
 static uint32_t u32(const PGresult *res, int row, int col)

@@ -215,8 +215,8 @@ int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
 /* Deletes publications older than `days`. */
 int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted);
 
-/* The current state for a catch-up snapshot: every person's current record,
- * then each person's latest published notice of the current cycle, each in
+/* The current state for a catch-up snapshot: every person's current record
+ * and each person's latest published notice of the current cycle, in
  * sequence order; lead and stream (NULL: any) filter. */
 int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stream,
                          int (*fn)(void *ctx, uint64_t seq, const char *topic,
