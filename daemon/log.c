@@ -30,6 +30,9 @@ int jr_log_level_from_name(const char *name)
 }
 
 static void vlog(jr_log_level_t level, const char *component, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void vlog(jr_log_level_t level, const char *component, const char *fmt, va_list ap)
 {
     char line[2048];
     int n;
