@@ -66,6 +66,8 @@
 
 #include "joinedreview/joinedreview.pb-c.h"
 #include "jr_client.h"
+#include "keygen.h"
+#include "tail.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_TROUBLE  2
@@ -111,6 +113,12 @@ static void usage(FILE *out)
           "                         [--server-key KEY --key-file FILE] FILE.jsonl...\n"
           "       joinedreview reviews [--database CONNINFO] [--nhs NHSNUMBER] [--json]\n"
           "       joinedreview notices [--database CONNINFO]\n"
+          "       joinedreview keygen NAME   (writes NAME.key, secret, and NAME.pub)\n"
+          "       joinedreview tail [--publish EP] [--catchup EP]\n"
+          "                         [--kind review|notice|statistics]... [--stream CODE]\n"
+          "                         [--lead CODE] [--nhs NHSNUMBER] [--state FILE]\n"
+          "                         [--count N] [--idle-exit SECONDS]\n"
+          "                         [--server-key KEY --key-file FILE]\n"
           "       joinedreview --help\n"
           "\n"
           "push     send events (one JSON object per line, \"-\" for standard input)\n"
@@ -129,6 +137,20 @@ static void usage(FILE *out)
           "\n"
           "notices  print every due-date notice published, oldest first.\n"
           "  -d, --database CONNINFO  as for reviews\n"
+          "\n"
+          "tail     follow what the daemon publishes: the current state, then every\n"
+          "         change, one JSON object per line; never a gap or a repeat.\n"
+          "  -p, --publish EP         the daemon's PUB socket [tcp://127.0.0.1:5561]\n"
+          "  -c, --catchup EP         the daemon's catch-up socket [tcp://127.0.0.1:5562]\n"
+          "  -k, --kind KIND          review, notice or statistics; repeatable\n"
+          "                           [review and notice]\n"
+          "  -s, --stream CODE        only persons enrolled in / notices covering CODE\n"
+          "  -l, --lead CODE          only reviews and notices CODE leads\n"
+          "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
+          "      --state FILE         keep the last sequence in FILE; resume from it\n"
+          "      --count N            exit after printing N lines\n"
+          "      --idle-exit SECONDS  exit when nothing new came for SECONDS\n"
+          "      --server-key KEY, --key-file FILE  as for push\n"
           "\n"
           "Exit status: 0 all accepted; 1 something rejected or malformed;\n"
           "2 usage, connection or timeout error. See adapters/cli/README.md.\n",
@@ -1249,8 +1271,14 @@ int main(int argc, char **argv)
         return cmd_push(argc - 1, argv + 1);
     if (strcmp(cmd, "reviews") == 0)
         return cmd_reviews(argc - 1, argv + 1);
+    if (strcmp(cmd, "keygen") == 0)
+        return jr_cli_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "notices") == 0)
         return cmd_notices(argc - 1, argv + 1);
+    if (strcmp(cmd, "tail") == 0) {
+        const jr_tail_helpers_t helpers = {message_json, nhs_normalise, read_key_file};
+        return jr_tail_main(argc - 1, argv + 1, &helpers);
+    }
     fprintf(stderr, "joinedreview: unknown command \"%s\"; try 'joinedreview --help'.\n", cmd);
     return EXIT_TROUBLE;
 }
