@@ -67,7 +67,9 @@ static const jr_codec_limits_t g_stored_limits = {
 
 /* One (person, cycle) merged from the person's stored events. */
 typedef struct {
-    jr_store_rows_t rows;
+    jr_store_rows_t rows;           /* read by compute() itself; empty otherwise */
+    const jr_store_row_t *borrowed; /* the rows merged (rows.rows, or prefetched) */
+    size_t n_borrowed;
     jr_codec_event_t *dec;
     jr_event_t *cycle_ev; /* contributions, plans, review held of this cycle */
     size_t n_cycle;
@@ -86,7 +88,7 @@ typedef struct {
 
 static void computed_clear(computed_t *c)
 {
-    for (size_t i = 0; c->dec != NULL && i < c->rows.n; i++) {
+    for (size_t i = 0; c->dec != NULL && i < c->n_borrowed; i++) {
         jr_codec_event_clear(&c->dec[i]);
     }
     free(c->dec);
@@ -112,6 +114,9 @@ static int cmp_u64(const void *a, const void *b)
  * Returns JR_STORE_OK, 1 when the cycle has had no publication (no record;
  * the lists and review are still filled), or a store status. Caller clears
  * *out in every case. */
+static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
+                        uint64_t new_seq, const jr_store_row_t *rows, size_t n, computed_t *out);
+
 static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
                    uint64_t new_seq, computed_t *out)
 {
@@ -120,7 +125,16 @@ static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *
     if (rc != JR_STORE_OK) {
         return rc;
     }
-    size_t n = out->rows.n;
+    return compute_rows(ctx, nhs, cycle, new_seq, out->rows.rows, out->rows.n, out);
+}
+
+/* As compute(), from the person's stored events already read (borrowed:
+ * they must outlive *out). */
+static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
+                        uint64_t new_seq, const jr_store_row_t *rows, size_t n, computed_t *out)
+{
+    out->borrowed = rows;
+    out->n_borrowed = n;
     out->dec = calloc(n + 1, sizeof *out->dec);
     out->cycle_ev = calloc(n + 1, sizeof *out->cycle_ev);
     out->enrol = calloc(n + 1, sizeof *out->enrol);
@@ -133,7 +147,7 @@ static int compute(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *
         return JR_STORE_RETRY;
     }
     for (size_t i = 0; i < n; i++) {
-        const jr_store_row_t *r = &out->rows.rows[i];
+        const jr_store_row_t *r = &rows[i];
         if (r->cycle > cycle) {
             continue;
         }
@@ -239,6 +253,48 @@ static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
     return jr_store_pg_review_put(store, &r);
 }
 
+/* As store_computed(), also stamping the events and adding the outbox row,
+ * in one round trip. */
+static int publish_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
+                            const computed_t *c)
+{
+    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
+    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
+    char priority[4 * JR_AREA_COUNT + 3] = "{";
+    char conflict[4 * JR_AREA_COUNT + 3] = "{";
+    for (size_t i = 0; i < c->review->n_streams; i++) {
+        literal_add(enrolled, sizeof enrolled, c->review->streams[i].stream->code);
+        if (c->review->streams[i].missing == 0) {
+            literal_add(complete, sizeof complete, c->review->streams[i].stream->code);
+        }
+    }
+    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
+        char num[4];
+        snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
+        literal_add(priority, sizeof priority, num);
+        literal_add(conflict, sizeof conflict, c->review->areas[i].conflict ? "t" : "f");
+    }
+    strcat(enrolled, "}");
+    strcat(complete, "}");
+    strcat(priority, "}");
+    strcat(conflict, "}");
+    jr_store_review_t r = {
+        .enrolled = enrolled,
+        .complete_streams = complete,
+        .area_priority = priority,
+        .area_conflict = conflict,
+        .nhs = nhs,
+        .cycle = cycle,
+        .version = c->version,
+        .seq = c->seq,
+        .ready = c->review->ready_for_sign_off,
+        .held_on = c->held_on[0] ? c->held_on : NULL,
+        .record = c->record,
+        .record_len = c->len,
+    };
+    return jr_store_pg_publish_record(store, &r);
+}
+
 /* The covered streams as an array literal; returns how many of them set
  * their own date (the separate meetings they would otherwise need). */
 static int covered_literal(const jr_schedule_t *sched, char *out, size_t len)
@@ -309,6 +365,9 @@ typedef struct {
     pc_t *touched; /* records to recompute */
     size_t n_touched;
     size_t cap;
+    /* (stream, source_event_id) stored before or earlier in this batch */
+    char **keys;
+    size_t keys_cap;
 } batch_state_t;
 
 static pc_t *find_pc(pc_t *list, size_t n, const char *nhs, uint32_t cycle, bool any_cycle)
@@ -319,6 +378,130 @@ static pc_t *find_pc(pc_t *list, size_t n, const char *nhs, uint32_t cycle, bool
         }
     }
     return NULL;
+}
+
+/* ---- the set of stored keys: open addressing, FNV-1a ---- */
+
+static uint64_t key_hash(const char *stream, const char *seid)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = stream; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    }
+    h = (h ^ 0x1f) * 1099511628211ULL;
+    for (const char *c = seid; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Finds the slot of a key, or the empty slot where it belongs. */
+static char **key_slot(batch_state_t *st, const char *stream, const char *seid)
+{
+    size_t mask = st->keys_cap - 1;
+    size_t slen = strlen(stream);
+    for (size_t i = key_hash(stream, seid) & mask;; i = (i + 1) & mask) {
+        char *k = st->keys[i];
+        if (k == NULL || (strncmp(k, stream, slen) == 0 && k[slen] == '\x1f' &&
+                          strcmp(k + slen + 1, seid) == 0)) {
+            return &st->keys[i];
+        }
+    }
+}
+
+static bool key_seen(batch_state_t *st, const char *stream, const char *seid)
+{
+    return *key_slot(st, stream, seid) != NULL;
+}
+
+static int key_add(batch_state_t *st, const char *stream, const char *seid)
+{
+    char **slot = key_slot(st, stream, seid);
+    if (*slot != NULL) {
+        return 0;
+    }
+    size_t len = strlen(stream) + strlen(seid) + 2;
+    *slot = malloc(len);
+    if (*slot == NULL) {
+        return -1;
+    }
+    snprintf(*slot, len, "%s\x1f%s", stream, seid);
+    return 0;
+}
+
+static void on_existing(void *arg, const char *stream, const char *seid)
+{
+    key_add(arg, stream, seid);
+}
+
+static void on_link(void *arg, const jr_link_t *link)
+{
+    jr_identity_add(arg, link);
+}
+
+static void on_cycle(void *arg, const char *nhs, uint32_t cycle)
+{
+    batch_state_t *st = arg;
+    pc_t *p = &st->persons[st->n_persons++];
+    snprintf(p->nhs, sizeof p->nhs, "%s", nhs);
+    p->cycle = cycle;
+}
+
+/* What the batch needs to know before its first write, in three round
+ * trips: which keys are stored, the links of its identifiers, and the
+ * cycle of every person it names (created when new). */
+static int prefetch(jr_store_pg_t *store, batch_state_t *st, jr_identity_t *ids_map,
+                    const jr_batch_item_t *items, size_t n)
+{
+    const char **a = calloc(n + 1, sizeof *a);
+    const char **b = calloc(n + 1, sizeof *b);
+    jr_link_t *links = calloc(2 * n + 1, sizeof *links);
+    int rc = JR_STORE_RETRY;
+    if (a == NULL || b == NULL || links == NULL) {
+        goto done;
+    }
+    size_t k = 0, l = 0, p = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].decoded) {
+            continue;
+        }
+        const jr_codec_event_t *ev = &items[i].ev;
+        a[k] = ev->event.stream;
+        b[k++] = ev->event.source_event_id;
+        if (ev->nino[0]) {
+            links[l].kind = JR_LINK_NINO;
+            snprintf(links[l++].value, sizeof links[0].value, "%s", ev->nino);
+        }
+        if (ev->local_id != NULL) {
+            links[l].kind = JR_LINK_LOCAL;
+            snprintf(links[l].stream, sizeof links[0].stream, "%s", ev->event.stream);
+            snprintf(links[l++].value, sizeof links[0].value, "%s", ev->local_id);
+        }
+    }
+    rc = k ? jr_store_pg_exists_many(store, a, b, k, on_existing, st) : JR_STORE_OK;
+    if (rc == JR_STORE_OK && l > 0) {
+        rc = jr_store_pg_links_many(store, links, l, on_link, ids_map);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].decoded && items[i].ev.nhs[0] &&
+            find_pc(st->persons, st->n_persons, items[i].ev.nhs, 0, true) == NULL) {
+            bool dup = false;
+            for (size_t j = 0; j < p && !dup; j++) {
+                dup = strcmp(a[j], items[i].ev.nhs) == 0;
+            }
+            if (!dup) {
+                a[p++] = items[i].ev.nhs;
+            }
+        }
+    }
+    if (rc == JR_STORE_OK && p > 0) {
+        rc = jr_store_pg_persons_cycles(store, a, p, on_cycle, st);
+    }
+done:
+    free(a);
+    free(b);
+    free(links);
+    return rc;
 }
 
 static int person_cycle(jr_store_pg_t *store, batch_state_t *st, const char *nhs, uint32_t *cycle)
@@ -431,20 +614,15 @@ static int write_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_ident
                        batch_state_t *st, jr_batch_item_t *it)
 {
     const jr_event_t *ev = &it->ev.event;
-    bool exists = false;
-    int rc = jr_store_pg_event_exists(store, ev->stream, ev->source_event_id, &exists);
-    if (rc != JR_STORE_OK) {
-        return rc;
-    }
-    if (exists) {
+    if (key_seen(st, ev->stream, ev->source_event_id)) {
         set_outcome(it, JR_ACK_DUPLICATE, NULL, "already stored");
         return JR_STORE_OK;
     }
-    jr_ids_t ids = ids_of(&it->ev);
-    rc = load_links(store, ids_map, &ids);
-    if (rc != JR_STORE_OK) {
-        return rc;
+    if (key_add(st, ev->stream, ev->source_event_id) != 0) {
+        return JR_STORE_RETRY;
     }
+    jr_ids_t ids = ids_of(&it->ev); /* their stored links were prefetched */
+    int rc = JR_STORE_OK;
     char nhs[JR_NHS_LEN + 1] = "";
     jr_resolve_t who = jr_identity_resolve(ids_map, &ids, nhs);
     if (who == JR_RESOLVE_CONFLICT) {
@@ -507,25 +685,108 @@ static int write_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_ident
     return rc;
 }
 
+/* Finds a person's rows in the prefetched, nhs-ordered list. */
+static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs, size_t *n)
+{
+    size_t lo = 0, hi = all->n;
+    while (lo < hi) { /* the first row >= nhs */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(all->rows[mid].nhs, nhs) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    size_t end = lo;
+    while (end < all->n && strcmp(all->rows[end].nhs, nhs) == 0) {
+        end++;
+    }
+    *n = end - lo;
+    return all->rows + lo;
+}
+
+/* Merges and publishes every (person, cycle) the batch touched, from one
+ * read of their events, one round trip per record. */
+static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
+                           uint64_t *seq, jr_publications_t *pubs)
+{
+    const char **nhs = calloc(st->n_touched + 1, sizeof *nhs);
+    jr_store_rows_t all = {0};
+    int rc = nhs ? JR_STORE_OK : JR_STORE_RETRY;
+    size_t n = 0;
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_touched; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < n && !dup; j++) {
+            dup = strcmp(nhs[j], st->touched[i].nhs) == 0;
+        }
+        if (!dup) {
+            nhs[n++] = st->touched[i].nhs;
+        }
+    }
+    if (rc == JR_STORE_OK && n > 0) {
+        rc = jr_store_pg_persons_events(store, nhs, n, &all);
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_touched; i++) {
+        const pc_t *t = &st->touched[i];
+        size_t nrows = 0;
+        const jr_store_row_t *rows = rows_of(&all, t->nhs, &nrows);
+        computed_t c;
+        memset(&c, 0, sizeof c);
+        rc = compute_rows(ctx, t->nhs, t->cycle, *seq + 1, rows, nrows, &c);
+        if (rc == JR_STORE_OK) {
+            rc = publish_computed(store, t->nhs, t->cycle, &c);
+        }
+        if (rc == JR_STORE_OK && pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0) {
+            c.record = NULL; /* now owned by pubs */
+            (*seq)++;
+        } else if (rc == JR_STORE_OK) {
+            rc = JR_STORE_RETRY;
+        }
+        /* The due-check index follows the person's current cycle. */
+        pc_t *p = find_pc(st->persons, st->n_persons, t->nhs, 0, true);
+        if (rc == JR_STORE_OK && p->cycle == t->cycle) {
+            rc = update_schedule_row(store, ctx, t->nhs, t->cycle, &c, false);
+        } else if (rc == JR_STORE_OK) {
+            computed_t cur;
+            memset(&cur, 0, sizeof cur);
+            int crc = compute_rows(ctx, t->nhs, p->cycle, 0, rows, nrows, &cur);
+            rc = crc == 1 ? JR_STORE_OK : crc;
+            if (rc == JR_STORE_OK) {
+                rc = update_schedule_row(store, ctx, t->nhs, p->cycle, &cur, false);
+            }
+            computed_clear(&cur);
+        }
+        computed_clear(&c);
+    }
+    jr_store_rows_clear(&all);
+    free(nhs);
+    return rc;
+}
+
 /* The whole batch in one transaction. */
 static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_item_t *items,
                       size_t n, uint64_t *last_seq, jr_publications_t *pubs)
 {
-    /* Each valid item touches at most its person plus those its links
-     * release; released events are bounded by what is parked, so size the
-     * lists generously and grow if needed. */
+    /* Each valid item adds at most its person plus those its links release
+     * (the link's own person), so 4n + 16 bounds both lists. */
     batch_state_t st = {0};
-    st.cap = 2 * n + 16;
+    st.cap = 4 * n + 16;
     st.persons = calloc(st.cap, sizeof *st.persons);
     st.touched = calloc(st.cap, sizeof *st.touched);
+    for (st.keys_cap = 64; st.keys_cap < 4 * n; st.keys_cap *= 2) {
+    }
+    st.keys = calloc(st.keys_cap, sizeof *st.keys);
     jr_identity_t *ids_map = jr_identity_new();
     size_t pubs_before = pubs->n;
     uint64_t seq = *last_seq;
     int rc = JR_STORE_RETRY;
-    if (st.persons == NULL || st.touched == NULL || ids_map == NULL) {
+    if (st.persons == NULL || st.touched == NULL || st.keys == NULL || ids_map == NULL) {
         goto done;
     }
     rc = jr_store_pg_begin(store);
+    if (rc == JR_STORE_OK) {
+        rc = prefetch(store, &st, ids_map, items, n);
+    }
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         jr_batch_item_t *it = &items[i];
         if (it->decoded) {
@@ -540,39 +801,8 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
                                           it->reason, it->raw, it->raw_len);
         }
     }
-    for (size_t i = 0; rc == JR_STORE_OK && i < st.n_touched; i++) {
-        const pc_t *t = &st.touched[i];
-        computed_t c;
-        rc = compute(store, ctx, t->nhs, t->cycle, seq + 1, &c);
-        if (rc == JR_STORE_OK) {
-            seq++;
-            rc = jr_store_pg_cycle_stamp(store, t->nhs, t->cycle, seq);
-        }
-        if (rc == JR_STORE_OK) {
-            rc = store_computed(store, t->nhs, t->cycle, &c);
-        }
-        if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_outbox_add(store, seq, TOPIC_REVIEW, t->nhs, c.record, c.len);
-        }
-        if (rc == JR_STORE_OK && pubs_add(pubs, seq, TOPIC_REVIEW, c.record, c.len) == 0) {
-            c.record = NULL; /* now owned by pubs */
-        } else if (rc == JR_STORE_OK) {
-            rc = JR_STORE_RETRY;
-        }
-        /* The due-check index follows the person's current cycle. */
-        pc_t *p = find_pc(st.persons, st.n_persons, t->nhs, 0, true);
-        if (rc == JR_STORE_OK && p->cycle == t->cycle) {
-            rc = update_schedule_row(store, ctx, t->nhs, t->cycle, &c, false);
-        } else if (rc == JR_STORE_OK) {
-            computed_t cur;
-            int crc = compute(store, ctx, t->nhs, p->cycle, 0, &cur);
-            rc = crc == 1 ? JR_STORE_OK : crc;
-            if (rc == JR_STORE_OK) {
-                rc = update_schedule_row(store, ctx, t->nhs, p->cycle, &cur, false);
-            }
-            computed_clear(&cur);
-        }
-        computed_clear(&c);
+    if (rc == JR_STORE_OK) {
+        rc = publish_touched(store, ctx, &st, &seq, pubs);
     }
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_commit(store);
@@ -587,6 +817,10 @@ done:
         }
         pubs->n = pubs_before;
     }
+    for (size_t i = 0; st.keys != NULL && i < st.keys_cap; i++) {
+        free(st.keys[i]);
+    }
+    free(st.keys);
     jr_identity_destroy(&ids_map);
     free(st.persons);
     free(st.touched);

@@ -43,6 +43,12 @@ typedef enum {
     S_OUTBOX_OLDEST,
     S_OUTBOX_TRIM,
     S_SNAPSHOT,
+    S_EXISTS_MANY,
+    S_LINKS_MANY,
+    S_PERSONS_ENSURE_MANY,
+    S_PERSONS_CYCLES,
+    S_PERSONS_EVENTS,
+    S_PUBLISH_RECORD,
     S_STAT_TOTALS,
     S_STAT_STREAMS,
     S_STAT_LEADS,
@@ -132,6 +138,30 @@ static const char *const g_sql[S_COUNT] = {
         "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
         "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
         "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1",
+    /* Batch-wide reads, one round trip each, keyed by arrays. */
+    [S_EXISTS_MANY] = "SELECT e.stream, e.source_event_id FROM event e JOIN unnest($1::text[], "
+                      "$2::text[]) AS k(s, i) ON e.stream = k.s AND e.source_event_id = k.i",
+    [S_LINKS_MANY] = "SELECT l.kind, l.stream, l.value, l.nhs_number FROM identity_link l JOIN "
+                     "unnest($1::text[], $2::text[], $3::text[]) AS k(kd, st, val) ON l.kind = "
+                     "k.kd AND l.stream = k.st AND l.value = k.val",
+    [S_PERSONS_ENSURE_MANY] = "INSERT INTO person (nhs_number) SELECT DISTINCT unnest($1::text[]) "
+                              "ON CONFLICT DO NOTHING",
+    [S_PERSONS_CYCLES] = "SELECT nhs_number, cycle FROM person WHERE nhs_number = ANY ($1::text[])",
+    [S_PERSONS_EVENTS] = "SELECT id, cycle, coalesce(seq, 0), envelope, nhs_number FROM event "
+                         "WHERE nhs_number = ANY ($1::text[]) ORDER BY nhs_number, id",
+    /* A record's publication in one round trip: its events stamped with the
+     * sequence number, the outbox row, and the record itself. */
+    [S_PUBLISH_RECORD] =
+        "WITH stamp AS (UPDATE event SET seq = $4 WHERE nhs_number = $1 AND cycle = $2 AND seq "
+        "IS NULL), ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($4, "
+        "'review', $1, $7)) INSERT INTO consolidated_review (nhs_number, cycle, version, seq, "
+        "ready_for_sign_off, held_on, record, enrolled, complete_streams, area_priority, "
+        "area_conflict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT "
+        "(nhs_number, cycle) DO UPDATE SET version = EXCLUDED.version, seq = EXCLUDED.seq, "
+        "ready_for_sign_off = EXCLUDED.ready_for_sign_off, held_on = EXCLUDED.held_on, record = "
+        "EXCLUDED.record, enrolled = EXCLUDED.enrolled, complete_streams = "
+        "EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, area_conflict = "
+        "EXCLUDED.area_conflict, updated_at = now()",
     [S_STAT_TOTALS] = "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
                       "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM report_current_review",
     [S_STAT_STREAMS] =
@@ -1073,4 +1103,185 @@ int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics
         PQclear(res);
     }
     return rc;
+}
+
+/* ---- batch-wide statements ---- */
+
+/* A text[] literal built from untrusted strings: every element quoted, with
+ * backslash and double quote escaped, so it is data, never syntax. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} arr_t;
+
+static void arr_put(arr_t *a, const char *s, size_t n)
+{
+    if (a->failed) {
+        return;
+    }
+    if (a->len + n + 1 > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (cap < a->len + n + 1) {
+            cap *= 2;
+        }
+        char *buf = realloc(a->buf, cap);
+        if (buf == NULL) {
+            a->failed = true;
+            return;
+        }
+        a->buf = buf;
+        a->cap = cap;
+    }
+    memcpy(a->buf + a->len, s, n);
+    a->len += n;
+    a->buf[a->len] = '\0';
+}
+
+static void arr_text(arr_t *a, const char *s)
+{
+    arr_put(a, a->len > 1 ? ",\"" : "\"", a->len > 1 ? 2 : 1);
+    for (const char *c = s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            arr_put(a, "\\", 1);
+        }
+        arr_put(a, c, 1);
+    }
+    arr_put(a, "\"", 1);
+}
+
+static void arr_open(arr_t *a)
+{
+    memset(a, 0, sizeof *a);
+    arr_put(a, "{", 1);
+}
+
+static const char *arr_close(arr_t *a)
+{
+    arr_put(a, "}", 1);
+    return a->failed ? NULL : a->buf;
+}
+
+int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
+                            const char *const *seids, size_t n,
+                            void (*fn)(void *ctx, const char *stream, const char *seid), void *ctx)
+{
+    arr_t a, b;
+    arr_open(&a);
+    arr_open(&b);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a, streams[i]);
+        arr_text(&b, seids[i]);
+    }
+    params_t p = {0};
+    p_text(&p, arr_close(&a));
+    p_text(&p, arr_close(&b));
+    PGresult *res = NULL;
+    int rc = a.failed || b.failed ? JR_STORE_RETRY : run(self, S_EXISTS_MANY, &p, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    free(a.buf);
+    free(b.buf);
+    return rc;
+}
+
+int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
+                           void (*fn)(void *ctx, const jr_link_t *link), void *ctx)
+{
+    arr_t k, st, v;
+    arr_open(&k);
+    arr_open(&st);
+    arr_open(&v);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&k, link_kind(keys[i].kind));
+        arr_text(&st, keys[i].kind == JR_LINK_NINO ? "" : keys[i].stream);
+        arr_text(&v, keys[i].value);
+    }
+    params_t p = {0};
+    p_text(&p, arr_close(&k));
+    p_text(&p, arr_close(&st));
+    p_text(&p, arr_close(&v));
+    PGresult *res = NULL;
+    int rc =
+        k.failed || st.failed || v.failed ? JR_STORE_RETRY : run(self, S_LINKS_MANY, &p, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        jr_link_t link = {0};
+        link.kind = strcmp(PQgetvalue(res, i, 0), "NINO") == 0 ? JR_LINK_NINO : JR_LINK_LOCAL;
+        snprintf(link.stream, sizeof link.stream, "%s", PQgetvalue(res, i, 1));
+        snprintf(link.value, sizeof link.value, "%s", PQgetvalue(res, i, 2));
+        snprintf(link.nhs, sizeof link.nhs, "%s", PQgetvalue(res, i, 3));
+        fn(ctx, &link);
+    }
+    PQclear(res);
+    free(k.buf);
+    free(st.buf);
+    free(v.buf);
+    return rc;
+}
+
+int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+{
+    arr_t a;
+    arr_open(&a);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a, nhs[i]);
+    }
+    params_t p = {0};
+    p_text(&p, arr_close(&a));
+    PGresult *res = NULL;
+    int rc = a.failed ? JR_STORE_RETRY : run(self, S_PERSONS_ENSURE_MANY, &p, 0, NULL);
+    if (rc == JR_STORE_OK) {
+        rc = run(self, S_PERSONS_CYCLES, &p, 0, &res);
+    }
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    PQclear(res);
+    free(a.buf);
+    return rc;
+}
+
+int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               jr_store_rows_t *out)
+{
+    arr_t a;
+    arr_open(&a);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a, nhs[i]);
+    }
+    params_t p = {0};
+    p_text(&p, arr_close(&a));
+    PGresult *res = NULL;
+    int rc = a.failed ? JR_STORE_RETRY : run(self, S_PERSONS_EVENTS, &p, 1, &res);
+    size_t first = out->n;
+    if (rc == JR_STORE_OK) {
+        rc = append_rows(self, res, out);
+    }
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        snprintf(out->rows[first + (size_t)i].nhs, sizeof out->rows[0].nhs, "%.*s",
+                 PQgetlength(res, i, 4), PQgetvalue(res, i, 4));
+    }
+    PQclear(res);
+    free(a.buf);
+    return rc;
+}
+
+int jr_store_pg_publish_record(jr_store_pg_t *self, const jr_store_review_t *r)
+{
+    params_t p = {0};
+    p_text(&p, r->nhs);
+    p_int(&p, r->cycle);
+    p_int(&p, r->version);
+    p_int(&p, (long long)r->seq);
+    p_text(&p, r->ready ? "t" : "f");
+    p_text(&p, r->held_on);
+    p_bytes(&p, r->record, r->record_len);
+    p_text(&p, r->enrolled);
+    p_text(&p, r->complete_streams);
+    p_text(&p, r->area_priority);
+    p_text(&p, r->area_conflict);
+    return run(self, S_PUBLISH_RECORD, &p, 0, NULL);
 }

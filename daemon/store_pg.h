@@ -101,8 +101,9 @@ int jr_store_pg_event_add(jr_store_pg_t *self, const jr_store_event_row_t *row, 
 /* One stored event as read back. The envelope is owned by the list. */
 typedef struct {
     int64_t id;
-    uint32_t cycle; /* 0 when parked */
-    uint64_t seq;   /* 0 when not yet published */
+    char nhs[JR_NHS_LEN + 1]; /* filled by jr_store_pg_persons_events only */
+    uint32_t cycle;           /* 0 when parked */
+    uint64_t seq;             /* 0 when not yet published */
     uint8_t *envelope;
     size_t envelope_len;
 } jr_store_row_t;
@@ -225,5 +226,30 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
 
 /* Fills everything in *st but sequence, today and ingest_per_second. */
 int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+
+/* ---- batch-wide statements: one round trip for a whole batch ---- */
+
+/* Calls fn for each (stream, seid) among the n given that is stored. */
+int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
+                            const char *const *seids, size_t n,
+                            void (*fn)(void *ctx, const char *stream, const char *seid), void *ctx);
+
+/* Calls fn for each stored link among the n keys (kind, stream, value). */
+int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
+                           void (*fn)(void *ctx, const jr_link_t *link), void *ctx);
+
+/* Creates the persons not yet known and calls fn with each one's cycle. */
+int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+
+/* Every event of these persons, grouped by person, in id order; each row's
+ * nhs says whose. Appends. */
+int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               jr_store_rows_t *out);
+
+/* Publishes a record in one round trip: stamps the cycle's unpublished
+ * events with r->seq, adds the outbox row (topic "review", payload the
+ * record) and writes the record. */
+int jr_store_pg_publish_record(jr_store_pg_t *self, const jr_store_review_t *r);
 
 #endif
