@@ -7,13 +7,17 @@
 #   the consolidated reviews. Stops the daemon and PostgreSQL at the end;
 #   the data stays in .demo/ for inspection.
 #
-# Ports: JR_INGEST (default tcp://127.0.0.1:5560), JR_PUBLISH (5561).
+# Every socket uses CURVE, with keys and an allow-list made for the run.
+# Ports: JR_INGEST (default tcp://127.0.0.1:5560), JR_PUBLISH (5561),
+# JR_CATCHUP (5562), JR_PSEUDONYMISED (5563).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 demo=$root/.demo
 ingest=${JR_INGEST:-tcp://127.0.0.1:5560}
 publish=${JR_PUBLISH:-tcp://127.0.0.1:5561}
+catchup=${JR_CATCHUP:-tcp://127.0.0.1:5562}
+pseudonymised=${JR_PSEUDONYMISED:-tcp://127.0.0.1:5563}
 
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -29,6 +33,32 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 as_pg "$pgbin/dropdb" -h "$demo/pg" -U postgres --if-exists --force joinedreview
 as_pg "$pgbin/createdb" -h "$demo/pg" -U postgres joinedreview
 
+# Keys, as in production: the daemon's pair, one per client, an allow-list
+# naming each client's rights, and the pseudonym key. Made afresh each run.
+jr=build/adapters/cli/joinedreview
+keys=$demo/keys
+rm -rf "$keys" && mkdir -m 700 "$keys"
+for name in daemon demo-push review-team dashboard; do
+  "$jr" keygen "$keys/$name" >/dev/null
+done
+pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
+head -c 32 /dev/urandom >"$keys/pseudonym.key"
+cat >"$demo/allow-list.ini" <<ALLOW
+[client.demo-push]
+public_key = $(pubkey demo-push)
+streams = ALL
+
+[client.review-team]
+public_key = $(pubkey review-team)
+feeds = identifiable
+
+[client.dashboard]
+public_key = $(pubkey dashboard)
+feeds = pseudonymised statistics
+ALLOW
+server_key=$(pubkey daemon)
+echo "== CURVE keys and allow-list in $keys (server key $server_key)"
+
 daemon_pid=
 cleanup() {
   if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
@@ -37,7 +67,11 @@ cleanup() {
 trap cleanup EXIT
 
 build/daemon/joinedreviewd --config systemd/joinedreviewd.conf \
-  --database "$conninfo" --ingest "$ingest" --publish "$publish" 2>"$demo/daemon.log" &
+  --database "$conninfo" --ingest "$ingest" --publish "$publish" \
+  --set daemon.database_owner= \
+  --set daemon.catchup_endpoint="$catchup" --set daemon.pseudonymised_endpoint="$pseudonymised" \
+  --set daemon.server_key_file="$keys/daemon.key" --set daemon.allow_list_file="$demo/allow-list.ini" \
+  --set daemon.pseudonym_key_file="$keys/pseudonym.key" 2>"$demo/daemon.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
   grep -q "ready: ingest" "$demo/daemon.log" && break
@@ -47,15 +81,21 @@ done
 echo "== joinedreviewd running (log: $demo/daemon.log)"
 
 echo "== pushing the sample events of six funding streams"
-build/adapters/cli/joinedreview push --endpoint "$ingest" scripts/sample-events.jsonl || true
+"$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/demo-push.key" \
+  scripts/sample-events.jsonl || [ $? -eq 1 ]
 echo "== pushing them all again: nothing changes"
-build/adapters/cli/joinedreview push --endpoint "$ingest" scripts/sample-events.jsonl || true
+"$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/demo-push.key" \
+  scripts/sample-events.jsonl || [ $? -eq 1 ]
 
 echo "== the consolidated reviews"
 build/adapters/cli/joinedreview reviews --database "$conninfo"
 
 echo "== due-date notices published"
 build/adapters/cli/joinedreview notices --database "$conninfo"
+
+echo "== what a statistics dashboard sees (pseudonymised feed, CURVE key with statistics rights)"
+"$jr" tail --kind statistics --count 1 --publish "$pseudonymised" --catchup "$catchup" \
+  --server-key "$server_key" --key-file "$keys/dashboard.key"
 
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
