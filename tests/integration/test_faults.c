@@ -1,0 +1,246 @@
+/* test_faults.c -- nothing is lost when things break. A sender pushes a
+ * bulk of events and resends whatever was not acknowledged, as every
+ * adapter does, while (1) the daemon is killed with SIGKILL at several
+ * random points and restarted, and (2) PostgreSQL is stopped for 10 s and
+ * started again. Each ends by comparing the database with what was sent:
+ * every acknowledged event is stored, every event exactly once, and the
+ * consolidated reviews equal --rebuild. Bounded in time. */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "harness.h"
+#include "jr_cunit.h"
+
+#ifndef JR_PG_SCRIPT
+#error "JR_PG_SCRIPT must name scripts/pg.sh"
+#endif
+
+#define T0        1790845200000LL
+#define N_EVENTS  3000
+#define N_PERSONS 300
+#define ST_OK     JOINEDREVIEW__V1__ACK__STATUS__OK
+#define ST_DUP    JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE
+#define ST_RETRY  JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER
+
+static void *g_zctx;
+
+static int suite_init(void)
+{
+    g_zctx = zmq_ctx_new();
+    return g_zctx ? 0 : 1;
+}
+
+static int suite_clean(void)
+{
+    zmq_ctx_term(g_zctx);
+    return 0;
+}
+
+static void nhs_of(int i, char out[11])
+{
+    for (int base = i * 10;; base++) {
+        snprintf(out, 11, "4%08d", base % 100000000);
+        int sum = 0;
+        for (int k = 0; k < 9; k++) {
+            sum += (out[k] - '0') * (10 - k);
+        }
+        int check = 11 - sum % 11;
+        check = check == 11 ? 0 : check;
+        if (check != 10) {
+            out[9] = (char)('0' + check);
+            return;
+        }
+    }
+}
+
+/* The sender's state: which events have a final answer. */
+typedef struct {
+    bool done[N_EVENTS];
+    bool acked_ok[N_EVENTS];
+    int n_done;
+} sender_t;
+
+static void send_event(void *dealer, int i)
+{
+    char seid[32], nhs[11];
+    snprintf(seid, sizeof seid, "f-%d", i);
+    nhs_of(i % N_PERSONS, nhs);
+    h_env_t e;
+    h_contribution(&e, "SC", seid, T0 + i, nhs, 1 + i % 17, 1 + i % 6, i % 4, "fault test");
+    h_send(dealer, &e.env);
+}
+
+/* One pass: sends what is not done (at most `window` in flight) and
+ * collects acks for up to `ms`. */
+static void pump(void *dealer, sender_t *s, int window, int ms)
+{
+    int64_t until = h_now_ms() + ms;
+    int next = 0, in_flight = 0;
+    while (h_now_ms() < until && s->n_done < N_EVENTS) {
+        while (in_flight < window && next < N_EVENTS) {
+            if (!s->done[next]) {
+                send_event(dealer, next);
+                in_flight++;
+            }
+            next++;
+        }
+        Joinedreview__V1__Ack *ack = h_recv_ack(dealer, 200);
+        if (ack == NULL) {
+            if (next >= N_EVENTS) {
+                next = 0; /* resend what is still open */
+                in_flight = 0;
+            }
+            continue;
+        }
+        in_flight--;
+        int i = -1;
+        if (ack->source_event_id != NULL && sscanf(ack->source_event_id, "f-%d", &i) == 1 &&
+            i >= 0 && i < N_EVENTS && !s->done[i] &&
+            (ack->status == ST_OK || ack->status == ST_DUP)) {
+            s->done[i] = true;
+            s->acked_ok[i] = true;
+            s->n_done++;
+        }
+        joinedreview__v1__ack__free_unpacked(ack, NULL);
+    }
+}
+
+static void check_store(const h_db_t *db, const sender_t *s)
+{
+    CU_ASSERT_EQUAL(s->n_done, N_EVENTS);
+    CU_ASSERT_EQUAL(h_sql_int(db, "SELECT count(*) FROM event"), N_EVENTS);
+    CU_ASSERT_EQUAL(h_sql_int(db, "SELECT count(DISTINCT source_event_id) FROM event"), N_EVENTS);
+    /* Sequence numbers have no gap, and each record is its last publication. */
+    CU_ASSERT_EQUAL(h_sql_int(db, "SELECT max(seq) - count(*) FROM outbox"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(db, "SELECT count(*) FROM consolidated_review"), N_PERSONS);
+    CU_ASSERT_EQUAL(h_sql_int(db, "SELECT count(*) FROM consolidated_review c JOIN outbox o "
+                                  "ON o.seq = c.seq AND o.payload = c.record"),
+                    N_PERSONS);
+    h_sql_exec(db, "DROP TABLE IF EXISTS live");
+    h_sql_exec(db, "CREATE TABLE live AS SELECT * FROM consolidated_review");
+    char out[256];
+    const char *const rb[] = {"--rebuild", NULL};
+    CU_ASSERT_EQUAL(h_daemon_run(db, rb, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 differed"));
+}
+
+static void test_kill_9_at_random_points(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "kill9") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    char ingest[200];
+    snprintf(ingest, sizeof ingest, "daemon.ingest_endpoint=%s", d.ingest);
+    const char *const same[] = {"--set", ingest, NULL};
+    void *dealer = h_dealer(g_zctx, d.ingest);
+    static sender_t s;
+    memset(&s, 0, sizeof s);
+    srand(20261125);
+    for (int kill_round = 0; kill_round < 3; kill_round++) {
+        pump(dealer, &s, 500, 200 + rand() % 800);
+        /* Every event acknowledged before the kill must be stored. */
+        CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGKILL), 128 + SIGKILL);
+        int acked = 0;
+        for (int i = 0; i < N_EVENTS; i++) {
+            acked += s.acked_ok[i];
+        }
+        long long stored = h_sql_int(&db, "SELECT count(*) FROM event");
+        CU_ASSERT(stored >= acked);
+        CU_ASSERT_FATAL(h_daemon_start(&d, &db, same) == 0);
+    }
+    pump(dealer, &s, 500, 60000);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    check_store(&db, &s);
+}
+
+/* Sends one envelope and waits for its own ack, ignoring late acks of
+ * earlier sends; the status, or 0 when none came within 10 s. */
+static int push_own(void *dealer, const Joinedreview__V1__Envelope *env)
+{
+    h_send(dealer, env);
+    int64_t until = h_now_ms() + 10000;
+    while (h_now_ms() < until) {
+        Joinedreview__V1__Ack *ack = h_recv_ack(dealer, 500);
+        if (ack == NULL) {
+            continue;
+        }
+        int st = ack->source_event_id && strcmp(ack->source_event_id, env->source_event_id) == 0
+                     ? (int)ack->status
+                     : -1;
+        joinedreview__v1__ack__free_unpacked(ack, NULL);
+        if (st >= 0) {
+            return st;
+        }
+    }
+    return 0;
+}
+
+static int pg(const char *what)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s %s >/dev/null", JR_PG_SCRIPT, what,
+             getenv("JR_TEST_PGDIR") ? getenv("JR_TEST_PGDIR") : "/tmp/jrpg");
+    return system(cmd);
+}
+
+static void test_postgres_stopped_for_10_s(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "pgstop") == 0);
+    const char *const extra[] = {"--set", "daemon.reconnect_max_ms=1000", NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
+    void *dealer = h_dealer(g_zctx, d.ingest);
+    static sender_t s;
+    memset(&s, 0, sizeof s);
+    pump(dealer, &s, 200, 1000);
+    CU_ASSERT_EQUAL_FATAL(pg("stop"), 0);
+    /* The daemon stays up and answers RETRY_LATER. */
+    h_env_t e;
+    h_contribution(&e, "SC", "during-outage", T0, H_NHS_A, 6, 1, 1, "while down");
+    CU_ASSERT_EQUAL(push_own(dealer, &e.env), ST_RETRY);
+    pump(dealer, &s, 200, 9000);
+    CU_ASSERT_EQUAL(waitpid(d.pid, NULL, WNOHANG), 0); /* still running */
+    CU_ASSERT_EQUAL_FATAL(pg("start"), 0);
+    pump(dealer, &s, 200, 60000);
+    int st = 0;
+    for (int i = 0; i < 50 && st != ST_OK; i++) {
+        st = push_own(dealer, &e.env);
+        if (st != ST_OK) {
+            h_sleep_ms(200);
+        }
+    }
+    CU_ASSERT_EQUAL(st, ST_OK);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    h_sql_exec(&db, "DELETE FROM event WHERE source_event_id = 'during-outage'");
+    /* That one event's person is one of the 300 anyway (NHS_A is not). */
+    h_sql_exec(&db, "DELETE FROM consolidated_review WHERE nhs_number = '9434765919'");
+    h_sql_exec(&db, "DELETE FROM schedule WHERE nhs_number = '9434765919'");
+    h_sql_exec(&db, "DELETE FROM outbox WHERE nhs_number = '9434765919'");
+    h_sql_exec(&db, "DELETE FROM person WHERE nhs_number = '9434765919'");
+    CU_ASSERT_EQUAL(s.n_done, N_EVENTS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), N_EVENTS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(DISTINCT source_event_id) FROM event"), N_EVENTS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM consolidated_review"), N_PERSONS);
+}
+
+int main(void)
+{
+    CU_TestInfo tests[] = {
+        {"kill -9 at random points, then resend: exactly once", test_kill_9_at_random_points},
+        {"PostgreSQL stopped for 10 s: RETRY_LATER, nothing lost", test_postgres_stopped_for_10_s},
+        CU_TEST_INFO_NULL,
+    };
+    CU_SuiteInfo suites[] = {{"faults", suite_init, suite_clean, NULL, NULL, tests},
+                             CU_SUITE_INFO_NULL};
+    return jr_cunit_run(suites);
+}
