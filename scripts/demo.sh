@@ -37,17 +37,19 @@ as_pg "$pgbin/createdb" -h "$demo/pg" -U postgres joinedreview
 # naming each client's rights, and the pseudonym key. Made afresh each run.
 jr=build/adapters/cli/joinedreview
 keys=$demo/keys
-rm -rf "$keys" && mkdir -m 700 "$keys"
-for name in daemon demo-push review-team dashboard; do
+rm -rf "$keys" "$demo/inbox" "$demo/state" "$demo/adapters.log" && mkdir -m 700 "$keys"
+for name in daemon review-team dashboard sp-adapter ilf-adapter ices-adapter atw-adapter \
+  dfg-adapter sc-adapter; do
   "$jr" keygen "$keys/$name" >/dev/null
 done
 pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
 head -c 32 /dev/urandom >"$keys/pseudonym.key"
-cat >"$demo/allow-list.ini" <<ALLOW
-[client.demo-push]
-public_key = $(pubkey demo-push)
-streams = ALL
-
+{
+for stream in SP ILF ICES ATW DFG SC; do
+  lower=$(echo "$stream" | tr 'A-Z' 'a-z')
+  printf '[client.%s-adapter]\npublic_key = %s\nstreams = %s\n\n' "$lower" "$(pubkey "$lower-adapter")" "$stream"
+done
+cat <<ALLOW
 [client.review-team]
 public_key = $(pubkey review-team)
 feeds = identifiable
@@ -56,6 +58,7 @@ feeds = identifiable
 public_key = $(pubkey dashboard)
 feeds = pseudonymised statistics
 ALLOW
+} >"$demo/allow-list.ini"
 server_key=$(pubkey daemon)
 echo "== CURVE keys and allow-list in $keys (server key $server_key)"
 
@@ -80,12 +83,31 @@ for _ in $(seq 100); do
 done
 echo "== joinedreviewd running (log: $demo/daemon.log)"
 
-echo "== pushing the sample events of six funding streams"
-"$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/demo-push.key" \
-  scripts/sample-events.jsonl || [ $? -eq 1 ]
-echo "== pushing them all again: nothing changes"
-"$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/demo-push.key" \
-  scripts/sample-events.jsonl || [ $? -eq 1 ]
+# The six back offices: each adapter reads its stream's CSV export from its
+# inbox, with its own key, which the allow-list lets speak for that stream
+# only.
+adapter=build/adapters/adapter/joinedreview-adapter
+run_adapters() {
+  for stream in SP ILF ICES ATW DFG SC; do
+    lower=$(echo "$stream" | tr 'A-Z' 'a-z')
+    mkdir -p "$demo/inbox/$stream"
+    cp "adapters/$lower/sample.csv" "$demo/inbox/$stream/$lower-export.csv"
+    rc=0
+    "$adapter" --stream "$stream" --endpoint "$ingest" --inbox "$demo/inbox/$stream" \
+      --state "$demo/state/$stream" --server-key "$server_key" \
+      --key-file "$keys/$lower-adapter.key" --timeout 60 2>"$demo/adapter.log" || rc=$?
+    cat "$demo/adapter.log" >>"$demo/adapters.log"
+    [ "$rc" -le 1 ] || { cat "$demo/adapter.log" >&2; echo "adapter $stream failed" >&2; exit 1; }
+    # Its closing line: files and rows, and what became of them.
+    sed -n "s/^<[0-9]>adapter: \($stream: .* rows: .*\)/   \1/p" "$demo/adapter.log" | tail -n 1
+  done
+}
+echo "== the six funding streams' adapters on their sample exports"
+run_adapters
+echo "== the same exports again: every row comes back as a duplicate, nothing changes"
+run_adapters
+echo "   rows refused, with reasons, beside the inputs:"
+find "$demo/inbox" -name '*.rejected.csv' | while read -r f; do sed "s|^|     ${f#$demo/}: |" "$f"; done
 
 echo "== the consolidated reviews"
 build/adapters/cli/joinedreview reviews --database "$conninfo"

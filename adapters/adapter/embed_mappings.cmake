@@ -1,0 +1,20 @@
+# Writes OUT: a C file holding every adapters/<stream>/mapping.ini as a
+# string, so that the files stay the single source of each stream's table.
+# Run as: cmake -DADAPTERS_DIR=... -DOUT=... -P embed_mappings.cmake
+file(GLOB files RELATIVE ${ADAPTERS_DIR} ${ADAPTERS_DIR}/*/mapping.ini)
+list(SORT files)
+set(body "/* Generated from each adapters/STREAM/mapping.ini by\n * adapters/adapter/embed_mappings.cmake. Do not edit. */\n#include \"mapping.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(f IN LISTS files)
+  get_filename_component(dir ${f} DIRECTORY)
+  string(TOUPPER ${dir} stream)
+  file(READ ${ADAPTERS_DIR}/${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char m${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${stream}\", \"adapters/${f}\", m${i}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst jr_mapping_builtin_t jr_mapping_builtin_table[] = {\n${table}};\nconst size_t jr_mapping_builtin_count = ${i};\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,92 @@
+/* feed.h -- one export file from the inbox, row by row, to the daemon, with
+ * nothing lost and nothing stored twice.
+ *
+ * For each input file:
+ *
+ *   1. read it whole and parse it (csvin); find the mapping's columns in the
+ *      header (rows). A file that is not CSV or lacks a column goes to
+ *      failed/ with the reason: nothing of it is sent.
+ *   2. look for its checkpoint (same name, same content hash): resume from
+ *      the row it records, with the rejects file cut back to match.
+ *   3. turn each row into an Envelope (or refuse it with a reason) and
+ *      submit it through jr_client: a DEALER socket with a bounded window of
+ *      rows in flight, resent after the ack timeout and after RETRY_LATER,
+ *      with backoff, for as long as it takes.
+ *   4. as answers arrive, advance the watermark: the lowest row without a
+ *      final outcome. Refused rows below it go to <file>.rejected.csv; the
+ *      watermark, the rejects file's length and the counts are checkpointed
+ *      durably at most every checkpoint_ms (and when stopping).
+ *   5. when every row has its outcome, move the file and its rejects to
+ *      done/, then remove the checkpoint. Each step is recorded first, so a
+ *      crash at any point is completed by jr_feed_recover() at start-up.
+ *
+ * A row is resent after a crash only if it was above the watermark; the
+ * daemon answers it DUPLICATE if it had been stored. */
+#ifndef JR_FEED_H
+#define JR_FEED_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inbox.h"
+#include "mapping.h"
+
+typedef struct {
+    const char *endpoint;               /* the daemon's ingest socket */
+    const jr_mapping_t *mapping;        /* borrowed */
+    const jr_inbox_t *inbox;            /* borrowed */
+    const char *state_dir;              /* checkpoints */
+    size_t window;                      /* rows in flight at most */
+    int ack_timeout_ms;                 /* resend a row after this long without an answer */
+    int max_backoff_ms;                 /* longest wait between resends */
+    int timeout_ms;                     /* give up on a file after this long without any answer
+                                           while rows wait (0: never) */
+    int checkpoint_ms;                  /* at most this long between checkpoints */
+    size_t max_file_bytes;              /* larger inputs go to failed/ */
+    volatile sig_atomic_t *interrupted; /* set by the signal handler: stop soon */
+    /* CURVE, when the daemon requires it (40 Z85 characters each; NULL: plain). */
+    const char *curve_server_key, *curve_public_key, *curve_secret_key;
+    /* Called about once a second while a file is handled (systemd watchdog). */
+    void (*tick)(void *ctx);
+    void *tick_ctx;
+} jr_feed_options_t;
+
+/* jr_feed_file() results. */
+enum {
+    JR_FEED_ACCEPTED = 0, /* every row accepted: OK, DUPLICATE or PARKED */
+    JR_FEED_REJECTS = 1,  /* finished, but rows were refused (see the rejects file),
+                             or the whole file was refused (see failed/) */
+    JR_FEED_STOPPED = 2,  /* interrupted: progress checkpointed, the file stays */
+    JR_FEED_TIMEOUT = 3,  /* no answer within timeout_ms: progress checkpointed */
+    JR_FEED_ERROR = -1,   /* the file could not be read, or the state not written */
+};
+
+typedef struct {
+    uint64_t files;  /* files finished (moved to done/) */
+    uint64_t failed; /* files refused whole (moved to failed/) */
+    uint64_t rows;   /* rows with a final outcome */
+    uint64_t ok, duplicate, parked, rejected;
+} jr_feed_totals_t;
+
+typedef struct jr_feed jr_feed_t;
+
+/* Creates the feed and its jr_client (connected in the background). The
+ * options and what they point at are borrowed and must outlive the feed.
+ * Caller owns the result. NULL with a reason in why. */
+jr_feed_t *jr_feed_new(const jr_feed_options_t *opts, char *why, size_t why_len);
+
+/* Destroys the client (rows still in flight are forgotten: they are above
+ * the checkpoint and will be sent again). Accepts NULL or a pointer to NULL. */
+void jr_feed_destroy(jr_feed_t **self_p);
+
+/* Completes what a crash interrupted: finishes moving files whose every row
+ * was done, and drops checkpoints whose file has gone. 0, or -1 (logged). */
+int jr_feed_recover(jr_feed_t *self);
+
+/* Handles inbox/`name` as above. Returns a JR_FEED_* value. */
+int jr_feed_file(jr_feed_t *self, const char *name);
+
+void jr_feed_totals(const jr_feed_t *self, jr_feed_totals_t *out);
+
+#endif

@@ -1,0 +1,76 @@
+/* inbox.h -- the directory a back office drops its exports into.
+ *
+ *   INBOX/NAME.csv                 an export waiting or being read
+ *   INBOX/NAME.csv.rejected.csv    its refused rows, written while it is read
+ *   INBOX/done/                    finished exports, each with its rejects file
+ *   INBOX/failed/                  exports refused as a whole (not CSV, or a
+ *                                  column missing), each with NAME.reason.txt
+ *
+ * An input is a regular file whose name ends in ".csv" (any case), does not
+ * start with "." and does not end in ".rejected.csv". Exports should be
+ * dropped by renaming them into the inbox (write "NAME.csv.part" or
+ * ".NAME.csv", then rename), so that a half-written file is never read; in
+ * watch mode a file is also left alone until it has not changed for the
+ * settle time.
+ *
+ * One adapter at a time: jr_inbox_open() takes an exclusive flock() on the
+ * inbox directory and fails if another process holds it. */
+#ifndef JR_INBOX_H
+#define JR_INBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct jr_inbox jr_inbox_t;
+
+/* Opens and locks `dir` (copied), creating it and its done/ and failed/
+ * when missing. Caller owns the result. NULL with a reason in why. */
+jr_inbox_t *jr_inbox_open(const char *dir, char *why, size_t why_len);
+
+/* Releases the lock. Accepts NULL or a pointer to NULL; sets *self_p to NULL. */
+void jr_inbox_destroy(jr_inbox_t **self_p);
+
+/* The inbox and its done/ and failed/ directories. Borrowed. */
+const char *jr_inbox_dir(const jr_inbox_t *self);
+const char *jr_inbox_done_dir(const jr_inbox_t *self);
+const char *jr_inbox_failed_dir(const jr_inbox_t *self);
+
+/* Whether `name` is an input by the rule above. */
+bool jr_inbox_is_input(const char *name);
+
+/* The inputs now in the inbox, sorted by name (exports usually carry their
+ * date in the name). Files changed less than settle_ms ago are left out;
+ * *wait_ms then says how long until the first of them settles (-1: none).
+ * Caller owns *names (jr_inbox_free_names()). 0, or -1 with errno. */
+int jr_inbox_scan(const jr_inbox_t *self, int settle_ms, char ***names, size_t *n, int *wait_ms);
+
+void jr_inbox_free_names(char **names, size_t n);
+
+/* Whether the inbox holds a file called `name`. */
+bool jr_inbox_has(const jr_inbox_t *self, const char *name);
+
+/* Which file a name points at, and its size and change time: if any of
+ * them differs, the file was replaced or rewritten. */
+typedef struct {
+    unsigned long long dev, ino, size;
+    long long mtime_ns;
+} jr_inbox_stamp_t;
+
+/* Reads the whole of inbox/`name` into *data (caller frees; NUL-terminated
+ * for convenience) and, when stamp is non-NULL, its stamp as it was read.
+ * Fails with EFBIG beyond max_bytes. 0, or -1 with errno. */
+int jr_inbox_read(const jr_inbox_t *self, const char *name, size_t max_bytes, char **data,
+                  size_t *len, jr_inbox_stamp_t *stamp);
+
+/* The stamp of inbox/`name` now. 0, or -1 with errno. */
+int jr_inbox_stamp(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp);
+
+/* A name for `name` in done/ that neither it nor its rejects file takes
+ * yet: `name` itself, else "STEM~2.csv", "STEM~3.csv", ... 0, or -1. */
+int jr_inbox_done_name(const jr_inbox_t *self, const char *name, char *out, size_t out_len);
+
+/* Moves inbox/`name` to failed/ (renamed like done/ on a clash) and writes
+ * `reason` beside it as NAME.reason.txt, durably. 0, or -1 with errno. */
+int jr_inbox_fail(const jr_inbox_t *self, const char *name, const char *reason);
+
+#endif
