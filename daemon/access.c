@@ -267,7 +267,8 @@ static int on_key(void *user, const char *section, const char *key, const char *
         snprintf(k->msg, sizeof k->msg, "%s must be 40 Z85 characters", key);
         return 0;
     }
-    snprintf(dest, JR_KEY_Z85_LEN + 1, "%s", v);
+    memcpy(dest, v, JR_KEY_Z85_LEN); /* z85_key() checked the length */
+    dest[JR_KEY_Z85_LEN] = '\0';
     k->found |= dest == k->pub ? 1 : 2;
     return 1;
 }
