@@ -46,6 +46,7 @@ typedef struct {
 struct jr_feed {
     jr_feed_options_t o;
     char component[40];
+    jr_client_options_t client_opts;
     jr_client_t *client;
     file_t *cur; /* NULL between files: outcomes then belong to nothing */
     jr_feed_totals_t totals;
@@ -431,6 +432,24 @@ static int run_rows(jr_feed_t *self, file_t *f)
     return advance(self, f) == 0 ? 0 : JR_FEED_ERROR;
 }
 
+/* Forgets the rows of an unfinished file still in flight, so that their
+ * late answers cannot be taken for rows of the next file: a new client, the
+ * old one's envelopes ABANDONED (ignored; they are above the checkpoint and
+ * sent again when the file is). */
+static int reset_client(jr_feed_t *self)
+{
+    if (jr_client_pending(self->client) == 0)
+        return 0;
+    jr_client_destroy(&self->client);
+    self->client = jr_client_new(self->o.endpoint, &self->client_opts);
+    if (!self->client) {
+        jr_log(JR_LOG_ERR, self->component, "cannot use endpoint %s: %s", self->o.endpoint,
+               strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Whether inbox/`name` is still the file that was read. */
 static bool unchanged(const jr_feed_t *self, const char *name, const jr_inbox_stamp_t *then)
 {
@@ -447,6 +466,11 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
     char why[1024], hash[JR_CHECKPOINT_HASH_HEX];
     jr_inbox_stamp_t stamp;
 
+    if (!self->client && !(self->client = jr_client_new(self->o.endpoint, &self->client_opts))) {
+        jr_log(JR_LOG_ERR, self->component, "cannot use endpoint %s: %s", self->o.endpoint,
+               strerror(errno));
+        return JR_FEED_ERROR;
+    }
     if (jr_inbox_read(self->o.inbox, name, self->o.max_file_bytes, &data, &len, &stamp) != 0) {
         if (errno == EFBIG) {
             snprintf(why, sizeof why, "larger than max_file_bytes (%zu bytes)",
@@ -507,6 +531,8 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
                "%s: stopped at row %zu of %zu; the next run resumes there", name, f.wm, f.n);
     self->cur = NULL;
     file_free(&f);
+    if (rc != JR_FEED_ACCEPTED && rc != JR_FEED_REJECTS && reset_client(self) != 0)
+        rc = JR_FEED_ERROR;
     return rc;
 }
 
@@ -592,7 +618,7 @@ jr_feed_t *jr_feed_new(const jr_feed_options_t *opts, char *why, size_t why_len)
     self->o = *opts;
     snprintf(self->component, sizeof self->component, "adapter.%s",
              jr_mapping_stream(opts->mapping));
-    jr_client_options_t co = {
+    self->client_opts = (jr_client_options_t){
         .window = opts->window,
         .ack_timeout_ms = opts->ack_timeout_ms,
         .max_backoff_ms = opts->max_backoff_ms,
@@ -604,7 +630,7 @@ jr_feed_t *jr_feed_new(const jr_feed_options_t *opts, char *why, size_t why_len)
         .curve_public_key = opts->curve_public_key,
         .curve_secret_key = opts->curve_secret_key,
     };
-    self->client = jr_client_new(opts->endpoint, &co);
+    self->client = jr_client_new(opts->endpoint, &self->client_opts);
     if (!self->client) {
         snprintf(why, why_len, "cannot use endpoint %s: %s", opts->endpoint, strerror(errno));
         free(self);
