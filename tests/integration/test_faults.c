@@ -23,7 +23,7 @@
 
 #define T0        1790845200000LL
 #define N_EVENTS  3000
-#define N_PERSONS 300
+#define N_PERSONS 100
 #define ST_OK     JOINEDREVIEW__V1__ACK__STATUS__OK
 #define ST_DUP    JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE
 #define ST_RETRY  JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER
@@ -54,6 +54,7 @@ static void nhs_of(int i, char out[11])
         check = check == 11 ? 0 : check;
         if (check != 10) {
             out[9] = (char)('0' + check);
+            out[10] = '\0';
             return;
         }
     }
