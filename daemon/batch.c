@@ -213,8 +213,10 @@ static void literal_add(char *out, size_t len, const char *item)
     snprintf(out + used, len - used, "%s%s", used > 1 ? "," : "", item);
 }
 
+/* Writes a computed record. publish: also stamps the cycle's new events with
+ * its sequence number and adds its outbox row, in the same round trip. */
 static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
-                          const computed_t *c)
+                          const computed_t *c, bool publish)
 {
     char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
     char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
@@ -250,49 +252,7 @@ static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
         .record = c->record,
         .record_len = c->len,
     };
-    return jr_store_pg_review_put(store, &r);
-}
-
-/* As store_computed(), also stamping the events and adding the outbox row,
- * in one round trip. */
-static int publish_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
-                            const computed_t *c)
-{
-    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
-    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
-    char priority[4 * JR_AREA_COUNT + 3] = "{";
-    char conflict[4 * JR_AREA_COUNT + 3] = "{";
-    for (size_t i = 0; i < c->review->n_streams; i++) {
-        literal_add(enrolled, sizeof enrolled, c->review->streams[i].stream->code);
-        if (c->review->streams[i].missing == 0) {
-            literal_add(complete, sizeof complete, c->review->streams[i].stream->code);
-        }
-    }
-    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
-        char num[4];
-        snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
-        literal_add(priority, sizeof priority, num);
-        literal_add(conflict, sizeof conflict, c->review->areas[i].conflict ? "t" : "f");
-    }
-    strcat(enrolled, "}");
-    strcat(complete, "}");
-    strcat(priority, "}");
-    strcat(conflict, "}");
-    jr_store_review_t r = {
-        .enrolled = enrolled,
-        .complete_streams = complete,
-        .area_priority = priority,
-        .area_conflict = conflict,
-        .nhs = nhs,
-        .cycle = cycle,
-        .version = c->version,
-        .seq = c->seq,
-        .ready = c->review->ready_for_sign_off,
-        .held_on = c->held_on[0] ? c->held_on : NULL,
-        .record = c->record,
-        .record_len = c->len,
-    };
-    return jr_store_pg_publish_record(store, &r);
+    return publish ? jr_store_pg_publish_record(store, &r) : jr_store_pg_review_put(store, &r);
 }
 
 /* The covered streams as an array literal; returns how many of them set
@@ -734,7 +694,7 @@ static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
         memset(&c, 0, sizeof c);
         rc = compute_rows(ctx, t->nhs, t->cycle, *seq + 1, rows, nrows, &c);
         if (rc == JR_STORE_OK) {
-            rc = publish_computed(store, t->nhs, t->cycle, &c);
+            rc = store_computed(store, t->nhs, t->cycle, &c, true);
         }
         if (rc == JR_STORE_OK && pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0) {
             c.record = NULL; /* now owned by pubs */
@@ -904,7 +864,7 @@ static int rebuild_person(void *arg, const char *nhs, uint32_t current)
                 rb->differed++;
                 jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
                        cycle);
-                rc = store_computed(rb->store, nhs, cycle, &c);
+                rc = store_computed(rb->store, nhs, cycle, &c, false);
             }
             free(old);
         }

@@ -775,20 +775,26 @@ int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle
     return run(self, S_CYCLE_STAMP, &p, 0, NULL);
 }
 
+/* The parameters S_REVIEW_PUT and S_PUBLISH_RECORD share, $1..$11. */
+static void review_params(params_t *p, const jr_store_review_t *r)
+{
+    p_text(p, r->nhs);
+    p_int(p, r->cycle);
+    p_int(p, r->version);
+    p_int(p, (long long)r->seq);
+    p_text(p, r->ready ? "t" : "f");
+    p_text(p, r->held_on);
+    p_bytes(p, r->record, r->record_len);
+    p_text(p, r->enrolled);
+    p_text(p, r->complete_streams);
+    p_text(p, r->area_priority);
+    p_text(p, r->area_conflict);
+}
+
 int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *r)
 {
     params_t p = {0};
-    p_text(&p, r->nhs);
-    p_int(&p, r->cycle);
-    p_int(&p, r->version);
-    p_int(&p, (long long)r->seq);
-    p_text(&p, r->ready ? "t" : "f");
-    p_text(&p, r->held_on);
-    p_bytes(&p, r->record, r->record_len);
-    p_text(&p, r->enrolled);
-    p_text(&p, r->complete_streams);
-    p_text(&p, r->area_priority);
-    p_text(&p, r->area_conflict);
+    review_params(&p, r);
     return run(self, S_REVIEW_PUT, &p, 0, NULL);
 }
 
@@ -1272,16 +1278,6 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
 int jr_store_pg_publish_record(jr_store_pg_t *self, const jr_store_review_t *r)
 {
     params_t p = {0};
-    p_text(&p, r->nhs);
-    p_int(&p, r->cycle);
-    p_int(&p, r->version);
-    p_int(&p, (long long)r->seq);
-    p_text(&p, r->ready ? "t" : "f");
-    p_text(&p, r->held_on);
-    p_bytes(&p, r->record, r->record_len);
-    p_text(&p, r->enrolled);
-    p_text(&p, r->complete_streams);
-    p_text(&p, r->area_priority);
-    p_text(&p, r->area_conflict);
+    review_params(&p, r);
     return run(self, S_PUBLISH_RECORD, &p, 0, NULL);
 }
