@@ -234,11 +234,79 @@ static void test_postgres_stopped_for_10_s(void)
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM consolidated_review"), N_PERSONS);
 }
 
+/* A subscriber that stops reading: PUB drops what it cannot take, ingest
+ * goes on at full speed, and the subscriber fills the hole from catch-up. */
+static void test_dead_subscriber_never_blocks_ingest(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "deadsub") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    void *sub = zmq_socket(g_zctx, ZMQ_SUB);
+    int zero = 0, hwm = 10;
+    zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "review", 6);
+    zmq_connect(sub, d.publish);
+    h_sleep_ms(300);
+    void *dealer = h_dealer(g_zctx, d.ingest);
+    static sender_t s;
+    memset(&s, 0, sizeof s);
+    pump(dealer, &s, 500, 60000); /* nobody reads sub meanwhile */
+    CU_ASSERT_EQUAL(s.n_done, N_EVENTS);
+    long long last = h_sql_int(&db, "SELECT max(seq) FROM outbox");
+    CU_ASSERT(last >= N_PERSONS);
+    /* It never read a thing (the PUB queued or dropped for it, never
+     * waited); it comes back with an empty queue and catches up. */
+    zmq_close(sub);
+    uint64_t seen = 0;
+    void *cu = h_dealer(g_zctx, d.catchup);
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SINCE;
+    req.has_after_sequence = 1;
+    req.after_sequence = seen;
+    uint8_t buf[64];
+    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    zmq_send(cu, buf, len, 0);
+    uint64_t next = seen + 1;
+    int ordered = 1, last_reply = 0;
+    while (!last_reply) {
+        zmq_pollitem_t it = {cu, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, 5000) <= 0) {
+            break;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, cu, 0);
+        Joinedreview__V1__CatchupReply *rep =
+            joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        if (rep == NULL) {
+            break;
+        }
+        for (size_t i = 0; i < rep->n_items; i++) {
+            ordered &= rep->items[i]->sequence == next;
+            next++;
+        }
+        last_reply = rep->last;
+        joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
+    }
+    CU_ASSERT_TRUE(last_reply);
+    CU_ASSERT_TRUE(ordered);
+    CU_ASSERT_EQUAL((long long)next - 1, last); /* no gap, nothing missing */
+    zmq_close(cu);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
         {"kill -9 at random points, then resend: exactly once", test_kill_9_at_random_points},
         {"PostgreSQL stopped for 10 s: RETRY_LATER, nothing lost", test_postgres_stopped_for_10_s},
+        {"a dead subscriber never blocks ingest and catches up",
+         test_dead_subscriber_never_blocks_ingest},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"faults", suite_init, suite_clean, NULL, NULL, tests},
