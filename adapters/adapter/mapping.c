@@ -114,7 +114,7 @@ __attribute__((format(printf, 2, 3))) static int fail(parse_t *p, const char *fm
     return 0; /* inih: an error on this line */
 }
 
-/* A name of the wire contract's enum, not the *_UNSPECIFIED placeholder. */
+/* A name of the wire contract's enum, other than its *_UNSPECIFIED zero value. */
 static bool contract_value(const ProtobufCEnumDescriptor *desc, const char *name, int *out)
 {
     const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(desc, name);

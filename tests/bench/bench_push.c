@@ -22,34 +22,15 @@ static double secs(void)
     return (double)h_now_ms() / 1000.0;
 }
 
-/* A valid NHS number from a person index (mod-11 check digit). */
-static void nhs_of(int i, char out[11])
-{
-    for (int base = i * 10;; base++) {
-        snprintf(out, 11, "4%08d", base % 100000000);
-        int sum = 0;
-        for (int k = 0; k < 9; k++) {
-            sum += (out[k] - '0') * (10 - k);
-        }
-        int check = 11 - sum % 11;
-        check = check == 11 ? 0 : check;
-        if (check != 10) {
-            out[9] = (char)('0' + check);
-            out[10] = '\0';
-            return;
-        }
-    }
-}
-
 static uint8_t *pack(int i, int persons, size_t *len)
 {
     static const char *const streams[] = {"SC", "SP", "ILF", "ICES", "ATW", "DFG"};
     char seid[32], nhs[11];
     snprintf(seid, sizeof seid, "bench-%d", i);
-    nhs_of(i % persons, nhs);
+    h_nhs_of(i % persons, nhs);
     h_env_t e;
-    h_contribution(&e, streams[i % 6], seid, 1790845200000LL + i, nhs, 1 + i % 18, 1 + i % 6,
-                   i % 4, "Getting out to the day centre twice a week; transport is reliable");
+    h_contribution(&e, streams[i % 6], seid, 1790845200000LL + i, nhs, 1 + i % 18, 1 + i % 6, i % 4,
+                   "Getting out to the day centre twice a week; transport is reliable");
     *len = joinedreview__v1__envelope__get_packed_size(&e.env);
     uint8_t *buf = malloc(*len);
     joinedreview__v1__envelope__pack(&e.env, buf);
@@ -91,7 +72,11 @@ int main(int argc, char **argv)
     int window = argc > 3 ? atoi(argv[3]) : 1000;
     h_db_t db;
     h_daemon_t d;
-    if (h_db_create(&db, "bench_push") != 0 || h_daemon_start(&d, &db, (const char *const[]){"--log-level", getenv("JR_BENCH_LOG") ? getenv("JR_BENCH_LOG") : "info", NULL}) != 0) {
+    if (h_db_create(&db, "bench_push") != 0 ||
+        h_daemon_start(&d, &db,
+                       (const char *const[]){
+                           "--log-level", getenv("JR_BENCH_LOG") ? getenv("JR_BENCH_LOG") : "info",
+                           NULL}) != 0) {
         fprintf(stderr, "bench_push: cannot start (is build/test-pg running?)\n");
         return 1;
     }

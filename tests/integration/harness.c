@@ -24,6 +24,24 @@ int64_t h_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void h_nhs_of(int i, char out[11])
+{
+    for (int base = i * 10;; base++) {
+        snprintf(out, 11, "4%08d", base % 100000000);
+        int sum = 0;
+        for (int k = 0; k < 9; k++) {
+            sum += (out[k] - '0') * (10 - k);
+        }
+        int check = 11 - sum % 11;
+        check = check == 11 ? 0 : check;
+        if (check != 10) {
+            out[9] = (char)('0' + check);
+            out[10] = '\0';
+            return;
+        }
+    }
+}
+
 void h_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -102,6 +102,9 @@ int h_sql_text(const h_db_t *db, const char *sql, char *out, size_t outlen);
 /* Runs a command; 0 on success. */
 int h_sql_exec(const h_db_t *db, const char *sql);
 
+/* A valid NHS number (modulus-11 check digit) made from an index. */
+void h_nhs_of(int i, char out[11]);
+
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
 

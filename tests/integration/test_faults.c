@@ -42,24 +42,6 @@ static int suite_clean(void)
     return 0;
 }
 
-static void nhs_of(int i, char out[11])
-{
-    for (int base = i * 10;; base++) {
-        snprintf(out, 11, "4%08d", base % 100000000);
-        int sum = 0;
-        for (int k = 0; k < 9; k++) {
-            sum += (out[k] - '0') * (10 - k);
-        }
-        int check = 11 - sum % 11;
-        check = check == 11 ? 0 : check;
-        if (check != 10) {
-            out[9] = (char)('0' + check);
-            out[10] = '\0';
-            return;
-        }
-    }
-}
-
 /* The sender's state: which events have a final answer. */
 typedef struct {
     bool done[N_EVENTS];
@@ -71,7 +53,7 @@ static void send_event(void *dealer, int i)
 {
     char seid[32], nhs[11];
     snprintf(seid, sizeof seid, "f-%d", i);
-    nhs_of(i % N_PERSONS, nhs);
+    h_nhs_of(i % N_PERSONS, nhs);
     h_env_t e;
     h_contribution(&e, "SC", seid, T0 + i, nhs, 1 + i % 17, 1 + i % 6, i % 4, "fault test");
     h_send(dealer, &e.env);
