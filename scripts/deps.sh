@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
   libpq-dev postgresql
   libcunit1-dev libsystemd-dev libinih-dev libjansson-dev libcsv-dev libsodium-dev
