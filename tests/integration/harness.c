@@ -136,6 +136,7 @@ int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
     d->pid = fork();
     if (d->pid == 0) {
         dup2(fd, STDERR_FILENO);
+        dup2(fd, STDOUT_FILENO); /* an orphan must not hold the test runner's pipe */
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
