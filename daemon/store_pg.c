@@ -834,16 +834,22 @@ int jr_store_pg_outbox_add(jr_store_pg_t *self, uint64_t seq, const char *topic,
     return run(self, S_OUTBOX_ADD, &p, 0, NULL);
 }
 
-int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
+/* Runs a parameterless statement that answers one number (0 when no row). */
+static int run_u64(jr_store_pg_t *self, stmt_t s, uint64_t *out)
 {
     params_t p = {0};
     PGresult *res = NULL;
-    int rc = run(self, S_LAST_SEQ, &p, 0, &res);
+    int rc = run(self, s, &p, 0, &res);
     if (rc == JR_STORE_OK) {
-        *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        *out = PQntuples(res) > 0 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
         PQclear(res);
     }
     return rc;
+}
+
+int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
+{
+    return run_u64(self, S_LAST_SEQ, seq);
 }
 
 int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char *stream,
@@ -945,14 +951,7 @@ int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *n, 
 
 int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq)
 {
-    params_t p = {0};
-    PGresult *res = NULL;
-    int rc = run(self, S_PUBLISHED_GET, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *seq = PQntuples(res) > 0 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
-        PQclear(res);
-    }
-    return rc;
+    return run_u64(self, S_PUBLISHED_GET, seq);
 }
 
 int jr_store_pg_published_set(jr_store_pg_t *self, uint64_t seq)
@@ -990,14 +989,7 @@ int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
 
 int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq)
 {
-    params_t p = {0};
-    PGresult *res = NULL;
-    int rc = run(self, S_OUTBOX_OLDEST, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *seq = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
-    }
-    return rc;
+    return run_u64(self, S_OUTBOX_OLDEST, seq);
 }
 
 int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted)

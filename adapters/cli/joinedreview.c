@@ -1051,6 +1051,23 @@ static json_t *message_json(const ProtobufCMessage *msg)
 
 /* ---- reviews ------------------------------------------------------------------- */
 
+/* Connects for `reviews` and `notices`. dbname with expand_dbname takes a
+ * full conninfo string or URI; absent values fall back to the PG*
+ * environment, as psql does. NULL (said on stderr) when it cannot. */
+static PGconn *db_connect(const char *conninfo)
+{
+    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *const values[] = {conninfo, "joinedreview", NULL};
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "joinedreview: cannot connect to the database: %s",
+                conn ? PQerrorMessage(conn) : "out of memory\n");
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
 static int cmd_reviews(int argc, char **argv)
 {
     static const struct option longopts[] = {{"database", required_argument, NULL, 'd'},
@@ -1098,17 +1115,10 @@ static int cmd_reviews(int argc, char **argv)
         return EXIT_TROUBLE;
     }
 
-    /* dbname with expand_dbname takes a full conninfo string or URI; absent
-     * values fall back to the PG* environment, as psql does. */
-    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *const values[] = {conninfo, "joinedreview", NULL};
-    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    PGconn *conn = db_connect(conninfo);
     PGresult *res = NULL;
     int status = 0;
-
-    if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "joinedreview: cannot connect to the database: %s",
-                conn ? PQerrorMessage(conn) : "out of memory\n");
+    if (conn == NULL) {
         status = EXIT_TROUBLE;
         goto done;
     }
@@ -1213,14 +1223,10 @@ static int cmd_notices(int argc, char **argv)
             return EXIT_TROUBLE;
         }
     }
-    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *const values[] = {conninfo, "joinedreview", NULL};
-    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    PGconn *conn = db_connect(conninfo);
     PGresult *res = NULL;
     int status = 0;
-    if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "joinedreview: cannot connect to the database: %s",
-                conn ? PQerrorMessage(conn) : "out of memory\n");
+    if (conn == NULL) {
         status = EXIT_TROUBLE;
         goto done;
     }

@@ -17,6 +17,20 @@
 #error "JR_DAEMON_PATH must name the joinedreviewd binary"
 #endif
 
+void *h_zctx;
+
+int h_suite_init(void)
+{
+    h_zctx = zmq_ctx_new();
+    return h_zctx ? 0 : 1;
+}
+
+int h_suite_clean(void)
+{
+    zmq_ctx_term(h_zctx);
+    return 0;
+}
+
 int64_t h_now_ms(void)
 {
     struct timespec ts;

@@ -21,6 +21,12 @@
 
 #define H_NHS_BAD "9434765918" /* wrong check digit */
 
+/* The ZeroMQ context every suite's sockets share, made by h_suite_init and
+ * ended by h_suite_clean (CUnit suite set-up and clean-up). */
+extern void *h_zctx;
+int h_suite_init(void);
+int h_suite_clean(void);
+
 /* A database created empty for one test; conninfo points at it. */
 typedef struct {
     char name[64];

@@ -51,7 +51,6 @@
 typedef Joinedreview__V1__CatchupReply reply_t;
 typedef Joinedreview__V1__Publication publication_t;
 
-static void *g_zctx;
 static char g_nhs[NPERSONS][11];
 
 /* NHS numbers with a valid modulus-11 check digit, from 943 476 600 on. */
@@ -89,14 +88,7 @@ static int person_of(const char *nhs)
 static int suite_init(void)
 {
     make_persons();
-    g_zctx = zmq_ctx_new();
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
-    return 0;
+    return h_suite_init();
 }
 
 static const char *pgdir(void)
@@ -119,7 +111,7 @@ static int world_up(world_t *w, const char *name, const char *const *extra)
     if (h_db_create(&w->db, name) != 0 || h_daemon_start(&w->d, &w->db, extra) != 0) {
         return -1;
     }
-    w->dealer = h_dealer(g_zctx, w->d.ingest);
+    w->dealer = h_dealer(h_zctx, w->d.ingest);
     return 0;
 }
 
@@ -330,7 +322,7 @@ typedef struct {
 
 static void *sub_connect(const world_t *w)
 {
-    void *s = zmq_socket(g_zctx, ZMQ_SUB);
+    void *s = zmq_socket(h_zctx, ZMQ_SUB);
     int zero = 0, hwm = 100000;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -499,7 +491,7 @@ static subscriber_t *sub_new(const world_t *w)
 {
     subscriber_t *s = calloc(1, sizeof *s);
     s->sub = sub_connect(w); /* first: what is published from now on queues */
-    s->dealer = h_dealer(g_zctx, w->d.catchup);
+    s->dealer = h_dealer(h_zctx, w->d.catchup);
     sub_snapshot(s);
     return s;
 }
@@ -1009,7 +1001,7 @@ static void test_tail_across_daemon_restart(void)
 
     const char *const same[] = {"--set", pub, "--set", cu, NULL};
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, same) == 0);
-    w.dealer = h_dealer(g_zctx, w.d.ingest);
+    w.dealer = h_dealer(h_zctx, w.d.ingest);
     burst(&w, 100, 100, NULL, NULL); /* at once: before tail's SUB is back */
     CU_ASSERT_EQUAL(tail_wait(&t, 60000), 0);
     long long max = h_sql_int(&w.db, "SELECT max(seq) FROM outbox");
@@ -1055,7 +1047,7 @@ static void test_since_older_than_retention(void)
     CU_ASSERT_EQUAL_FATAL(old, 0);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT min(seq) FROM outbox"), k + 1);
 
-    void *dealer = h_dealer(g_zctx, w.d.catchup);
+    void *dealer = h_dealer(h_zctx, w.d.catchup);
     replies_t rs;
     /* Publication k is gone: after k-1 cannot be served. */
     CU_ASSERT_EQUAL_FATAL(ask(dealer, K_SINCE, (uint64_t)k - 1, &rs), 0);
@@ -1124,10 +1116,10 @@ static void test_since_older_than_retention(void)
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM outbox"), 0);
     CU_ASSERT_EQUAL(h_daemon_stop(&w.d, SIGTERM), 0); /* and a restart after that */
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
-    w.dealer = h_dealer(g_zctx, w.d.ingest);
+    w.dealer = h_dealer(h_zctx, w.d.ingest);
     burst(&w, 1000, 1, NULL, NULL);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT max(seq) FROM outbox"), max + 1);
-    dealer = h_dealer(g_zctx, w.d.catchup);
+    dealer = h_dealer(h_zctx, w.d.catchup);
     CU_ASSERT_EQUAL_FATAL(ask(dealer, K_SINCE, (uint64_t)max, &rs), 0);
     CU_ASSERT_EQUAL(rs.r[0]->status, C_OK);
     CU_ASSERT_EQUAL((long long)rs.r[0]->sequence, max + 1);
@@ -1188,7 +1180,7 @@ static void test_tail_over_curve(void)
     memset(&w, 0, sizeof w);
     CU_ASSERT_FATAL(h_db_create(&w.db, "curve") == 0);
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
-    w.dealer = zmq_socket(g_zctx, ZMQ_DEALER);
+    w.dealer = zmq_socket(h_zctx, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(w.dealer, ZMQ_CURVE_SERVERKEY, server.pub, 40);
@@ -1404,7 +1396,7 @@ static void test_tail_filters(void)
     output_free(&o);
 
     /* The daemon filters snapshots itself, by lead and by stream. */
-    void *dealer = h_dealer(g_zctx, w.d.catchup);
+    void *dealer = h_dealer(h_zctx, w.d.catchup);
     replies_t rs;
     char items[512];
     CU_ASSERT_EQUAL_FATAL(ask_filtered(dealer, K_SNAPSHOT, 0, "ICES", NULL, &rs), 0);
@@ -1456,7 +1448,7 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
-        {"catchup", suite_init, suite_clean, NULL, NULL, tests},
+        {"catchup", suite_init, h_suite_clean, NULL, NULL, tests},
         CU_SUITE_INFO_NULL,
     };
     return jr_cunit_run(suites);

@@ -25,20 +25,6 @@
 #define R(x) JOINEDREVIEW__V1__ROLE__##x
 #define P(x) JOINEDREVIEW__V1__PRIORITY__##x
 
-static void *g_zctx;
-
-static int suite_init(void)
-{
-    g_zctx = zmq_ctx_new();
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
-    return 0;
-}
-
 /* One test's world: a database, a daemon, a dealer and a subscriber. */
 typedef struct {
     h_db_t db;
@@ -53,8 +39,8 @@ static int world_up(world_t *w, const char *name, const char *const *extra)
     if (h_db_create(&w->db, name) != 0 || h_daemon_start(&w->d, &w->db, extra) != 0) {
         return -1;
     }
-    w->sub = h_sub(g_zctx, w->d.publish, "review");
-    w->dealer = h_dealer(g_zctx, w->d.ingest);
+    w->sub = h_sub(h_zctx, w->d.publish, "review");
+    w->dealer = h_dealer(h_zctx, w->d.ingest);
     return 0;
 }
 
@@ -371,7 +357,7 @@ static void test_restart_loses_nothing(void)
     CU_ASSERT_EQUAL(world_down(&w), 0); /* SIGTERM: a clean exit */
 
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, NULL) == 0);
-    w.dealer = h_dealer(g_zctx, w.d.ingest);
+    w.dealer = h_dealer(h_zctx, w.d.ingest);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM event"), 20);
     /* Resending everything after the restart changes nothing ... */
     for (int i = 0; i < 20; i++) {
@@ -538,7 +524,7 @@ int main(void)
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
-        {"daemon", suite_init, suite_clean, NULL, NULL, tests},
+        {"daemon", h_suite_init, h_suite_clean, NULL, NULL, tests},
         CU_SUITE_INFO_NULL,
     };
     return jr_cunit_run(suites);

@@ -28,20 +28,6 @@
 #define ST_DUP    JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE
 #define ST_RETRY  JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER
 
-static void *g_zctx;
-
-static int suite_init(void)
-{
-    g_zctx = zmq_ctx_new();
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
-    return 0;
-}
-
 /* The sender's state: which events have a final answer. */
 typedef struct {
     bool done[N_EVENTS];
@@ -122,7 +108,7 @@ static void test_kill_9_at_random_points(void)
     char ingest[200];
     snprintf(ingest, sizeof ingest, "daemon.ingest_endpoint=%s", d.ingest);
     const char *const same[] = {"--set", ingest, NULL};
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
     memset(&s, 0, sizeof s);
     srand(20261125);
@@ -181,7 +167,7 @@ static void test_postgres_stopped_for_10_s(void)
     CU_ASSERT_FATAL(h_db_create(&db, "pgstop") == 0);
     const char *const extra[] = {"--set", "daemon.reconnect_max_ms=1000", NULL};
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
     memset(&s, 0, sizeof s);
     pump(dealer, &s, 200, 1000);
@@ -224,14 +210,14 @@ static void test_dead_subscriber_never_blocks_ingest(void)
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "deadsub") == 0);
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
-    void *sub = zmq_socket(g_zctx, ZMQ_SUB);
+    void *sub = zmq_socket(h_zctx, ZMQ_SUB);
     int zero = 0, hwm = 10;
     zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "review", 6);
     zmq_connect(sub, d.publish);
     h_sleep_ms(300);
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
     memset(&s, 0, sizeof s);
     pump(dealer, &s, 500, 60000); /* nobody reads sub meanwhile */
@@ -242,7 +228,7 @@ static void test_dead_subscriber_never_blocks_ingest(void)
      * waited); it comes back with an empty queue and catches up. */
     zmq_close(sub);
     uint64_t seen = 0;
-    void *cu = h_dealer(g_zctx, d.catchup);
+    void *cu = h_dealer(h_zctx, d.catchup);
     Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
     req.has_kind = 1;
     req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SINCE;
@@ -291,7 +277,7 @@ int main(void)
          test_dead_subscriber_never_blocks_ingest},
         CU_TEST_INFO_NULL,
     };
-    CU_SuiteInfo suites[] = {{"faults", suite_init, suite_clean, NULL, NULL, tests},
+    CU_SuiteInfo suites[] = {{"faults", h_suite_init, h_suite_clean, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
     return jr_cunit_run(suites);
 }

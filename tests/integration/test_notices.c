@@ -15,20 +15,6 @@
 #define HOUR  3600000LL
 #define ST_OK JOINEDREVIEW__V1__ACK__STATUS__OK
 
-static void *g_zctx;
-
-static int suite_init(void)
-{
-    g_zctx = zmq_ctx_new();
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
-    return 0;
-}
-
 /* Receives one notice (topic + DueNotice) within timeout_ms. */
 static Joinedreview__V1__DueNotice *recv_notice(void *sub, int timeout_ms, char *topic, size_t tlen)
 {
@@ -62,8 +48,8 @@ static void test_schedule_in_record_and_notices_once(void)
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "notices") == 0);
     CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
-    void *rsub = h_sub(g_zctx, d.publish, "review");
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *rsub = h_sub(h_zctx, d.publish, "review");
+    void *dealer = h_dealer(h_zctx, d.ingest);
 
     /* Social care from 2026-08-20: first review 56 days on, 2026-10-15.
      * ICES from 2025-12-01, every 365 days: 2026-12-01, within 90 days, so
@@ -126,7 +112,7 @@ static void test_schedule_in_record_and_notices_once(void)
     char fixed[160];
     snprintf(fixed, sizeof fixed, "daemon.publish_endpoint=%s", pub);
     const char *const day8[] = {"--today", "2026-10-08", "--set", fixed, NULL};
-    void *nsub = zmq_socket(g_zctx, ZMQ_SUB);
+    void *nsub = zmq_socket(h_zctx, ZMQ_SUB);
     int zero = 0;
     zmq_setsockopt(nsub, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(nsub, ZMQ_SUBSCRIBE, "notice.lead.", 12);
@@ -138,7 +124,7 @@ static void test_schedule_in_record_and_notices_once(void)
     h_sleep_ms(500);
     h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-08'");
     /* A batch triggers the check at once; an unrelated person will do. */
-    dealer = h_dealer(g_zctx, d.ingest);
+    dealer = h_dealer(h_zctx, d.ingest);
     h_contribution(&e, "SP", "other", T0, H_NHS_B, JOINEDREVIEW__V1__TOPIC__HOUSING,
                    JOINEDREVIEW__V1__ROLE__PERSON, JOINEDREVIEW__V1__PRIORITY__GREEN, "fine");
     CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
@@ -210,7 +196,7 @@ static void test_review_held_starts_new_cycle_and_moves_dates(void)
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "held") == 0);
     CU_ASSERT_FATAL(start(&d, &db, "2026-10-20") == 0);
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *dealer = h_dealer(h_zctx, d.ingest);
     h_env_t e;
     h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-08-20");
     CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
@@ -241,7 +227,7 @@ int main(void)
          test_review_held_starts_new_cycle_and_moves_dates},
         CU_TEST_INFO_NULL,
     };
-    CU_SuiteInfo suites[] = {{"notices", suite_init, suite_clean, NULL, NULL, tests},
+    CU_SuiteInfo suites[] = {{"notices", h_suite_init, h_suite_clean, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
     return jr_cunit_run(suites);
 }

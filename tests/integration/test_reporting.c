@@ -15,20 +15,6 @@
 #define R(x)  JOINEDREVIEW__V1__ROLE__##x
 #define P(x)  JOINEDREVIEW__V1__PRIORITY__##x
 
-static void *g_zctx;
-
-static int suite_init(void)
-{
-    g_zctx = zmq_ctx_new();
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
-    return 0;
-}
-
 /* Two people: A in SC (due 2026-10-15) and ICES, with a red-green conflict
  * in area 8 and complete ICES information; B in SP only (due 2027-01-20). */
 static void push_population(void *dealer)
@@ -58,7 +44,7 @@ static void push_population(void *dealer)
 
 static Joinedreview__V1__CatchupReply *ask_statistics(const char *endpoint)
 {
-    void *s = h_dealer(g_zctx, endpoint);
+    void *s = h_dealer(h_zctx, endpoint);
     Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
     req.has_kind = 1;
     req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS;
@@ -97,8 +83,8 @@ static void test_statistics_and_views(void)
     CU_ASSERT_FATAL(h_db_create(&db, "reporting") == 0);
     const char *const extra[] = {"--set", "daemon.statistics_interval_s=1", NULL};
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
-    void *sub = h_sub(g_zctx, d.publish, "statistics");
-    void *dealer = h_dealer(g_zctx, d.ingest);
+    void *sub = h_sub(h_zctx, d.publish, "statistics");
+    void *dealer = h_dealer(h_zctx, d.ingest);
     push_population(dealer);
 
     /* On request. Today is 2026-10-02: A's review (2026-10-15) is due within
@@ -200,7 +186,7 @@ int main(void)
         {"statistics on request and published; reporting views", test_statistics_and_views},
         CU_TEST_INFO_NULL,
     };
-    CU_SuiteInfo suites[] = {{"reporting", suite_init, suite_clean, NULL, NULL, tests},
+    CU_SuiteInfo suites[] = {{"reporting", h_suite_init, h_suite_clean, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
     return jr_cunit_run(suites);
 }

@@ -24,7 +24,6 @@ typedef struct {
     char sec[41];
 } keypair_t;
 
-static void *g_zctx;
 static keypair_t g_server, g_ilf, g_stats, g_worker, g_stranger;
 static char g_dir[256], g_allow[300], g_server_file[300], g_pseudo_file[300];
 
@@ -58,7 +57,9 @@ static void write_allow_list(int phase)
 
 static int suite_init(void)
 {
-    g_zctx = zmq_ctx_new();
+    if (h_suite_init() != 0) {
+        return 1;
+    }
     keypair_t *all[] = {&g_server, &g_ilf, &g_stats, &g_worker, &g_stranger};
     for (size_t i = 0; i < 5; i++) {
         if (zmq_curve_keypair(all[i]->pub, all[i]->sec) != 0) {
@@ -77,19 +78,13 @@ static int suite_init(void)
     write_text(g_server_file, text);
     write_text(g_pseudo_file, "0123456789abcdef0123456789abcdef-not-a-real-secret");
     write_allow_list(1);
-    return g_zctx ? 0 : 1;
-}
-
-static int suite_clean(void)
-{
-    zmq_ctx_term(g_zctx);
     return 0;
 }
 
 /* A socket that speaks CURVE with the given client key (NULL: plaintext). */
 static void *curve_socket(int type, const keypair_t *client, const char *endpoint)
 {
-    void *s = zmq_socket(g_zctx, type);
+    void *s = zmq_socket(h_zctx, type);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     if (client != NULL) {
@@ -351,7 +346,7 @@ int main(void)
         {"least privilege in PostgreSQL", test_least_privilege},
         CU_TEST_INFO_NULL,
     };
-    CU_SuiteInfo suites[] = {{"security", suite_init, suite_clean, NULL, NULL, tests},
+    CU_SuiteInfo suites[] = {{"security", suite_init, h_suite_clean, NULL, NULL, tests},
                              CU_SUITE_INFO_NULL};
     return jr_cunit_run(suites);
 }
