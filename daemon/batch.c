@@ -213,46 +213,56 @@ static void literal_add(char *out, size_t len, const char *item)
     snprintf(out + used, len - used, "%s%s", used > 1 ? "," : "", item);
 }
 
-/* Writes a computed record. publish: also stamps the cycle's new events with
- * its sequence number and adds its outbox row, in the same round trip. */
-static int store_computed(jr_store_pg_t *store, const char *nhs, uint32_t cycle,
-                          const computed_t *c, bool publish)
+/* The text a record's row borrows: reporting columns as array literals. */
+typedef struct {
+    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    char priority[4 * JR_AREA_COUNT + 3];
+    char conflict[4 * JR_AREA_COUNT + 3];
+    char held_on[11];
+} review_text_t;
+
+/* The consolidated_review row of a computed record; it borrows from *text
+ * and c->record (which the caller may hand on). */
+static jr_store_review_t review_row(const char *nhs, uint32_t cycle, const computed_t *c,
+                                    review_text_t *text)
 {
-    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
-    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{";
-    char priority[4 * JR_AREA_COUNT + 3] = "{";
-    char conflict[4 * JR_AREA_COUNT + 3] = "{";
+    snprintf(text->enrolled, sizeof text->enrolled, "{");
+    snprintf(text->complete, sizeof text->complete, "{");
+    snprintf(text->priority, sizeof text->priority, "{");
+    snprintf(text->conflict, sizeof text->conflict, "{");
     for (size_t i = 0; i < c->review->n_streams; i++) {
-        literal_add(enrolled, sizeof enrolled, c->review->streams[i].stream->code);
+        literal_add(text->enrolled, sizeof text->enrolled, c->review->streams[i].stream->code);
         if (c->review->streams[i].missing == 0) {
-            literal_add(complete, sizeof complete, c->review->streams[i].stream->code);
+            literal_add(text->complete, sizeof text->complete, c->review->streams[i].stream->code);
         }
     }
     for (size_t i = 0; i < JR_AREA_COUNT; i++) {
         char num[4];
         snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
-        literal_add(priority, sizeof priority, num);
-        literal_add(conflict, sizeof conflict, c->review->areas[i].conflict ? "t" : "f");
+        literal_add(text->priority, sizeof text->priority, num);
+        literal_add(text->conflict, sizeof text->conflict,
+                    c->review->areas[i].conflict ? "t" : "f");
     }
-    strcat(enrolled, "}");
-    strcat(complete, "}");
-    strcat(priority, "}");
-    strcat(conflict, "}");
-    jr_store_review_t r = {
-        .enrolled = enrolled,
-        .complete_streams = complete,
-        .area_priority = priority,
-        .area_conflict = conflict,
+    strcat(text->enrolled, "}");
+    strcat(text->complete, "}");
+    strcat(text->priority, "}");
+    strcat(text->conflict, "}");
+    snprintf(text->held_on, sizeof text->held_on, "%s", c->held_on);
+    return (jr_store_review_t){
+        .enrolled = text->enrolled,
+        .complete_streams = text->complete,
+        .area_priority = text->priority,
+        .area_conflict = text->conflict,
         .nhs = nhs,
         .cycle = cycle,
         .version = c->version,
         .seq = c->seq,
         .ready = c->review->ready_for_sign_off,
-        .held_on = c->held_on[0] ? c->held_on : NULL,
+        .held_on = text->held_on[0] ? text->held_on : NULL,
         .record = c->record,
         .record_len = c->len,
     };
-    return publish ? jr_store_pg_publish_record(store, &r) : jr_store_pg_review_put(store, &r);
 }
 
 /* The covered streams as an array literal; returns how many of them set
@@ -272,12 +282,22 @@ static int covered_literal(const jr_schedule_t *sched, char *out, size_t len)
     return separate;
 }
 
+/* The text a due-check index row borrows. */
+typedef struct {
+    char nhs[JR_NHS_LEN + 1];
+    char review_on[11];
+    char next_on[11];
+    char lead[JR_STREAM_CODE_MAX];
+    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+} schedule_text_t;
+
 /* The person's row in the due-check index, from their schedule as of today:
  * checked today when a notice is already due and not yet decided, else on
  * the next notice date. `decided`: the due check has just decided every
- * notice due by today. */
-static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
-                               uint32_t cycle, const computed_t *c, bool decided)
+ * notice due by today. The row borrows from *text. */
+static int schedule_row(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
+                        const computed_t *c, bool decided, schedule_text_t *text,
+                        jr_store_schedule_t *row)
 {
     jr_schedule_t *sched =
         jr_schedule_compute(c->sched_ev, c->n_sched, ctx->streams, &ctx->rules, ctx->today);
@@ -287,111 +307,251 @@ static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, 
     jr_day_t next = !decided && jr_schedule_notices_due(sched, &ctx->rules, ctx->today, NULL, 0) > 0
                         ? ctx->today
                         : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
-    char review_on[11] = "", next_on[11] = "";
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    int separate = covered_literal(sched, covered, sizeof covered);
+    memset(text, 0, sizeof *text);
+    snprintf(text->nhs, sizeof text->nhs, "%s", nhs);
+    int separate = covered_literal(sched, text->covered, sizeof text->covered);
     if (sched->review_on != JR_DAY_NONE) {
-        jr_text_format_date(sched->review_on, review_on);
+        jr_text_format_date(sched->review_on, text->review_on);
     }
     if (next != JR_DAY_NONE) {
-        jr_text_format_date(next, next_on);
+        jr_text_format_date(next, text->next_on);
     }
-    jr_store_schedule_t row = {
-        .nhs = nhs,
+    if (sched->lead != NULL) {
+        snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
+    }
+    *row = (jr_store_schedule_t){
+        .nhs = text->nhs,
         .cycle = cycle,
-        .review_on = review_on[0] ? review_on : NULL,
-        .lead = sched->lead ? sched->lead->code : NULL,
-        .covered = covered,
-        .next_check_on = next_on[0] ? next_on : NULL,
+        .review_on = text->review_on[0] ? text->review_on : NULL,
+        .lead = text->lead[0] ? text->lead : NULL,
+        .covered = text->covered,
+        .next_check_on = text->next_on[0] ? text->next_on : NULL,
         .separate_meetings = separate,
     };
-    int rc = jr_store_pg_schedule_put(store, &row);
     jr_schedule_destroy(&sched);
-    return rc;
+    return JR_STORE_OK;
+}
+
+/* schedule_row() written on its own (rebuild, due check). */
+static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
+                               uint32_t cycle, const computed_t *c, bool decided)
+{
+    schedule_text_t text;
+    jr_store_schedule_t row;
+    int rc = schedule_row(ctx, nhs, cycle, c, decided, &text, &row);
+    return rc == JR_STORE_OK ? jr_store_pg_schedule_put(store, &row) : rc;
 }
 
 /* ---- the batch ---- */
 
-/* The persons a batch touches, with their current cycle, and the
- * (person, cycle) records to recompute, in order of first touch. */
+/* A set of strings with a number each: open addressing, FNV-1a, grown at
+ * half full. The batch's lookups (keys stored, persons, records touched)
+ * are constant time, so a batch costs what its events cost. */
+typedef struct {
+    char *key; /* owned; NULL: empty slot */
+    size_t value;
+} slot_t;
+
+typedef struct {
+    slot_t *slots;
+    size_t cap, n; /* cap: a power of two */
+} strmap_t;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = s; *c; c++) {
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    }
+    return h;
+}
+
+static slot_t *map_slot(const strmap_t *m, const char *key)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = str_hash(key) & mask;; i = (i + 1) & mask) {
+        if (m->slots[i].key == NULL || strcmp(m->slots[i].key, key) == 0) {
+            return &m->slots[i];
+        }
+    }
+}
+
+static void map_clear(strmap_t *m)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->slots[i].key);
+    }
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* The value of key, or NULL. */
+static size_t *map_get(const strmap_t *m, const char *key)
+{
+    if (m->cap == 0) {
+        return NULL;
+    }
+    slot_t *s = map_slot(m, key);
+    return s->key ? &s->value : NULL;
+}
+
+/* Adds key = value unless present; *added says which. -1: out of memory. */
+static int map_put(strmap_t *m, const char *key, size_t value, bool *added)
+{
+    if (2 * (m->n + 1) > m->cap) {
+        strmap_t grown = {calloc(m->cap ? 2 * m->cap : 64, sizeof(slot_t)),
+                          m->cap ? 2 * m->cap : 64, m->n};
+        if (grown.slots == NULL) {
+            return -1;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->slots[i].key != NULL) {
+                *map_slot(&grown, m->slots[i].key) = m->slots[i];
+            }
+        }
+        free(m->slots);
+        *m = grown;
+    }
+    slot_t *s = map_slot(m, key);
+    *added = s->key == NULL;
+    if (*added) {
+        s->key = strdup(key);
+        if (s->key == NULL) {
+            return -1;
+        }
+        s->value = value;
+        m->n++;
+    }
+    return 0;
+}
+
+/* Keys of the maps: "stream\x1fsource_event_id" and "nhs\x1fcycle". */
+static void event_key(char *out, size_t len, const char *stream, const char *seid)
+{
+    snprintf(out, len, "%s\x1f%s", stream, seid);
+}
+
+static void record_key(char out[32], const char *nhs, uint32_t cycle)
+{
+    snprintf(out, 32, "%s\x1f%u", nhs, cycle);
+}
+
+enum { KEY_MAX = JR_STREAM_CODE_MAX + 256 }; /* stream, separator, source_event_id */
+
+/* (person, cycle): a person's current cycle, or a record to recompute. */
 typedef struct {
     char nhs[JR_NHS_LEN + 1];
     uint32_t cycle;
 } pc_t;
 
 typedef struct {
-    pc_t *persons; /* current cycle of each person seen */
-    size_t n_persons;
-    pc_t *touched; /* records to recompute */
-    size_t n_touched;
-    size_t cap;
-    /* (stream, source_event_id) stored before or earlier in this batch */
-    char **keys;
-    size_t keys_cap;
-} batch_state_t;
+    pc_t *v;
+    size_t n, cap;
+    strmap_t index; /* key -> position in v */
+} pc_list_t;
 
-static pc_t *find_pc(pc_t *list, size_t n, const char *nhs, uint32_t cycle, bool any_cycle)
+/* Adds (nhs, cycle) under key unless present; *at is its position. */
+static int pc_add(pc_list_t *l, const char *key, const char *nhs, uint32_t cycle, size_t *at)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(list[i].nhs, nhs) == 0 && (any_cycle || list[i].cycle == cycle)) {
-            return &list[i];
-        }
-    }
-    return NULL;
-}
-
-/* ---- the set of stored keys: open addressing, FNV-1a ---- */
-
-static uint64_t key_hash(const char *stream, const char *seid)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *c = stream; *c; c++) {
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    }
-    h = (h ^ 0x1f) * 1099511628211ULL;
-    for (const char *c = seid; *c; c++) {
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    }
-    return h;
-}
-
-/* Finds the slot of a key, or the empty slot where it belongs. */
-static char **key_slot(batch_state_t *st, const char *stream, const char *seid)
-{
-    size_t mask = st->keys_cap - 1;
-    size_t slen = strlen(stream);
-    for (size_t i = key_hash(stream, seid) & mask;; i = (i + 1) & mask) {
-        char *k = st->keys[i];
-        if (k == NULL || (strncmp(k, stream, slen) == 0 && k[slen] == '\x1f' &&
-                          strcmp(k + slen + 1, seid) == 0)) {
-            return &st->keys[i];
-        }
-    }
-}
-
-static bool key_seen(batch_state_t *st, const char *stream, const char *seid)
-{
-    return *key_slot(st, stream, seid) != NULL;
-}
-
-static int key_add(batch_state_t *st, const char *stream, const char *seid)
-{
-    char **slot = key_slot(st, stream, seid);
-    if (*slot != NULL) {
-        return 0;
-    }
-    size_t len = strlen(stream) + strlen(seid) + 2;
-    *slot = malloc(len);
-    if (*slot == NULL) {
+    bool added = false;
+    if (map_put(&l->index, key, l->n, &added) != 0) {
         return -1;
     }
-    snprintf(*slot, len, "%s\x1f%s", stream, seid);
+    if (!added) {
+        *at = *map_get(&l->index, key);
+        return 0;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        pc_t *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL) {
+            return -1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    snprintf(l->v[l->n].nhs, sizeof l->v[0].nhs, "%s", nhs);
+    l->v[l->n].cycle = cycle;
+    *at = l->n++;
     return 0;
+}
+
+static void pc_clear(pc_list_t *l)
+{
+    free(l->v);
+    map_clear(&l->index);
+    memset(l, 0, sizeof *l);
+}
+
+/* A parked event the batch may release: one read from the store, or one of
+ * the batch's own rows. */
+typedef struct {
+    jr_codec_event_t stored;    /* decoded, when it came from the store */
+    const jr_codec_event_t *ev; /* the batch's own item otherwise */
+    int64_t id;                 /* its id in the store; 0 for the batch's own */
+    size_t row;                 /* the batch's row otherwise */
+    bool released;
+} parked_t;
+
+static const jr_codec_event_t *parked_event(const parked_t *p)
+{
+    return p->id != 0 ? &p->stored : p->ev;
+}
+
+#define NO_RECORD SIZE_MAX
+
+typedef struct {
+    uint64_t base_seq; /* the record touched[i] is published as base_seq + i + 1 */
+    strmap_t keys;     /* (stream, source_event_id) stored before or earlier in this batch */
+    pc_list_t persons; /* current cycle of each person seen, keyed by nhs */
+    pc_list_t touched; /* records to recompute, keyed by (nhs, cycle), in order of first touch */
+    /* what the batch appends to the event log, in arrival order */
+    jr_store_event_row_t *rows;
+    char (*row_nhs)[JR_NHS_LEN + 1];
+    size_t *row_record; /* the touched record of each row, NO_RECORD while parked */
+    size_t n_rows;
+    /* the links its enrolments add, each with the enrolment's key */
+    jr_link_t *links;
+    const char **link_stream, **link_seid;
+    size_t n_links;
+    /* parked events it may release: the store's first, then its own */
+    parked_t *parked;
+    size_t n_parked, cap_parked;
+    jr_store_rows_t parked_rows; /* the store's, read up front */
+} batch_state_t;
+
+static void batch_state_clear(batch_state_t *st)
+{
+    map_clear(&st->keys);
+    pc_clear(&st->persons);
+    pc_clear(&st->touched);
+    free(st->rows);
+    free(st->row_nhs);
+    free(st->row_record);
+    free(st->links);
+    free(st->link_stream);
+    free(st->link_seid);
+    for (size_t i = 0; i < st->n_parked; i++) {
+        if (st->parked[i].id != 0) {
+            jr_codec_event_clear(&st->parked[i].stored);
+        }
+    }
+    free(st->parked);
+    jr_store_rows_clear(&st->parked_rows);
+    memset(st, 0, sizeof *st);
+}
+
+static int key_add(batch_state_t *st, const char *stream, const char *seid, bool *added)
+{
+    char key[KEY_MAX];
+    event_key(key, sizeof key, stream, seid);
+    return map_put(&st->keys, key, 0, added);
 }
 
 static void on_existing(void *arg, const char *stream, const char *seid)
 {
-    key_add(arg, stream, seid);
+    bool added;
+    key_add(arg, stream, seid, &added); /* out of memory: the INSERT refuses it */
 }
 
 static void on_link(void *arg, const jr_link_t *link)
@@ -401,120 +561,8 @@ static void on_link(void *arg, const jr_link_t *link)
 
 static void on_cycle(void *arg, const char *nhs, uint32_t cycle)
 {
-    batch_state_t *st = arg;
-    pc_t *p = &st->persons[st->n_persons++];
-    snprintf(p->nhs, sizeof p->nhs, "%s", nhs);
-    p->cycle = cycle;
-}
-
-/* What the batch needs to know before its first write, in three round
- * trips: which keys are stored, the links of its identifiers, and the
- * cycle of every person it names (created when new). */
-static int prefetch(jr_store_pg_t *store, batch_state_t *st, jr_identity_t *ids_map,
-                    const jr_batch_item_t *items, size_t n)
-{
-    const char **a = calloc(n + 1, sizeof *a);
-    const char **b = calloc(n + 1, sizeof *b);
-    jr_link_t *links = calloc(2 * n + 1, sizeof *links);
-    int rc = JR_STORE_RETRY;
-    if (a == NULL || b == NULL || links == NULL) {
-        goto done;
-    }
-    size_t k = 0, l = 0, p = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!items[i].decoded) {
-            continue;
-        }
-        const jr_codec_event_t *ev = &items[i].ev;
-        a[k] = ev->event.stream;
-        b[k++] = ev->event.source_event_id;
-        if (ev->nino[0]) {
-            links[l].kind = JR_LINK_NINO;
-            snprintf(links[l++].value, sizeof links[0].value, "%s", ev->nino);
-        }
-        if (ev->local_id != NULL) {
-            links[l].kind = JR_LINK_LOCAL;
-            snprintf(links[l].stream, sizeof links[0].stream, "%s", ev->event.stream);
-            snprintf(links[l++].value, sizeof links[0].value, "%s", ev->local_id);
-        }
-    }
-    rc = k ? jr_store_pg_exists_many(store, a, b, k, on_existing, st) : JR_STORE_OK;
-    if (rc == JR_STORE_OK && l > 0) {
-        rc = jr_store_pg_links_many(store, links, l, on_link, ids_map);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].decoded && items[i].ev.nhs[0] &&
-            find_pc(st->persons, st->n_persons, items[i].ev.nhs, 0, true) == NULL) {
-            bool dup = false;
-            for (size_t j = 0; j < p && !dup; j++) {
-                dup = strcmp(a[j], items[i].ev.nhs) == 0;
-            }
-            if (!dup) {
-                a[p++] = items[i].ev.nhs;
-            }
-        }
-    }
-    if (rc == JR_STORE_OK && p > 0) {
-        rc = jr_store_pg_persons_cycles(store, a, p, on_cycle, st);
-    }
-done:
-    free(a);
-    free(b);
-    free(links);
-    return rc;
-}
-
-static int person_cycle(jr_store_pg_t *store, batch_state_t *st, const char *nhs, uint32_t *cycle)
-{
-    pc_t *p = find_pc(st->persons, st->n_persons, nhs, 0, true);
-    if (p != NULL) {
-        *cycle = p->cycle;
-        return JR_STORE_OK;
-    }
-    int rc = jr_store_pg_person_cycle(store, nhs, cycle);
-    if (rc == JR_STORE_OK) {
-        p = &st->persons[st->n_persons++];
-        snprintf(p->nhs, sizeof p->nhs, "%s", nhs);
-        p->cycle = *cycle;
-    }
-    return rc;
-}
-
-static void touch(batch_state_t *st, const char *nhs, uint32_t cycle)
-{
-    if (find_pc(st->touched, st->n_touched, nhs, cycle, false) == NULL) {
-        pc_t *t = &st->touched[st->n_touched++];
-        snprintf(t->nhs, sizeof t->nhs, "%s", nhs);
-        t->cycle = cycle;
-    }
-}
-
-/* Loads the stored links for an event's identifiers into the batch's map. */
-static int load_links(jr_store_pg_t *store, jr_identity_t *ids_map, const jr_ids_t *ids)
-{
-    jr_link_t link = {0};
-    bool found = false;
-    int rc = JR_STORE_OK;
-    if (ids->nino != NULL && jr_identity_lookup(ids_map, JR_LINK_NINO, "", ids->nino) == NULL) {
-        link.kind = JR_LINK_NINO;
-        snprintf(link.value, sizeof link.value, "%s", ids->nino);
-        rc = jr_store_pg_link_find(store, JR_LINK_NINO, "", ids->nino, link.nhs, &found);
-        if (rc == JR_STORE_OK && found && jr_identity_add(ids_map, &link) < 0) {
-            rc = JR_STORE_RETRY;
-        }
-    }
-    if (rc == JR_STORE_OK && ids->local != NULL &&
-        jr_identity_lookup(ids_map, JR_LINK_LOCAL, ids->stream, ids->local) == NULL) {
-        memset(&link, 0, sizeof link);
-        link.kind = JR_LINK_LOCAL;
-        snprintf(link.stream, sizeof link.stream, "%s", ids->stream);
-        snprintf(link.value, sizeof link.value, "%s", ids->local);
-        rc = jr_store_pg_link_find(store, JR_LINK_LOCAL, ids->stream, ids->local, link.nhs, &found);
-        if (rc == JR_STORE_OK && found && jr_identity_add(ids_map, &link) < 0) {
-            rc = JR_STORE_RETRY;
-        }
-    }
-    return rc;
+    size_t at;
+    pc_add(arg, nhs, nhs, cycle, &at); /* out of memory: person_cycle() asks again */
 }
 
 static jr_ids_t ids_of(const jr_codec_event_t *ev)
@@ -527,37 +575,206 @@ static jr_ids_t ids_of(const jr_codec_event_t *ev)
     };
 }
 
-/* Parked events that a new link resolves join the person's current cycle. */
-static int release_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identity_t *ids_map,
-                          batch_state_t *st, const jr_link_t *link)
+/* The identifier keys an event names (up to two) appended to out. */
+static size_t id_keys(const jr_codec_event_t *ev, jr_link_t *out)
 {
-    jr_store_rows_t rows = {0};
-    int rc = jr_store_pg_parked_for(store, link, &rows);
-    for (size_t i = 0; rc == JR_STORE_OK && i < rows.n; i++) {
-        jr_codec_event_t ev;
+    size_t l = 0;
+    if (ev->nino[0]) {
+        memset(&out[l], 0, sizeof out[l]);
+        out[l].kind = JR_LINK_NINO;
+        snprintf(out[l++].value, sizeof out[0].value, "%s", ev->nino);
+    }
+    if (ev->local_id != NULL) {
+        memset(&out[l], 0, sizeof out[l]);
+        out[l].kind = JR_LINK_LOCAL;
+        snprintf(out[l].stream, sizeof out[0].stream, "%s", ev->event.stream);
+        snprintf(out[l++].value, sizeof out[0].value, "%s", ev->local_id);
+    }
+    return l;
+}
+
+static int parked_push(batch_state_t *st, parked_t p)
+{
+    if (st->n_parked == st->cap_parked) {
+        size_t cap = st->cap_parked ? 2 * st->cap_parked : 64;
+        parked_t *v = realloc(st->parked, cap * sizeof *v);
+        if (v == NULL) {
+            return -1;
+        }
+        st->parked = v;
+        st->cap_parked = cap;
+    }
+    st->parked[st->n_parked++] = p;
+    return 0;
+}
+
+/* Parked events in the store that the batch's enrolments may release,
+ * decoded, with the links of every identifier they name. */
+static int prefetch_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
+                           jr_identity_t *ids_map, const jr_batch_item_t *items, size_t n)
+{
+    jr_link_t *keys = calloc(2 * n + 1, sizeof *keys);
+    if (keys == NULL) {
+        return JR_STORE_RETRY;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].decoded && items[i].ev.event.kind == JR_EVENT_ENROLMENT &&
+            items[i].ev.nhs[0]) {
+            k += id_keys(&items[i].ev, &keys[k]);
+        }
+    }
+    int rc = k ? jr_store_pg_parked_many(store, keys, k, &st->parked_rows) : JR_STORE_OK;
+    free(keys);
+    if (rc != JR_STORE_OK || st->parked_rows.n == 0) {
+        return rc;
+    }
+    keys = calloc(2 * st->parked_rows.n, sizeof *keys);
+    k = 0;
+    for (size_t i = 0; keys != NULL && i < st->parked_rows.n; i++) {
+        const jr_store_row_t *r = &st->parked_rows.rows[i];
+        parked_t p = {.id = r->id};
         jr_reject_t why;
-        if (jr_codec_decode(rows.rows[i].envelope, rows.rows[i].envelope_len, ctx->streams,
-                            &g_stored_limits, &ev, &why, NULL, NULL) != 0) {
+        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits, &p.stored,
+                            &why, NULL, NULL) != 0) {
+            continue; /* e.g. its stream has since been disabled */
+        }
+        if (parked_push(st, p) != 0) {
+            jr_codec_event_clear(&p.stored);
+            rc = JR_STORE_RETRY;
+            break;
+        }
+        k += id_keys(&p.stored, &keys[k]);
+    }
+    if (keys == NULL) {
+        rc = JR_STORE_RETRY;
+    } else if (rc == JR_STORE_OK && k > 0) {
+        rc = jr_store_pg_links_many(store, keys, k, on_link, ids_map);
+    }
+    free(keys);
+    return rc;
+}
+
+/* What the batch needs to know before it decides: which keys are stored,
+ * the links of its identifiers, the cycle of every person it names
+ * (created when new), and the parked events its enrolments may release. */
+static int prefetch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
+                    jr_identity_t *ids_map, const jr_batch_item_t *items, size_t n)
+{
+    const char **a = calloc(n + 1, sizeof *a);
+    const char **b = calloc(n + 1, sizeof *b);
+    jr_link_t *links = calloc(2 * n + 1, sizeof *links);
+    strmap_t named = {0};
+    int rc = JR_STORE_RETRY;
+    if (a == NULL || b == NULL || links == NULL) {
+        goto done;
+    }
+    size_t k = 0, l = 0, p = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].decoded) {
+            a[k] = items[i].ev.event.stream;
+            b[k++] = items[i].ev.event.source_event_id;
+            l += id_keys(&items[i].ev, &links[l]);
+        }
+    }
+    rc = k ? jr_store_pg_exists_many(store, a, b, k, on_existing, st) : JR_STORE_OK;
+    if (rc == JR_STORE_OK && l > 0) {
+        rc = jr_store_pg_links_many(store, links, l, on_link, ids_map);
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
+        bool added = false;
+        if (items[i].decoded && items[i].ev.nhs[0]) {
+            if (map_put(&named, items[i].ev.nhs, 0, &added) != 0) {
+                rc = JR_STORE_RETRY;
+            } else if (added) {
+                a[p++] = items[i].ev.nhs;
+            }
+        }
+    }
+    if (rc == JR_STORE_OK && p > 0) {
+        rc = jr_store_pg_persons_cycles(store, a, p, on_cycle, &st->persons);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = prefetch_parked(store, ctx, st, ids_map, items, n);
+    }
+done:
+    map_clear(&named);
+    free(a);
+    free(b);
+    free(links);
+    return rc;
+}
+
+static int person_cycle(jr_store_pg_t *store, batch_state_t *st, const char *nhs, uint32_t *cycle)
+{
+    size_t *at = map_get(&st->persons.index, nhs);
+    if (at != NULL) {
+        *cycle = st->persons.v[*at].cycle;
+        return JR_STORE_OK;
+    }
+    int rc = jr_store_pg_person_cycle(store, nhs, cycle);
+    size_t pos;
+    if (rc == JR_STORE_OK && pc_add(&st->persons, nhs, nhs, *cycle, &pos) != 0) {
+        rc = JR_STORE_RETRY;
+    }
+    return rc;
+}
+
+/* The record (nhs, cycle) is to be recomputed; *at is its position, which
+ * fixes its sequence number. */
+static int touch(batch_state_t *st, const char *nhs, uint32_t cycle, size_t *at)
+{
+    char key[32];
+    record_key(key, nhs, cycle);
+    return pc_add(&st->touched, key, nhs, cycle, at) == 0 ? JR_STORE_OK : JR_STORE_RETRY;
+}
+
+static bool names_link(const jr_codec_event_t *ev, const jr_link_t *link)
+{
+    if (link->kind == JR_LINK_NINO) {
+        return strcmp(ev->nino, link->value) == 0;
+    }
+    return ev->local_id != NULL && strcmp(ev->event.stream, link->stream) == 0 &&
+           strcmp(ev->local_id, link->value) == 0;
+}
+
+/* Parked events that a new link resolves join the person's current cycle:
+ * the store's by an UPDATE, the batch's own in their row. */
+static int release_parked(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_t *st,
+                          const jr_link_t *link)
+{
+    int rc = JR_STORE_OK;
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_parked; i++) {
+        parked_t *p = &st->parked[i];
+        const jr_codec_event_t *ev = parked_event(p);
+        if (p->released || !names_link(ev, link)) {
             continue;
         }
-        jr_ids_t ids = ids_of(&ev);
+        jr_ids_t ids = ids_of(ev);
         char nhs[JR_NHS_LEN + 1];
-        rc = load_links(store, ids_map, &ids);
-        if (rc == JR_STORE_OK && jr_identity_resolve(ids_map, &ids, nhs) == JR_RESOLVE_PERSON) {
-            uint32_t cycle = 0;
-            rc = person_cycle(store, st, nhs, &cycle);
-            if (rc == JR_STORE_OK) {
-                rc = jr_store_pg_event_assign(store, rows.rows[i].id, nhs, cycle);
-            }
-            if (rc == JR_STORE_OK) {
-                touch(st, nhs, cycle);
-                jr_log(JR_LOG_INFO, "batch", "released parked event %s/%s", ev.event.stream,
-                       ev.event.source_event_id);
-            }
+        if (jr_identity_resolve(ids_map, &ids, nhs) != JR_RESOLVE_PERSON) {
+            continue;
         }
-        jr_codec_event_clear(&ev);
+        uint32_t cycle = 0;
+        size_t at = 0;
+        rc = person_cycle(store, st, nhs, &cycle);
+        if (rc == JR_STORE_OK) {
+            rc = touch(st, nhs, cycle, &at);
+        }
+        if (rc == JR_STORE_OK && p->id != 0) {
+            rc = jr_store_pg_event_assign(store, p->id, nhs, cycle, st->base_seq + at + 1);
+        } else if (rc == JR_STORE_OK) {
+            snprintf(st->row_nhs[p->row], sizeof st->row_nhs[0], "%s", nhs);
+            st->rows[p->row].nhs = st->row_nhs[p->row];
+            st->rows[p->row].cycle = cycle;
+            st->row_record[p->row] = at;
+        }
+        if (rc == JR_STORE_OK) {
+            p->released = true;
+            jr_log(JR_LOG_INFO, "batch", "released parked event %s/%s", ev->event.stream,
+                   ev->event.source_event_id);
+        }
     }
-    jr_store_rows_clear(&rows);
     return rc;
 }
 
@@ -569,20 +786,23 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
     snprintf(it->reason, sizeof it->reason, "%s", reason ? reason : "");
 }
 
-/* One valid envelope inside the open transaction. */
-static int write_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identity_t *ids_map,
-                       batch_state_t *st, jr_batch_item_t *it)
+/* Decides one valid envelope: its outcome, its row in the event log, the
+ * links it adds and the parked events they release. Only rejections, cycle
+ * changes and releases of stored events are written at once; rows and
+ * links are written for the whole batch by write_rows(). */
+static int plan_event(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_t *st,
+                      jr_batch_item_t *it)
 {
     const jr_event_t *ev = &it->ev.event;
-    if (key_seen(st, ev->stream, ev->source_event_id)) {
+    bool added = false;
+    if (key_add(st, ev->stream, ev->source_event_id, &added) != 0) {
+        return JR_STORE_RETRY;
+    }
+    if (!added) {
         set_outcome(it, JR_ACK_DUPLICATE, NULL, "already stored");
         return JR_STORE_OK;
     }
-    if (key_add(st, ev->stream, ev->source_event_id) != 0) {
-        return JR_STORE_RETRY;
-    }
     jr_ids_t ids = ids_of(&it->ev); /* their stored links were prefetched */
-    int rc = JR_STORE_OK;
     char nhs[JR_NHS_LEN + 1] = "";
     jr_resolve_t who = jr_identity_resolve(ids_map, &ids, nhs);
     if (who == JR_RESOLVE_CONFLICT) {
@@ -593,54 +813,68 @@ static int write_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_ident
                                         it->code, it->reason, it->raw, it->raw_len);
     }
     uint32_t cycle = 0;
-    if (who == JR_RESOLVE_PERSON) {
-        rc = person_cycle(store, st, nhs, &cycle);
-        if (rc != JR_STORE_OK) {
-            return rc;
-        }
+    int rc = who == JR_RESOLVE_PERSON ? person_cycle(store, st, nhs, &cycle) : JR_STORE_OK;
+    if (rc != JR_STORE_OK) {
+        return rc;
     }
-    jr_store_event_row_t row = {
+    size_t r = st->n_rows++;
+    snprintf(st->row_nhs[r], sizeof st->row_nhs[0], "%s", nhs);
+    st->rows[r] = (jr_store_event_row_t){
         .stream = ev->stream,
         .seid = ev->source_event_id,
         .kind = kind_name(ev->kind),
         .occurred_at_ms = ev->occurred_at_ms,
         .sender = it->sender,
-        .nhs = who == JR_RESOLVE_PERSON ? nhs : NULL,
+        .nhs = who == JR_RESOLVE_PERSON ? st->row_nhs[r] : NULL,
         .nino = ids.nino,
         .local_id = ids.local,
         .cycle = cycle,
         .envelope = it->raw,
         .envelope_len = it->raw_len,
     };
-    int64_t id = 0;
-    rc = jr_store_pg_event_add(store, &row, &id);
-    if (rc != JR_STORE_OK) {
-        return rc;
-    }
+    st->row_record[r] = NO_RECORD;
     if (who == JR_RESOLVE_PARK) {
         set_outcome(it, JR_ACK_PARKED, NULL,
                     "stored; waiting for an enrolment that links these identifiers to an NHS "
                     "number");
-        return JR_STORE_OK;
+        return parked_push(st, (parked_t){.ev = &it->ev, .row = r}) == 0 ? JR_STORE_OK
+                                                                         : JR_STORE_RETRY;
     }
-    touch(st, nhs, cycle);
+    rc = touch(st, nhs, cycle, &st->row_record[r]);
     set_outcome(it, JR_ACK_OK, NULL, "");
     if (ev->kind == JR_EVENT_ENROLMENT) {
         jr_link_t links[2];
         size_t n = jr_identity_links_of(&ids, links);
         for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
-            if (jr_identity_add(ids_map, &links[i]) != 0) {
+            if (jr_identity_lookup(ids_map, links[i].kind, links[i].stream, links[i].value) !=
+                    NULL ||
+                jr_identity_add(ids_map, &links[i]) != 0) {
                 continue; /* already linked (resolve checked it is the same person) */
             }
-            rc = jr_store_pg_link_add(store, &links[i], id);
-            if (rc == JR_STORE_OK) {
-                rc = release_parked(store, ctx, ids_map, st, &links[i]);
-            }
+            st->links[st->n_links] = links[i];
+            st->link_stream[st->n_links] = ev->stream;
+            st->link_seid[st->n_links++] = ev->source_event_id;
+            rc = release_parked(store, ids_map, st, &links[i]);
         }
-    } else if (ev->kind == JR_EVENT_REVIEW_HELD) {
-        pc_t *p = find_pc(st->persons, st->n_persons, nhs, 0, true);
+    } else if (ev->kind == JR_EVENT_REVIEW_HELD && rc == JR_STORE_OK) {
+        pc_t *p = &st->persons.v[*map_get(&st->persons.index, nhs)];
         p->cycle = cycle + 1;
         rc = jr_store_pg_person_set_cycle(store, nhs, p->cycle);
+    }
+    return rc;
+}
+
+/* The batch's rows in one COPY, each stamped with the record that first
+ * reflects it, then the links its enrolments add. */
+static int write_rows(jr_store_pg_t *store, batch_state_t *st)
+{
+    for (size_t i = 0; i < st->n_rows; i++) {
+        st->rows[i].seq = st->row_record[i] == NO_RECORD ? 0 : st->base_seq + st->row_record[i] + 1;
+    }
+    int rc = jr_store_pg_events_copy(store, st->rows, st->n_rows);
+    if (rc == JR_STORE_OK && st->n_links > 0) {
+        rc = jr_store_pg_links_add_many(store, st->links, st->link_stream, st->link_seid,
+                                        st->n_links);
     }
     return rc;
 }
@@ -665,101 +899,135 @@ static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs
     return all->rows + lo;
 }
 
-/* Merges and publishes every (person, cycle) the batch touched, from one
- * read of their events, one round trip per record. */
+/* Merges every (person, cycle) the batch touched from one read of their
+ * events, then writes the records with their outbox rows, and each
+ * person's due-check row, in one round trip each. */
 static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
                            uint64_t *seq, jr_publications_t *pubs)
 {
-    const char **nhs = calloc(st->n_touched + 1, sizeof *nhs);
+    size_t n_t = st->touched.n;
+    strmap_t persons = {0}; /* distinct persons touched -> position */
+    const char **nhs = calloc(n_t + 1, sizeof *nhs);
+    jr_store_review_t *records = calloc(n_t + 1, sizeof *records);
+    review_text_t *record_text = calloc(n_t + 1, sizeof *record_text);
+    jr_store_schedule_t *schedules = calloc(n_t + 1, sizeof *schedules);
+    schedule_text_t *schedule_text = calloc(n_t + 1, sizeof *schedule_text);
+    bool *scheduled = calloc(n_t + 1, sizeof *scheduled);
     jr_store_rows_t all = {0};
-    int rc = nhs ? JR_STORE_OK : JR_STORE_RETRY;
+    int rc = nhs && records && record_text && schedules && schedule_text && scheduled
+                 ? JR_STORE_OK
+                 : JR_STORE_RETRY;
     size_t n = 0;
-    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_touched; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < n && !dup; j++) {
-            dup = strcmp(nhs[j], st->touched[i].nhs) == 0;
-        }
-        if (!dup) {
-            nhs[n++] = st->touched[i].nhs;
+    for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
+        bool added = false;
+        if (map_put(&persons, st->touched.v[i].nhs, n, &added) != 0) {
+            rc = JR_STORE_RETRY;
+        } else if (added) {
+            nhs[n++] = st->touched.v[i].nhs;
         }
     }
     if (rc == JR_STORE_OK && n > 0) {
         rc = jr_store_pg_persons_events(store, nhs, n, &all);
     }
-    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_touched; i++) {
-        const pc_t *t = &st->touched[i];
-        size_t nrows = 0;
+    for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
+        const pc_t *t = &st->touched.v[i];
+        size_t nrows = 0, p = *map_get(&persons, t->nhs);
         const jr_store_row_t *rows = rows_of(&all, t->nhs, &nrows);
-        computed_t c;
-        memset(&c, 0, sizeof c);
+        computed_t c = {0};
         rc = compute_rows(ctx, t->nhs, t->cycle, *seq + 1, rows, nrows, &c);
-        if (rc == JR_STORE_OK) {
-            rc = store_computed(store, t->nhs, t->cycle, &c, true);
-        }
-        if (rc == JR_STORE_OK && pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0) {
-            c.record = NULL; /* now owned by pubs */
-            (*seq)++;
-        } else if (rc == JR_STORE_OK) {
+        if (rc == 1) {
+            jr_log(JR_LOG_ERR, "batch", "record %s cycle %u has no event to publish", t->nhs,
+                   t->cycle);
             rc = JR_STORE_RETRY;
         }
+        if (rc == JR_STORE_OK) {
+            records[i] = review_row(t->nhs, t->cycle, &c, &record_text[i]);
+            rc = pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0 ? JR_STORE_OK
+                                                                              : JR_STORE_RETRY;
+        }
+        if (rc == JR_STORE_OK) {
+            c.record = NULL; /* now owned by pubs; records[i] still points at it */
+            (*seq)++;
+        }
         /* The due-check index follows the person's current cycle. */
-        pc_t *p = find_pc(st->persons, st->n_persons, t->nhs, 0, true);
-        if (rc == JR_STORE_OK && p->cycle == t->cycle) {
-            rc = update_schedule_row(store, ctx, t->nhs, t->cycle, &c, false);
-        } else if (rc == JR_STORE_OK) {
-            computed_t cur;
-            memset(&cur, 0, sizeof cur);
-            int crc = compute_rows(ctx, t->nhs, p->cycle, 0, rows, nrows, &cur);
-            rc = crc == 1 ? JR_STORE_OK : crc;
-            if (rc == JR_STORE_OK) {
-                rc = update_schedule_row(store, ctx, t->nhs, p->cycle, &cur, false);
-            }
-            computed_clear(&cur);
+        uint32_t current = st->persons.v[*map_get(&st->persons.index, t->nhs)].cycle;
+        if (rc == JR_STORE_OK && t->cycle == current) {
+            rc = schedule_row(ctx, t->nhs, t->cycle, &c, false, &schedule_text[p], &schedules[p]);
+            scheduled[p] = true;
         }
         computed_clear(&c);
     }
+    /* Persons whose current cycle was not touched (a review held closed the
+     * one that was). */
+    for (size_t p = 0; rc == JR_STORE_OK && p < n; p++) {
+        if (scheduled[p]) {
+            continue;
+        }
+        size_t nrows = 0;
+        const jr_store_row_t *rows = rows_of(&all, nhs[p], &nrows);
+        uint32_t current = st->persons.v[*map_get(&st->persons.index, nhs[p])].cycle;
+        computed_t c = {0};
+        rc = compute_rows(ctx, nhs[p], current, 0, rows, nrows, &c);
+        rc = rc == 1 ? JR_STORE_OK : rc;
+        if (rc == JR_STORE_OK) {
+            rc = schedule_row(ctx, nhs[p], current, &c, false, &schedule_text[p], &schedules[p]);
+        }
+        computed_clear(&c);
+    }
+    if (rc == JR_STORE_OK && n_t > 0) {
+        rc = jr_store_pg_publish_records(store, records, n_t);
+    }
+    if (rc == JR_STORE_OK && n > 0) {
+        rc = jr_store_pg_schedules_put(store, schedules, n);
+    }
     jr_store_rows_clear(&all);
+    map_clear(&persons);
     free(nhs);
+    free(records);
+    free(record_text);
+    free(schedules);
+    free(schedule_text);
+    free(scheduled);
     return rc;
 }
 
-/* The whole batch in one transaction. */
+/* The whole batch in one transaction: read what it needs, decide every
+ * envelope in memory, then write rows, links, records and the due-check
+ * index with a handful of statements whatever the batch's size. */
 static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_item_t *items,
                       size_t n, uint64_t *last_seq, jr_publications_t *pubs)
 {
-    /* Each valid item adds at most its person plus those its links release
-     * (the link's own person), so 4n + 16 bounds both lists. */
-    batch_state_t st = {0};
-    st.cap = 4 * n + 16;
-    st.persons = calloc(st.cap, sizeof *st.persons);
-    st.touched = calloc(st.cap, sizeof *st.touched);
-    for (st.keys_cap = 64; st.keys_cap < 4 * n; st.keys_cap *= 2) {
-    }
-    st.keys = calloc(st.keys_cap, sizeof *st.keys);
+    batch_state_t st = {.base_seq = *last_seq};
+    st.rows = calloc(n + 1, sizeof *st.rows);
+    st.row_nhs = calloc(n + 1, sizeof *st.row_nhs);
+    st.row_record = calloc(n + 1, sizeof *st.row_record);
+    st.links = calloc(2 * n + 1, sizeof *st.links);
+    st.link_stream = calloc(2 * n + 1, sizeof *st.link_stream);
+    st.link_seid = calloc(2 * n + 1, sizeof *st.link_seid);
     jr_identity_t *ids_map = jr_identity_new();
     size_t pubs_before = pubs->n;
     uint64_t seq = *last_seq;
     int rc = JR_STORE_RETRY;
-    if (st.persons == NULL || st.touched == NULL || st.keys == NULL || ids_map == NULL) {
+    if (st.rows == NULL || st.row_nhs == NULL || st.row_record == NULL || st.links == NULL ||
+        st.link_stream == NULL || st.link_seid == NULL || ids_map == NULL) {
         goto done;
     }
     rc = jr_store_pg_begin(store);
     if (rc == JR_STORE_OK) {
-        rc = prefetch(store, &st, ids_map, items, n);
+        rc = prefetch(store, ctx, &st, ids_map, items, n);
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         jr_batch_item_t *it = &items[i];
         if (it->decoded) {
-            if (st.n_persons + 4 > st.cap || st.n_touched + 4 > st.cap) {
-                rc = JR_STORE_RETRY; /* unreachable with the sizing above */
-                break;
-            }
-            rc = write_event(store, ctx, ids_map, &st, it);
+            rc = plan_event(store, ids_map, &st, it);
         } else {
             set_outcome(it, JR_ACK_REJECTED, it->why.code, it->why.text);
             rc = jr_store_pg_rejected_add(store, it->sender, it->stream, it->seid, it->code,
                                           it->reason, it->raw, it->raw_len);
         }
+    }
+    if (rc == JR_STORE_OK) {
+        rc = write_rows(store, &st);
     }
     if (rc == JR_STORE_OK) {
         rc = publish_touched(store, ctx, &st, &seq, pubs);
@@ -777,13 +1045,8 @@ done:
         }
         pubs->n = pubs_before;
     }
-    for (size_t i = 0; st.keys != NULL && i < st.keys_cap; i++) {
-        free(st.keys[i]);
-    }
-    free(st.keys);
+    batch_state_clear(&st);
     jr_identity_destroy(&ids_map);
-    free(st.persons);
-    free(st.touched);
     return rc;
 }
 
@@ -864,7 +1127,9 @@ static int rebuild_person(void *arg, const char *nhs, uint32_t current)
                 rb->differed++;
                 jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
                        cycle);
-                rc = store_computed(rb->store, nhs, cycle, &c, false);
+                review_text_t text;
+                jr_store_review_t row = review_row(nhs, cycle, &c, &text);
+                rc = jr_store_pg_review_put(rb->store, &row);
             }
             free(old);
         }

@@ -15,25 +15,17 @@
 #include "migrations.h"
 
 typedef enum {
-    S_EVENT_EXISTS,
-    S_LINK_FIND,
-    S_LINK_ADD,
     S_PERSON_ENSURE,
     S_PERSON_CYCLE,
     S_PERSON_SET_CYCLE,
-    S_EVENT_ADD,
-    S_PARKED_NINO,
-    S_PARKED_LOCAL,
     S_EVENT_ASSIGN,
     S_PERSON_EVENTS,
-    S_CYCLE_STAMP,
     S_REVIEW_PUT,
     S_REVIEW_GET,
     S_OUTBOX_ADD,
     S_LAST_SEQ,
     S_REJECTED_ADD,
     S_PERSONS,
-    S_SCHEDULE_PUT,
     S_SCHEDULE_DUE,
     S_NOTICE_ADD,
     S_NOTICE_SEQ,
@@ -48,7 +40,10 @@ typedef enum {
     S_PERSONS_ENSURE_MANY,
     S_PERSONS_CYCLES,
     S_PERSONS_EVENTS,
-    S_PUBLISH_RECORD,
+    S_LINKS_ADD_MANY,
+    S_PARKED_MANY,
+    S_PUBLISH_RECORDS,
+    S_SCHEDULES_PUT,
     S_STAT_TOTALS,
     S_STAT_STREAMS,
     S_STAT_LEADS,
@@ -59,26 +54,12 @@ typedef enum {
 
 /* Every statement the daemon runs, prepared once per connection. */
 static const char *const g_sql[S_COUNT] = {
-    [S_EVENT_EXISTS] = "SELECT 1 FROM event WHERE stream = $1 AND source_event_id = $2",
-    [S_LINK_FIND] =
-        "SELECT nhs_number FROM identity_link WHERE kind = $1 AND stream = $2 AND value = $3",
-    [S_LINK_ADD] = "INSERT INTO identity_link (kind, stream, value, nhs_number, linked_by) "
-                   "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     [S_PERSON_ENSURE] = "INSERT INTO person (nhs_number) VALUES ($1) ON CONFLICT DO NOTHING",
     [S_PERSON_CYCLE] = "SELECT cycle FROM person WHERE nhs_number = $1",
     [S_PERSON_SET_CYCLE] = "UPDATE person SET cycle = $2 WHERE nhs_number = $1",
-    [S_EVENT_ADD] = "INSERT INTO event (stream, source_event_id, kind, occurred_at, sender, "
-                    "nhs_number, ni_number, local_id, cycle, envelope) VALUES ($1, $2, $3, "
-                    "to_timestamp($4::bigint / 1000.0), $5, $6, $7, $8, $9, $10) RETURNING id",
-    [S_PARKED_NINO] = "SELECT id, 0::int4, 0::int8, envelope FROM event "
-                      "WHERE nhs_number IS NULL AND ni_number = $1 ORDER BY id",
-    [S_PARKED_LOCAL] = "SELECT id, 0::int4, 0::int8, envelope FROM event "
-                       "WHERE nhs_number IS NULL AND stream = $1 AND local_id = $2 ORDER BY id",
-    [S_EVENT_ASSIGN] = "UPDATE event SET nhs_number = $2, cycle = $3 WHERE id = $1",
+    [S_EVENT_ASSIGN] = "UPDATE event SET nhs_number = $2, cycle = $3, seq = $4 WHERE id = $1",
     [S_PERSON_EVENTS] = "SELECT id, cycle, coalesce(seq, 0), envelope FROM event "
                         "WHERE nhs_number = $1 ORDER BY id",
-    [S_CYCLE_STAMP] =
-        "UPDATE event SET seq = $3 WHERE nhs_number = $1 AND cycle = $2 AND seq IS NULL",
     [S_REVIEW_PUT] =
         "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "
         "held_on, record, enrolled, complete_streams, area_priority, area_conflict) VALUES ($1, "
@@ -99,12 +80,6 @@ static const char *const g_sql[S_COUNT] = {
     [S_REJECTED_ADD] = "INSERT INTO rejected_event (sender, stream, source_event_id, "
                        "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
     [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
-    [S_SCHEDULE_PUT] =
-        "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
-        "separate_meetings) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (nhs_number) DO "
-        "UPDATE SET cycle = EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = "
-        "EXCLUDED.lead, covered = EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, "
-        "separate_meetings = EXCLUDED.separate_meetings, updated_at = now()",
     [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
                        "s.nhs_number LIMIT $2",
@@ -149,19 +124,40 @@ static const char *const g_sql[S_COUNT] = {
     [S_PERSONS_CYCLES] = "SELECT nhs_number, cycle FROM person WHERE nhs_number = ANY ($1::text[])",
     [S_PERSONS_EVENTS] = "SELECT id, cycle, coalesce(seq, 0), envelope, nhs_number FROM event "
                          "WHERE nhs_number = ANY ($1::text[]) ORDER BY nhs_number, id",
-    /* A record's publication in one round trip: its events stamped with the
-     * sequence number, the outbox row, and the record itself. */
-    [S_PUBLISH_RECORD] =
-        "WITH stamp AS (UPDATE event SET seq = $4 WHERE nhs_number = $1 AND cycle = $2 AND seq "
-        "IS NULL), ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($4, "
-        "'review', $1, $7)) INSERT INTO consolidated_review (nhs_number, cycle, version, seq, "
-        "ready_for_sign_off, held_on, record, enrolled, complete_streams, area_priority, "
-        "area_conflict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT "
-        "(nhs_number, cycle) DO UPDATE SET version = EXCLUDED.version, seq = EXCLUDED.seq, "
-        "ready_for_sign_off = EXCLUDED.ready_for_sign_off, held_on = EXCLUDED.held_on, record = "
-        "EXCLUDED.record, enrolled = EXCLUDED.enrolled, complete_streams = "
-        "EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, area_conflict = "
-        "EXCLUDED.area_conflict, updated_at = now()",
+    /* Batch-wide writes. Arrays are binary parameters (see arr_t), so the
+     * elements are data, never parsed. */
+    [S_LINKS_ADD_MANY] =
+        "INSERT INTO identity_link (kind, stream, value, nhs_number, linked_by) SELECT k.kd, "
+        "k.st, k.val, k.nhs, e.id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::text[]) AS k(kd, st, val, nhs, es, ei) JOIN event e ON e.stream = k.es "
+        "AND e.source_event_id = k.ei ON CONFLICT DO NOTHING",
+    [S_PARKED_MANY] = "SELECT id, 0::int4, 0::int8, envelope FROM event WHERE nhs_number IS NULL "
+                      "AND (ni_number = ANY ($1::text[]) OR (stream, local_id) IN (SELECT * FROM "
+                      "unnest($2::text[], $3::text[]))) ORDER BY id",
+    /* Records with their outbox rows. */
+    [S_PUBLISH_RECORDS] =
+        "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "
+        "$5::bool[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[], $11::text[]) "
+        "AS r(nhs, cycle, version, seq, ready, held_on, record, enrolled, complete, priority, "
+        "conflict)), ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, "
+        "'review', nhs, record FROM r) INSERT INTO consolidated_review (nhs_number, cycle, "
+        "version, seq, ready_for_sign_off, held_on, record, enrolled, complete_streams, "
+        "area_priority, area_conflict) SELECT nhs, cycle, version, seq, ready, held_on::date, "
+        "record, enrolled::text[], complete::text[], priority::smallint[], conflict::boolean[] "
+        "FROM r ON CONFLICT (nhs_number, cycle) DO UPDATE SET version = EXCLUDED.version, seq = "
+        "EXCLUDED.seq, ready_for_sign_off = EXCLUDED.ready_for_sign_off, held_on = "
+        "EXCLUDED.held_on, record = EXCLUDED.record, enrolled = EXCLUDED.enrolled, "
+        "complete_streams = EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, "
+        "area_conflict = EXCLUDED.area_conflict, updated_at = now()",
+    [S_SCHEDULES_PUT] =
+        "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
+        "separate_meetings) SELECT nhs, cycle, review_on::date, lead, covered::text[], "
+        "next_check_on::date, separate FROM unnest($1::text[], $2::int4[], $3::text[], "
+        "$4::text[], $5::text[], $6::text[], $7::int4[]) AS s(nhs, cycle, review_on, lead, "
+        "covered, next_check_on, separate) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
+        "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
+        "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, separate_meetings = "
+        "EXCLUDED.separate_meetings, updated_at = now()",
     [S_STAT_TOTALS] = "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
                       "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM report_current_review",
     [S_STAT_STREAMS] =
@@ -580,54 +576,9 @@ static int32_t bin_i32(const PGresult *res, int row, int col)
     return (int32_t)be32toh(v);
 }
 
-int jr_store_pg_event_exists(jr_store_pg_t *self, const char *stream, const char *seid,
-                             bool *exists)
-{
-    params_t p = {0};
-    p_text(&p, stream);
-    p_text(&p, seid);
-    PGresult *res = NULL;
-    int rc = run(self, S_EVENT_EXISTS, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *exists = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    return rc;
-}
-
 static const char *link_kind(jr_link_kind_t kind)
 {
     return kind == JR_LINK_NINO ? "NINO" : "LOCAL";
-}
-
-int jr_store_pg_link_find(jr_store_pg_t *self, jr_link_kind_t kind, const char *stream,
-                          const char *value, char nhs[JR_NHS_LEN + 1], bool *found)
-{
-    params_t p = {0};
-    p_text(&p, link_kind(kind));
-    p_text(&p, kind == JR_LINK_NINO ? "" : stream);
-    p_text(&p, value);
-    PGresult *res = NULL;
-    int rc = run(self, S_LINK_FIND, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *found = PQntuples(res) > 0;
-        if (*found) {
-            snprintf(nhs, JR_NHS_LEN + 1, "%s", PQgetvalue(res, 0, 0));
-        }
-        PQclear(res);
-    }
-    return rc;
-}
-
-int jr_store_pg_link_add(jr_store_pg_t *self, const jr_link_t *link, int64_t event_id)
-{
-    params_t p = {0};
-    p_text(&p, link_kind(link->kind));
-    p_text(&p, link->kind == JR_LINK_NINO ? "" : link->stream);
-    p_text(&p, link->value);
-    p_text(&p, link->nhs);
-    p_int(&p, event_id);
-    return run(self, S_LINK_ADD, &p, 0, NULL);
 }
 
 int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle)
@@ -652,32 +603,6 @@ int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t 
     p_text(&p, nhs);
     p_int(&p, cycle);
     return run(self, S_PERSON_SET_CYCLE, &p, 0, NULL);
-}
-
-int jr_store_pg_event_add(jr_store_pg_t *self, const jr_store_event_row_t *row, int64_t *id)
-{
-    params_t p = {0};
-    p_text(&p, row->stream);
-    p_text(&p, row->seid);
-    p_text(&p, row->kind);
-    p_int(&p, row->occurred_at_ms);
-    p_text(&p, row->sender);
-    p_text(&p, row->nhs);
-    p_text(&p, row->nino);
-    p_text(&p, row->local_id);
-    if (row->nhs != NULL) {
-        p_int(&p, row->cycle);
-    } else {
-        p_text(&p, NULL);
-    }
-    p_bytes(&p, row->envelope, row->envelope_len);
-    PGresult *res = NULL;
-    int rc = run(self, S_EVENT_ADD, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
-    }
-    return rc;
 }
 
 void jr_store_rows_clear(jr_store_rows_t *rows)
@@ -723,33 +648,14 @@ static int append_rows(jr_store_pg_t *self, const PGresult *res, jr_store_rows_t
     return JR_STORE_OK;
 }
 
-int jr_store_pg_parked_for(jr_store_pg_t *self, const jr_link_t *link, jr_store_rows_t *out)
-{
-    params_t p = {0};
-    stmt_t s;
-    if (link->kind == JR_LINK_NINO) {
-        s = S_PARKED_NINO;
-        p_text(&p, link->value);
-    } else {
-        s = S_PARKED_LOCAL;
-        p_text(&p, link->stream);
-        p_text(&p, link->value);
-    }
-    PGresult *res = NULL;
-    int rc = run(self, s, &p, 1, &res);
-    if (rc == JR_STORE_OK) {
-        rc = append_rows(self, res, out);
-        PQclear(res);
-    }
-    return rc;
-}
-
-int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle)
+int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
+                             uint64_t seq)
 {
     params_t p = {0};
     p_int(&p, id);
     p_text(&p, nhs);
     p_int(&p, cycle);
+    p_int(&p, (long long)seq);
     return run(self, S_EVENT_ASSIGN, &p, 0, NULL);
 }
 
@@ -766,16 +672,7 @@ int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_row
     return rc;
 }
 
-int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint64_t seq)
-{
-    params_t p = {0};
-    p_text(&p, nhs);
-    p_int(&p, cycle);
-    p_int(&p, (long long)seq);
-    return run(self, S_CYCLE_STAMP, &p, 0, NULL);
-}
-
-/* The parameters S_REVIEW_PUT and S_PUBLISH_RECORD share, $1..$11. */
+/* The parameters of S_REVIEW_PUT, $1..$11. */
 static void review_params(params_t *p, const jr_store_review_t *r)
 {
     p_text(p, r->nhs);
@@ -885,15 +782,7 @@ int jr_store_pg_each_person(jr_store_pg_t *self,
 
 int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
 {
-    params_t p = {0};
-    p_text(&p, sc->nhs);
-    p_int(&p, sc->cycle);
-    p_text(&p, sc->review_on);
-    p_text(&p, sc->lead);
-    p_text(&p, sc->covered);
-    p_text(&p, sc->next_check_on);
-    p_int(&p, sc->separate_meetings);
-    return run(self, S_SCHEDULE_PUT, &p, 0, NULL);
+    return jr_store_pg_schedules_put(self, sc, 1);
 }
 
 int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
@@ -1105,105 +994,229 @@ int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics
 
 /* ---- batch-wide statements ---- */
 
-/* A text[] literal built from untrusted strings: every element quoted, with
- * backslash and double quote escaped, so it is data, never syntax. */
+/* A growable byte buffer for binary parameters and COPY data. */
 typedef struct {
-    char *buf;
+    uint8_t *data;
     size_t len, cap;
-    bool failed;
-} arr_t;
+    bool failed; /* out of memory: the buffer is unusable */
+} buf_t;
 
-static void arr_put(arr_t *a, const char *s, size_t n)
+static void buf_put(buf_t *b, const void *p, size_t n)
 {
-    if (a->failed) {
+    if (b->failed) {
         return;
     }
-    if (a->len + n + 1 > a->cap) {
-        size_t cap = a->cap ? a->cap : 256;
-        while (cap < a->len + n + 1) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n) {
             cap *= 2;
         }
-        char *buf = realloc(a->buf, cap);
-        if (buf == NULL) {
-            a->failed = true;
+        uint8_t *data = realloc(b->data, cap);
+        if (data == NULL) {
+            b->failed = true;
             return;
         }
-        a->buf = buf;
-        a->cap = cap;
+        b->data = data;
+        b->cap = cap;
     }
-    memcpy(a->buf + a->len, s, n);
-    a->len += n;
-    a->buf[a->len] = '\0';
+    if (n > 0) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+    }
+}
+
+static void buf_u16(buf_t *b, uint16_t v)
+{
+    v = htobe16(v);
+    buf_put(b, &v, sizeof v);
+}
+
+static void buf_u32(buf_t *b, uint32_t v)
+{
+    v = htobe32(v);
+    buf_put(b, &v, sizeof v);
+}
+
+static void buf_u64(buf_t *b, uint64_t v)
+{
+    v = htobe64(v);
+    buf_put(b, &v, sizeof v);
+}
+
+/* One value in PostgreSQL's binary framing, used by arrays and COPY alike:
+ * its length (-1: NULL), then its bytes. */
+static void buf_value(buf_t *b, const void *p, size_t n)
+{
+    if (p == NULL) {
+        buf_u32(b, UINT32_MAX);
+        return;
+    }
+    buf_u32(b, (uint32_t)n);
+    buf_put(b, p, n);
+}
+
+static void buf_text(buf_t *b, const char *s)
+{
+    buf_value(b, s, s ? strlen(s) : 0);
+}
+
+static void buf_i32(buf_t *b, int32_t v)
+{
+    buf_u32(b, 4);
+    buf_u32(b, (uint32_t)v);
+}
+
+static void buf_i64(buf_t *b, int64_t v)
+{
+    buf_u32(b, 8);
+    buf_u64(b, (uint64_t)v);
+}
+
+/* A one-dimensional array parameter in the binary format of array_recv:
+ * a header, then each element framed as above. Elements are data, never
+ * parsed as syntax, and bytea needs no escaping. */
+typedef enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+} oid_t;
+
+typedef struct {
+    buf_t b;
+    uint32_t oid; /* the element type: must be the one the SQL casts to */
+    uint32_t n;
+    bool has_null;
+} arr_t;
+
+enum { ARR_HEADER = 20 };
+
+static void arr_open(arr_t *a, oid_t oid)
+{
+    memset(a, 0, sizeof *a);
+    a->oid = oid;
+    uint8_t header[ARR_HEADER] = {0};
+    buf_put(&a->b, header, sizeof header); /* filled by arr_param */
 }
 
 static void arr_text(arr_t *a, const char *s)
 {
-    arr_put(a, a->len > 1 ? ",\"" : "\"", a->len > 1 ? 2 : 1);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"' || *c == '\\') {
-            arr_put(a, "\\", 1);
-        }
-        arr_put(a, c, 1);
+    a->has_null |= s == NULL;
+    buf_text(&a->b, s);
+    a->n++;
+}
+
+static void arr_bytes(arr_t *a, const uint8_t *p, size_t n)
+{
+    buf_value(&a->b, p, n);
+    a->n++;
+}
+
+static void arr_i32(arr_t *a, int32_t v)
+{
+    buf_i32(&a->b, v);
+    a->n++;
+}
+
+static void arr_i64(arr_t *a, int64_t v)
+{
+    buf_i64(&a->b, v);
+    a->n++;
+}
+
+static void arr_bool(arr_t *a, bool v)
+{
+    uint8_t byte = v ? 1 : 0;
+    buf_value(&a->b, &byte, 1);
+    a->n++;
+}
+
+/* Completes the header and adds the array as a binary parameter. An empty
+ * array is written as zero dimensions. */
+static void arr_param(params_t *p, arr_t *a)
+{
+    if (a->b.failed) {
+        p_bytes(p, NULL, 0); /* arrays_failed() refuses to run */
+        return;
     }
-    arr_put(a, "\"", 1);
+    uint32_t header[5] = {htobe32(a->n ? 1 : 0), htobe32(a->has_null ? 1 : 0), htobe32(a->oid),
+                          htobe32(a->n), htobe32(1)};
+    memcpy(a->b.data, header, sizeof header);
+    p_bytes(p, a->b.data, a->n ? a->b.len : 12);
 }
 
-static void arr_open(arr_t *a)
+/* True (with the store's error set) when an array ran out of memory. */
+static bool arrays_failed(jr_store_pg_t *self, const arr_t *a, size_t n)
 {
-    memset(a, 0, sizeof *a);
-    arr_put(a, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].b.failed) {
+            snprintf(self->error, sizeof self->error, "out of memory");
+            return true;
+        }
+    }
+    return false;
 }
 
-static const char *arr_close(arr_t *a)
+static void arrays_free(arr_t *a, size_t n)
 {
-    arr_put(a, "}", 1);
-    return a->failed ? NULL : a->buf;
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].b.data);
+    }
+}
+
+/* Runs s with the arrays a[0..n) as its parameters $1..$n. */
+static int run_arrays(jr_store_pg_t *self, stmt_t s, arr_t *a, size_t n, int binary, PGresult **out)
+{
+    params_t p = {0};
+    for (size_t i = 0; i < n; i++) {
+        arr_param(&p, &a[i]);
+    }
+    int rc = arrays_failed(self, a, n) ? JR_STORE_RETRY : run(self, s, &p, binary, out);
+    arrays_free(a, n);
+    return rc;
 }
 
 int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
                             const char *const *seids, size_t n,
                             void (*fn)(void *ctx, const char *stream, const char *seid), void *ctx)
 {
-    arr_t a, b;
-    arr_open(&a);
-    arr_open(&b);
+    arr_t a[2];
+    arr_open(&a[0], OID_TEXT);
+    arr_open(&a[1], OID_TEXT);
     for (size_t i = 0; i < n; i++) {
-        arr_text(&a, streams[i]);
-        arr_text(&b, seids[i]);
+        arr_text(&a[0], streams[i]);
+        arr_text(&a[1], seids[i]);
     }
-    params_t p = {0};
-    p_text(&p, arr_close(&a));
-    p_text(&p, arr_close(&b));
     PGresult *res = NULL;
-    int rc = a.failed || b.failed ? JR_STORE_RETRY : run(self, S_EXISTS_MANY, &p, 0, &res);
+    int rc = run_arrays(self, S_EXISTS_MANY, a, 2, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     }
     PQclear(res);
-    free(a.buf);
-    free(b.buf);
     return rc;
+}
+
+/* The (kind, stream, value) key columns of links as three arrays. */
+static void link_keys(arr_t a[3], const jr_link_t *keys, size_t n)
+{
+    for (int c = 0; c < 3; c++) {
+        arr_open(&a[c], OID_TEXT);
+    }
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a[0], link_kind(keys[i].kind));
+        arr_text(&a[1], keys[i].kind == JR_LINK_NINO ? "" : keys[i].stream);
+        arr_text(&a[2], keys[i].value);
+    }
 }
 
 int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
                            void (*fn)(void *ctx, const jr_link_t *link), void *ctx)
 {
-    arr_t k, st, v;
-    arr_open(&k);
-    arr_open(&st);
-    arr_open(&v);
-    for (size_t i = 0; i < n; i++) {
-        arr_text(&k, link_kind(keys[i].kind));
-        arr_text(&st, keys[i].kind == JR_LINK_NINO ? "" : keys[i].stream);
-        arr_text(&v, keys[i].value);
-    }
-    params_t p = {0};
-    p_text(&p, arr_close(&k));
-    p_text(&p, arr_close(&st));
-    p_text(&p, arr_close(&v));
+    arr_t a[3];
+    link_keys(a, keys, n);
     PGresult *res = NULL;
-    int rc =
-        k.failed || st.failed || v.failed ? JR_STORE_RETRY : run(self, S_LINKS_MANY, &p, 0, &res);
+    int rc = run_arrays(self, S_LINKS_MANY, a, 3, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         jr_link_t link = {0};
         link.kind = strcmp(PQgetvalue(res, i, 0), "NINO") == 0 ? JR_LINK_NINO : JR_LINK_LOCAL;
@@ -1213,9 +1226,46 @@ int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
         fn(ctx, &link);
     }
     PQclear(res);
-    free(k.buf);
-    free(st.buf);
-    free(v.buf);
+    return rc;
+}
+
+int jr_store_pg_links_add_many(jr_store_pg_t *self, const jr_link_t *links,
+                               const char *const *by_stream, const char *const *by_seid, size_t n)
+{
+    arr_t a[6];
+    link_keys(a, links, n);
+    for (int c = 3; c < 6; c++) {
+        arr_open(&a[c], OID_TEXT);
+    }
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a[3], links[i].nhs);
+        arr_text(&a[4], by_stream[i]);
+        arr_text(&a[5], by_seid[i]);
+    }
+    return run_arrays(self, S_LINKS_ADD_MANY, a, 6, 0, NULL);
+}
+
+int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
+                            jr_store_rows_t *out)
+{
+    arr_t a[3];
+    for (int c = 0; c < 3; c++) {
+        arr_open(&a[c], OID_TEXT);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].kind == JR_LINK_NINO) {
+            arr_text(&a[0], keys[i].value);
+        } else {
+            arr_text(&a[1], keys[i].stream);
+            arr_text(&a[2], keys[i].value);
+        }
+    }
+    PGresult *res = NULL;
+    int rc = run_arrays(self, S_PARKED_MANY, a, 3, 1, &res);
+    if (rc == JR_STORE_OK) {
+        rc = append_rows(self, res, out);
+        PQclear(res);
+    }
     return rc;
 }
 
@@ -1223,14 +1273,15 @@ int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size
                                void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     arr_t a;
-    arr_open(&a);
+    arr_open(&a, OID_TEXT);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a, nhs[i]);
     }
     params_t p = {0};
-    p_text(&p, arr_close(&a));
+    arr_param(&p, &a);
     PGresult *res = NULL;
-    int rc = a.failed ? JR_STORE_RETRY : run(self, S_PERSONS_ENSURE_MANY, &p, 0, NULL);
+    int rc =
+        arrays_failed(self, &a, 1) ? JR_STORE_RETRY : run(self, S_PERSONS_ENSURE_MANY, &p, 0, NULL);
     if (rc == JR_STORE_OK) {
         rc = run(self, S_PERSONS_CYCLES, &p, 0, &res);
     }
@@ -1238,7 +1289,7 @@ int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size
         fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
     }
     PQclear(res);
-    free(a.buf);
+    arrays_free(&a, 1);
     return rc;
 }
 
@@ -1246,14 +1297,12 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
                                jr_store_rows_t *out)
 {
     arr_t a;
-    arr_open(&a);
+    arr_open(&a, OID_TEXT);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a, nhs[i]);
     }
-    params_t p = {0};
-    p_text(&p, arr_close(&a));
     PGresult *res = NULL;
-    int rc = a.failed ? JR_STORE_RETRY : run(self, S_PERSONS_EVENTS, &p, 1, &res);
+    int rc = run_arrays(self, S_PERSONS_EVENTS, &a, 1, 1, &res);
     size_t first = out->n;
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
@@ -1263,13 +1312,148 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
                  PQgetlength(res, i, 4), PQgetvalue(res, i, 4));
     }
     PQclear(res);
-    free(a.buf);
     return rc;
 }
 
-int jr_store_pg_publish_record(jr_store_pg_t *self, const jr_store_review_t *r)
+int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
 {
-    params_t p = {0};
-    review_params(&p, r);
-    return run(self, S_PUBLISH_RECORD, &p, 0, NULL);
+    static const oid_t types[11] = {OID_TEXT,  OID_INT4, OID_INT4, OID_INT8, OID_BOOL, OID_TEXT,
+                                    OID_BYTEA, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT};
+    arr_t a[11];
+    for (int c = 0; c < 11; c++) {
+        arr_open(&a[c], types[c]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a[0], r[i].nhs);
+        arr_i32(&a[1], (int32_t)r[i].cycle);
+        arr_i32(&a[2], (int32_t)r[i].version);
+        arr_i64(&a[3], (int64_t)r[i].seq);
+        arr_bool(&a[4], r[i].ready);
+        arr_text(&a[5], r[i].held_on);
+        arr_bytes(&a[6], r[i].record, r[i].record_len);
+        arr_text(&a[7], r[i].enrolled);
+        arr_text(&a[8], r[i].complete_streams);
+        arr_text(&a[9], r[i].area_priority);
+        arr_text(&a[10], r[i].area_conflict);
+    }
+    return run_arrays(self, S_PUBLISH_RECORDS, a, 11, 0, NULL);
+}
+
+int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n)
+{
+    static const oid_t types[7] = {OID_TEXT, OID_INT4, OID_TEXT, OID_TEXT,
+                                   OID_TEXT, OID_TEXT, OID_INT4};
+    arr_t a[7];
+    for (int c = 0; c < 7; c++) {
+        arr_open(&a[c], types[c]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a[0], rows[i].nhs);
+        arr_i32(&a[1], (int32_t)rows[i].cycle);
+        arr_text(&a[2], rows[i].review_on);
+        arr_text(&a[3], rows[i].lead);
+        arr_text(&a[4], rows[i].covered);
+        arr_text(&a[5], rows[i].next_check_on);
+        arr_i32(&a[6], rows[i].separate_meetings);
+    }
+    return run_arrays(self, S_SCHEDULES_PUT, a, 7, 0, NULL);
+}
+
+/* ---- the event log's binary COPY ---- */
+
+/* Microseconds between the Unix epoch and PostgreSQL's (2000-01-01). */
+#define PG_EPOCH_US 946684800000000LL
+
+enum { COPY_CHUNK = 64 * 1024 }; /* bytes per PQputCopyData */
+
+static int copy_flush(jr_store_pg_t *self, buf_t *b)
+{
+    if (b->failed) {
+        snprintf(self->error, sizeof self->error, "out of memory");
+        return JR_STORE_RETRY;
+    }
+    if (b->len > 0 && PQputCopyData(self->conn, (const char *)b->data, (int)b->len) != 1) {
+        set_error(self, "COPY event");
+        return JR_STORE_RETRY;
+    }
+    b->len = 0;
+    return JR_STORE_OK;
+}
+
+/* Ends the COPY (aborting it with `abort` when not NULL) and reads its
+ * result. */
+static int copy_end(jr_store_pg_t *self, const char *abort)
+{
+    int rc = JR_STORE_OK;
+    if (PQputCopyEnd(self->conn, abort) != 1) {
+        set_error(self, "COPY event");
+        rc = JR_STORE_RETRY;
+    }
+    PGresult *res;
+    while ((res = PQgetResult(self->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == JR_STORE_OK) {
+            rc = abort ? JR_STORE_RETRY : classify(self, res, "COPY event");
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n)
+{
+    if (n == 0) {
+        return JR_STORE_OK;
+    }
+    if (!jr_store_pg_connected(self)) {
+        snprintf(self->error, sizeof self->error, "not connected");
+        return JR_STORE_RETRY;
+    }
+    PGresult *res = PQexec(self->conn, "COPY event (stream, source_event_id, kind, occurred_at, "
+                                       "sender, nhs_number, ni_number, local_id, cycle, seq, "
+                                       "envelope) FROM STDIN (FORMAT binary)");
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = classify(self, res, "COPY event");
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+    static const char signature[11] = "PGCOPY\n\377\r\n";
+    buf_t b = {0};
+    buf_put(&b, signature, sizeof signature);
+    buf_u32(&b, 0); /* flags */
+    buf_u32(&b, 0); /* header extension */
+    int rc = JR_STORE_OK;
+    for (size_t i = 0; i < n && rc == JR_STORE_OK; i++) {
+        const jr_store_event_row_t *r = &rows[i];
+        buf_u16(&b, 11);
+        buf_text(&b, r->stream);
+        buf_text(&b, r->seid);
+        buf_text(&b, r->kind);
+        buf_i64(&b, r->occurred_at_ms * 1000 - PG_EPOCH_US);
+        buf_text(&b, r->sender);
+        buf_text(&b, r->nhs);
+        buf_text(&b, r->nino);
+        buf_text(&b, r->local_id);
+        if (r->nhs != NULL) {
+            buf_i32(&b, (int32_t)r->cycle);
+        } else {
+            buf_value(&b, NULL, 0);
+        }
+        if (r->seq != 0) {
+            buf_i64(&b, (int64_t)r->seq);
+        } else {
+            buf_value(&b, NULL, 0);
+        }
+        buf_value(&b, r->envelope, r->envelope_len);
+        if (b.len >= COPY_CHUNK || b.failed) {
+            rc = copy_flush(self, &b);
+        }
+    }
+    buf_u16(&b, UINT16_MAX); /* the trailer: -1 */
+    if (rc == JR_STORE_OK) {
+        rc = copy_flush(self, &b);
+    }
+    int end = copy_end(self, rc == JR_STORE_OK ? NULL : "the daemon abandoned the batch");
+    free(b.data);
+    return rc == JR_STORE_OK ? end : rc;
 }

@@ -70,14 +70,6 @@ void jr_store_pg_rollback(jr_store_pg_t *self);
 
 /* ---- statements (inside a transaction) ---- */
 
-int jr_store_pg_event_exists(jr_store_pg_t *self, const char *stream, const char *seid,
-                             bool *exists);
-
-/* NHS number linked to an identifier, or found = false. */
-int jr_store_pg_link_find(jr_store_pg_t *self, jr_link_kind_t kind, const char *stream,
-                          const char *value, char nhs[JR_NHS_LEN + 1], bool *found);
-int jr_store_pg_link_add(jr_store_pg_t *self, const jr_link_t *link, int64_t event_id);
-
 /* The person's current cycle; creates the person (cycle 1) if new. */
 int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle);
 int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t cycle);
@@ -92,11 +84,21 @@ typedef struct {
     const char *nino; /* NULL when absent */
     const char *local_id;
     uint32_t cycle; /* ignored when parked */
+    uint64_t seq;   /* the publication that first reflects it; 0 when parked */
     const uint8_t *envelope;
     size_t envelope_len;
 } jr_store_event_row_t;
 
-int jr_store_pg_event_add(jr_store_pg_t *self, const jr_store_event_row_t *row, int64_t *id);
+/* Appends the rows to the event log with one binary COPY, in the order
+ * given (so event ids follow it). A (stream, source_event_id) already
+ * stored makes the whole COPY fail with JR_STORE_DATA. */
+int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n);
+
+/* Adds identity links; each is linked by the enrolment (by_stream[i],
+ * by_seid[i]) stored in the same transaction. A link already present is
+ * left as it is. */
+int jr_store_pg_links_add_many(jr_store_pg_t *self, const jr_link_t *links,
+                               const char *const *by_stream, const char *const *by_seid, size_t n);
 
 /* One stored event as read back. The envelope is owned by the list. */
 typedef struct {
@@ -115,15 +117,17 @@ typedef struct {
 
 void jr_store_rows_clear(jr_store_rows_t *rows);
 
-/* Parked events that a new link can now resolve, in id order. Appends. */
-int jr_store_pg_parked_for(jr_store_pg_t *self, const jr_link_t *link, jr_store_rows_t *out);
-int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle);
+/* Parked events naming any of these identifiers (the links a batch may
+ * add), in id order. Appends. */
+int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
+                            jr_store_rows_t *out);
+
+/* A parked event released to its person's cycle, published by seq. */
+int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
+                             uint64_t seq);
 
 /* Every event of the person (all cycles, not parked), in id order. Appends. */
 int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out);
-
-/* Marks the cycle's events not yet published as published by `seq`. */
-int jr_store_pg_cycle_stamp(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint64_t seq);
 
 typedef struct {
     const char *nhs;
@@ -247,9 +251,12 @@ int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size
 int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
                                jr_store_rows_t *out);
 
-/* Publishes a record in one round trip: stamps the cycle's unpublished
- * events with r->seq, adds the outbox row (topic "review", payload the
- * record) and writes the record. */
-int jr_store_pg_publish_record(jr_store_pg_t *self, const jr_store_review_t *r);
+/* Publishes n records (distinct persons and cycles) in one round trip:
+ * each one's outbox row (topic "review", payload the record) and the record
+ * itself. The events they reflect carry their sequence numbers already. */
+int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n);
+
+/* Writes n rows of the due-check index (distinct persons) in one round trip. */
+int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n);
 
 #endif
