@@ -138,6 +138,12 @@ static int build_argv(const char **argv, size_t max, const h_db_t *db, const cha
 
 int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
 {
+    return h_daemon_start_timeout(d, db, extra, 15000);
+}
+
+int h_daemon_start_timeout(h_daemon_t *d, const h_db_t *db, const char *const *extra,
+                           int timeout_ms)
+{
     memset(d, 0, sizeof *d);
     snprintf(d->log_path, sizeof d->log_path, "%s/daemon-%s-%d.log", pgdir(), db->name,
              (int)getpid());
@@ -156,8 +162,9 @@ int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
     }
     close(fd);
     /* Wait for "ready: ingest X, publish Y, catch-up Z" in its log. */
-    for (int i = 0; i < 300; i++) {
-        h_sleep_ms(50);
+    enum { STEP_MS = 5 };
+    for (int waited = 0; waited < timeout_ms; waited += STEP_MS) {
+        h_sleep_ms(STEP_MS);
         FILE *f = fopen(d->log_path, "r");
         char line[1024];
         while (f != NULL && fgets(line, sizeof line, f) != NULL) {
@@ -180,7 +187,7 @@ int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra)
             return -1;
         }
     }
-    fprintf(stderr, "harness: daemon not ready after 15 s; see %s\n", d->log_path);
+    fprintf(stderr, "harness: daemon not ready after %d ms; see %s\n", timeout_ms, d->log_path);
     h_daemon_stop(d, SIGKILL);
     return -1;
 }
@@ -407,6 +414,18 @@ void h_review_held(h_env_t *e, const char *stream, const char *seid, int64_t at_
     e->held.held_on = (char *)held_on;
     e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_REVIEW_HELD;
     e->env.review_held = &e->held;
+}
+
+void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                     const char *nhs, const char *revise_by, const char *revised_by)
+{
+    base(e, stream, seid, at_ms, nhs);
+    Joinedreview__V1__PlanRevision p = JOINEDREVIEW__V1__PLAN_REVISION__INIT;
+    e->plan = p;
+    e->plan.revise_by = (char *)revise_by;
+    e->plan.revised_by = (char *)revised_by;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PLAN_REVISION;
+    e->env.plan_revision = &e->plan;
 }
 
 static PGresult *query(const h_db_t *db, const char *sql, PGconn **c)

@@ -49,6 +49,11 @@ typedef struct {
  * until the daemon says it is ready. 0 on success. */
 int h_daemon_start(h_daemon_t *d, const h_db_t *db, const char *const *extra);
 
+/* The same, waiting up to timeout_ms for "ready" (h_daemon_start waits 15 s).
+ * The log is checked every 5 ms, so a caller can time the start-up. */
+int h_daemon_start_timeout(h_daemon_t *d, const h_db_t *db, const char *const *extra,
+                           int timeout_ms);
+
 /* Sends sig (SIGTERM, SIGKILL) and waits; returns the exit status, or
  * 128 + signal when killed. */
 int h_daemon_stop(h_daemon_t *d, int sig);
@@ -100,6 +105,9 @@ void h_enrolment(h_env_t *e, const char *stream, const char *seid, int64_t at_ms
                  const char *nino, const char *started_on);
 void h_review_held(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
                    const char *held_on);
+/* revised_by may be NULL. */
+void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                     const char *nhs, const char *revise_by, const char *revised_by);
 
 /* One integer from a query with no parameters; -1 on error. */
 long long h_sql_int(const h_db_t *db, const char *sql);

@@ -1,0 +1,542 @@
+/* bench_scale.c -- how the daemon's fixed costs grow with the number of
+ * persons: start-up, the daily due check, a catch-up snapshot, and the size
+ * of its tables, each at several sizes, so that growth worse than linear
+ * shows.
+ *
+ * For each size (persons), in a fresh database:
+ *   load  three enrolments per person (distinct streams drawn with a fixed
+ *         seed, Social Care the most common; started in the two years
+ *         before the harness's today, 2026-10-02, so that review dates
+ *         spread over the year; six in ten persons with an NI number),
+ *         pushed through the real daemon by 4 concurrent DEALERs, one per
+ *         back office, 500 unacknowledged each: load time (first send to
+ *         last ack) and events/s. After its last ack the daemon still runs
+ *         the due check that last batch brought on; the measures below
+ *         wait until no schedule row is due on today any more, and that
+ *         wait is reported too;
+ *   (a)   start-up: SIGTERM, start again, time until the daemon logs
+ *         "ready" (median of 3; start-up republishes, trims the outbox and
+ *         runs the due check before it is ready);
+ *   (b)   the due check on a later day: start with --today 2026-10-03 (the
+ *         next day), then with --today 2026-11-02 (a month on from there).
+ *         main.c runs the due check at start-up, before "ready", and logs
+ *         only how many notices it sent, not how long it took, so its
+ *         duration here is start-to-ready on that day minus the plain
+ *         start-up of (a); the notices are the outbox rows it added;
+ *   (c)   a catch-up SNAPSHOT for one lead organisation ("SC") over the
+ *         catch-up ROUTER: time until the reply marked last, and items;
+ *   (d)   pg_relation_size and pg_indexes_size (and the total with TOAST)
+ *         of event, person, identity_link, consolidated_review, outbox,
+ *         schedule and due_notice.
+ * Baselines, in the same run and database: for (a) and (b) the bare
+ *   SELECT count(*) FROM schedule WHERE next_check_on <= $today
+ * (the persons due: the floor of any due check), and for (c) the
+ * snapshot's rows read with one plain SQL query, as the database's floor.
+ * At the end, one table per measure, a row per size, with the growth of the
+ * value (value / value at the first size) next to the growth of the size.
+ *
+ *   bench_scale [PERSONS ...]      default 100000 300000 1000000
+ *   e.g. bench_scale 2000 5000     (a quick run)
+ *
+ * Needs the throwaway cluster named by JR_TEST_PGDIR (scripts/pg.sh start
+ * DIR), or run it through `cmake --build build --target bench_scale`. Not
+ * part of the test suite. */
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "caseload.h"
+#include "harness.h"
+#include "load.h"
+
+#define SENDERS          4
+#define WINDOW           500
+#define RESTARTS         3
+#define START_TIMEOUT_MS (6 * 3600 * 1000) /* the due check runs before "ready" */
+#define REPLY_TIMEOUT_MS (600 * 1000)
+#define MAX_SIZES        16
+#define LEAD             "SC"
+
+static const char *const relations[] = {
+    "event", "person", "identity_link", "consolidated_review", "outbox", "schedule", "due_notice",
+};
+#define N_RELATIONS (sizeof relations / sizeof relations[0])
+
+/* The later days of (b), in days after the harness's today. */
+static const int later_days[] = {1, 31};
+#define N_LATER (sizeof later_days / sizeof later_days[0])
+
+typedef struct {
+    char today[11];
+    long long due;     /* persons due: the baseline count */
+    double count_ms;   /* the baseline count's time */
+    double start_ms;   /* start to ready on that day */
+    long long notices; /* outbox rows the due check added */
+} due_result_t;
+
+typedef struct {
+    int persons;
+    size_t events;
+    double load_s;
+    double settle_s; /* last ack until nothing is due on today */
+    double start_ms; /* (a), median */
+    due_result_t plain;
+    due_result_t later[N_LATER];
+    long long snap_items;
+    double snap_ms;
+    long long sql_rows;
+    double sql_ms;
+    long long heap[N_RELATIONS], indexes[N_RELATIONS], total[N_RELATIONS];
+} result_t;
+
+static double ms_since(int64_t t0)
+{
+    return (double)(load_now_ns() - t0) / 1e6;
+}
+
+/* ---- load -------------------------------------------------------------- */
+
+typedef struct {
+    int person;
+    int stream;
+    int started_day;
+} pair_t;
+
+/* Three enrolments per person, each back office's ordered by person. */
+static load_t *enrolments_build(int persons, int today, size_t *events)
+{
+    size_t n = (size_t)persons * 3;
+    pair_t *pairs = malloc(n * sizeof *pairs);
+    if (pairs == NULL) {
+        return NULL;
+    }
+    size_t per_stream[CASELOAD_STREAMS] = {0};
+    for (int p = 0; p < persons; p++) {
+        caseload_rng_t rng = caseload_rng(CASELOAD_SEED, (uint64_t)p);
+        int streams[3];
+        caseload_pick_streams(&rng, 3, streams);
+        for (int i = 0; i < 3; i++) {
+            pairs[(size_t)p * 3 + (size_t)i] =
+                (pair_t){p, streams[i], today - 1 - caseload_below(&rng, 730)};
+            per_stream[streams[i]]++;
+        }
+    }
+    int owner[CASELOAD_STREAMS];
+    size_t offices = caseload_assign(per_stream, SENDERS, owner);
+    load_t *l = load_new(offices, WINDOW);
+    for (size_t i = 0; l != NULL && i < n; i++) {
+        const pair_t *pr = &pairs[i];
+        size_t office = (size_t)owner[pr->stream];
+        caseload_rng_t rng = caseload_rng(CASELOAD_SEED ^ 0x1e5ULL, (uint64_t)i);
+        char seid[32];
+        caseload_enrolment_t en;
+        load_seid(l, office, caseload_streams[pr->stream], seid);
+        caseload_enrolment(&en, &rng, pr->person, pr->stream, pr->started_day, seid);
+        if (load_add(l, office, caseload_streams[pr->stream], &en.e.env) != 0) {
+            load_destroy(&l);
+        }
+    }
+    free(pairs);
+    *events = n;
+    return l;
+}
+
+static int load_through_daemon(const h_daemon_t *d, int persons, int today, result_t *r)
+{
+    load_t *l = enrolments_build(persons, today, &r->events);
+    if (l == NULL) {
+        fprintf(stderr, "bench_scale: cannot build %d persons' enrolments\n", persons);
+        return -1;
+    }
+    void *zctx = zmq_ctx_new();
+    int rc = load_start(l, zctx, d->ingest);
+    rc |= load_wait(l);
+    load_stats_t st;
+    load_stats(l, SIZE_MAX, &st);
+    r->load_s = (double)(st.last_ack_ns - st.first_send_ns) / 1e9;
+    if (st.ok != r->events) {
+        fprintf(stderr,
+                "bench_scale: %zu of %zu enrolments acked OK (%zu duplicate, %zu parked, "
+                "%zu rejected)\n",
+                st.ok, r->events, st.duplicate, st.parked, st.rejected);
+        rc = -1;
+    }
+    zmq_ctx_term(zctx);
+    load_destroy(&l);
+    return rc;
+}
+
+/* ---- the database's own floor ------------------------------------------ */
+
+/* One integer from a query with up to one parameter; -1 on error. */
+static long long sql_ll(PGconn *c, const char *sql, const char *param)
+{
+    const char *params[1] = {param};
+    PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
+    long long v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    } else {
+        fprintf(stderr, "bench_scale: %s", PQerrorMessage(c));
+    }
+    PQclear(r);
+    return v;
+}
+
+static void count_due(PGconn *c, due_result_t *due)
+{
+    int64_t t0 = load_now_ns();
+    due->due = sql_ll(c, "SELECT count(*) FROM schedule WHERE next_check_on <= $1", due->today);
+    due->count_ms = ms_since(t0);
+}
+
+/* The rows a SNAPSHOT for one lead reads (the daemon's query in
+ * store_pg.c), fetched whole in binary as the daemon does. */
+static double snapshot_sql_ms(PGconn *c, const char *lead, long long *rows)
+{
+    static const char sql[] =
+        "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
+        "JOIN person p ON p.nhs_number = c.nhs_number AND p.cycle = c.cycle "
+        "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
+        "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "
+        "UNION ALL "
+        "SELECT seq, topic, payload FROM (SELECT DISTINCT ON (d.nhs_number) d.seq, "
+        "'notice.' || lower(d.kind) || '.' || coalesce(d.lead, 'NONE') AS topic, d.payload "
+        "FROM due_notice d JOIN person p ON p.nhs_number = d.nhs_number AND p.cycle = d.cycle "
+        "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
+        "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
+        "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1";
+    const char *params[2] = {lead, NULL};
+    int64_t t0 = load_now_ns();
+    PGresult *r = PQexecParams(c, sql, 2, NULL, params, NULL, NULL, 1);
+    double ms = ms_since(t0);
+    *rows = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
+    PQclear(r);
+    return ms;
+}
+
+static void sizes(PGconn *c, result_t *r)
+{
+    for (size_t i = 0; i < N_RELATIONS; i++) {
+        r->heap[i] = sql_ll(c, "SELECT pg_relation_size($1::regclass)", relations[i]);
+        r->indexes[i] = sql_ll(c, "SELECT pg_indexes_size($1::regclass)", relations[i]);
+        r->total[i] = sql_ll(c, "SELECT pg_total_relation_size($1::regclass)", relations[i]);
+    }
+}
+
+/* Waits until no schedule row is due on today: s waited, or -1 when the
+ * count stops moving for 30 s with rows still due. */
+static double settle(PGconn *c)
+{
+    int64_t t0 = load_now_ns(), moved = t0;
+    long long last = -1, due;
+    while ((due = sql_ll(c, "SELECT count(*) FROM schedule WHERE next_check_on <= $1", H_TODAY)) !=
+           0) {
+        int64_t now = load_now_ns();
+        if (due != last) {
+            last = due;
+            moved = now;
+        } else if (due < 0 || now - moved > 30000000000LL) {
+            fprintf(stderr, "bench_scale: %lld persons stay due on %s\n", due, H_TODAY);
+            return -1;
+        }
+        h_sleep_ms(20);
+    }
+    return (double)(load_now_ns() - t0) / 1e9;
+}
+
+/* ---- the daemon -------------------------------------------------------- */
+
+/* SIGTERM, then start with these arguments: ms until "ready", or -1. */
+static double restart(h_daemon_t *d, const h_db_t *db, const char *today)
+{
+    const char *level = getenv("JR_BENCH_LOG") ? getenv("JR_BENCH_LOG") : "info";
+    const char *const with_today[] = {"--log-level", level, "--today", today, NULL};
+    const char *const plain[] = {"--log-level", level, NULL};
+    h_daemon_stop(d, SIGTERM);
+    int64_t t0 = load_now_ns();
+    if (h_daemon_start_timeout(d, db, today ? with_today : plain, START_TIMEOUT_MS) != 0) {
+        return -1;
+    }
+    return ms_since(t0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* SNAPSHOT for one lead over the catch-up ROUTER: ms until the reply
+ * marked last, or -1. */
+static double snapshot_ms(const char *endpoint, const char *lead, long long *items)
+{
+    void *zctx = zmq_ctx_new();
+    void *dealer = h_dealer(zctx, endpoint);
+    h_sleep_ms(100); /* connected before the clock starts */
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
+    req.request_id = "bench_scale";
+    req.lead = (char *)lead;
+    uint8_t buf[128];
+    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    double ms = -1;
+    *items = 0;
+    int64_t t0 = load_now_ns();
+    if (zmq_send(dealer, buf, len, 0) < 0) {
+        goto out;
+    }
+    for (;;) {
+        zmq_pollitem_t it = {dealer, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, REPLY_TIMEOUT_MS) <= 0) {
+            fprintf(stderr, "bench_scale: no catch-up reply\n");
+            goto out;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, dealer, 0) < 0) {
+            zmq_msg_close(&m);
+            goto out;
+        }
+        Joinedreview__V1__CatchupReply *r =
+            joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        if (r == NULL || r->status != JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK) {
+            fprintf(stderr, "bench_scale: catch-up answered %s\n",
+                    r != NULL && r->reason ? r->reason : "not OK");
+            if (r != NULL) {
+                joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
+            }
+            goto out;
+        }
+        *items += (long long)r->n_items;
+        int last = r->has_last && r->last;
+        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
+        if (last) {
+            ms = ms_since(t0);
+            break;
+        }
+    }
+out:
+    zmq_close(dealer);
+    zmq_ctx_term(zctx);
+    return ms;
+}
+
+/* Everything for one size; 0 on success. */
+static int measure(int persons, result_t *r)
+{
+    int today = caseload_day_of(H_TODAY);
+    memset(r, 0, sizeof *r);
+    r->persons = persons;
+    h_db_t db;
+    h_daemon_t d;
+    const char *level = getenv("JR_BENCH_LOG") ? getenv("JR_BENCH_LOG") : "info";
+    if (h_db_create(&db, "bench_scale") != 0 ||
+        h_daemon_start(&d, &db, (const char *const[]){"--log-level", level, NULL}) != 0) {
+        fprintf(stderr, "bench_scale: cannot start (is the cluster in JR_TEST_PGDIR running?)\n");
+        return -1;
+    }
+    fprintf(stderr, "bench_scale: %d persons: loading\n", persons);
+    PGconn *c = NULL;
+    int rc = load_through_daemon(&d, persons, today, r);
+    long long rows = h_sql_int(&db, "SELECT count(*) FROM event");
+    if (rc == 0 && rows != (long long)r->events) {
+        fprintf(stderr, "bench_scale: %lld events stored of %zu sent\n", rows, r->events);
+        rc = -1;
+    }
+    c = PQconnectdb(db.conninfo);
+    if (rc == 0 && PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "bench_scale: %s", PQerrorMessage(c));
+        rc = -1;
+    }
+    if (rc == 0) {
+        r->settle_s = settle(c);
+        rc = r->settle_s < 0 ? -1 : 0;
+    }
+
+    /* (a) */
+    fprintf(stderr, "bench_scale: %d persons: start-up\n", persons);
+    double starts[RESTARTS] = {0};
+    snprintf(r->plain.today, sizeof r->plain.today, "%s", H_TODAY);
+    if (rc == 0) {
+        count_due(c, &r->plain);
+    }
+    for (int i = 0; rc == 0 && i < RESTARTS; i++) {
+        starts[i] = restart(&d, &db, NULL);
+        rc = starts[i] < 0 ? -1 : 0;
+    }
+    qsort(starts, RESTARTS, sizeof *starts, cmp_double);
+    r->start_ms = starts[RESTARTS / 2];
+
+    /* (b) */
+    for (size_t i = 0; rc == 0 && i < N_LATER; i++) {
+        due_result_t *due = &r->later[i];
+        fprintf(stderr, "bench_scale: %d persons: due check\n", persons);
+        caseload_format_day(today + later_days[i], due->today);
+        count_due(c, due);
+        long long before = sql_ll(c, "SELECT coalesce(max(seq), 0) FROM outbox", NULL);
+        due->start_ms = restart(&d, &db, due->today);
+        rc = due->start_ms < 0 ? -1 : 0;
+        char from[24];
+        snprintf(from, sizeof from, "%lld", before);
+        due->notices =
+            sql_ll(c, "SELECT count(*) FROM outbox WHERE seq > $1 AND topic LIKE 'notice.%'", from);
+    }
+
+    /* (c) */
+    if (rc == 0) {
+        fprintf(stderr, "bench_scale: %d persons: snapshot\n", persons);
+        r->snap_ms = snapshot_ms(d.catchup, LEAD, &r->snap_items);
+        r->sql_ms = snapshot_sql_ms(c, LEAD, &r->sql_rows);
+        rc = r->snap_ms < 0 ? -1 : 0;
+    }
+
+    /* (d) */
+    if (rc == 0) {
+        sizes(c, r);
+    }
+    PQfinish(c);
+    h_daemon_stop(&d, SIGTERM);
+    return rc;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+static void growth(double value, double first)
+{
+    if (first > 0 && value >= 0) {
+        printf(" %8.2f", value / first);
+    } else {
+        printf(" %8s", "-");
+    }
+}
+
+static void report(const result_t *r, size_t n)
+{
+    const result_t *f = &r[0];
+    printf("\nload: 3 enrolments per person through %d DEALERs, window %d\n", SENDERS, WINDOW);
+    printf("%10s %8s %10s %10s %10s %8s %12s\n", "persons", "x size", "events", "load s",
+           "events/s", "x time", "then due s");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10zu %10.1f %10.0f", r[i].events, r[i].load_s, (double)r[i].events / r[i].load_s);
+        growth(r[i].load_s, f->load_s);
+        printf(" %12.1f\n", r[i].settle_s);
+    }
+
+    printf("\n(a) start-up: SIGTERM, start, until \"ready\" (median of %d); baseline: "
+           "count(*) of schedule due on %s\n",
+           RESTARTS, H_TODAY);
+    printf("%10s %8s %10s %8s | %10s %10s %8s\n", "persons", "x size", "start ms", "x time", "due",
+           "count ms", "x time");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10.1f", r[i].start_ms);
+        growth(r[i].start_ms, f->start_ms);
+        printf(" | %10lld %10.2f", r[i].plain.due, r[i].plain.count_ms);
+        growth(r[i].plain.count_ms, f->plain.count_ms);
+        printf("\n");
+    }
+
+    for (size_t k = 0; k < N_LATER; k++) {
+        printf("\n(b) due check with --today %s (%d day%s on): start-to-ready minus (a); "
+               "baseline: count(*) of schedule due\n",
+               f->later[k].today, later_days[k], later_days[k] == 1 ? "" : "s");
+        printf("%10s %8s %10s %10s %10s %8s | %10s %10s %8s\n", "persons", "x size", "notices",
+               "start ms", "check ms", "x time", "due", "count ms", "x time");
+        for (size_t i = 0; i < n; i++) {
+            const due_result_t *due = &r[i].later[k];
+            double check = due->start_ms - r[i].start_ms;
+            printf("%10d", r[i].persons);
+            growth(r[i].persons, f->persons);
+            printf(" %10lld %10.1f %10.1f", due->notices, due->start_ms, check);
+            growth(check, f->later[k].start_ms - f->start_ms);
+            printf(" | %10lld %10.2f", due->due, due->count_ms);
+            growth(due->count_ms, f->later[k].count_ms);
+            printf("\n");
+        }
+    }
+
+    printf("\n(c) catch-up SNAPSHOT, lead %s (after the due checks); baseline: its rows by one "
+           "SQL query\n",
+           LEAD);
+    printf("%10s %8s %10s %10s %10s %8s | %10s %10s %8s\n", "persons", "x size", "items", "ms",
+           "items/s", "x time", "rows", "SQL ms", "x time");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10lld %10.1f %10.0f", r[i].snap_items, r[i].snap_ms,
+               (double)r[i].snap_items / (r[i].snap_ms / 1e3));
+        growth(r[i].snap_ms, f->snap_ms);
+        printf(" | %10lld %10.1f", r[i].sql_rows, r[i].sql_ms);
+        growth(r[i].sql_ms, f->sql_ms);
+        printf("\n");
+    }
+
+    printf("\n(d) sizes in MB: pg_relation_size, pg_indexes_size, pg_total_relation_size "
+           "(with TOAST)\n");
+    printf("%-20s %10s %8s %9s %8s %9s %8s %9s %8s %9s\n", "relation", "persons", "x size", "heap",
+           "x heap", "indexes", "x index", "total", "x total", "B/person");
+    for (size_t t = 0; t < N_RELATIONS; t++) {
+        for (size_t i = 0; i < n; i++) {
+            printf("%-20s %10d", relations[t], r[i].persons);
+            growth(r[i].persons, f->persons);
+            printf(" %9.2f", (double)r[i].heap[t] / 1048576);
+            growth((double)r[i].heap[t], (double)f->heap[t]);
+            printf(" %9.2f", (double)r[i].indexes[t] / 1048576);
+            growth((double)r[i].indexes[t], (double)f->indexes[t]);
+            printf(" %9.2f", (double)r[i].total[t] / 1048576);
+            growth((double)r[i].total[t], (double)f->total[t]);
+            printf(" %9.0f\n", (double)r[i].total[t] / r[i].persons);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int sizes_default[] = {100000, 300000, 1000000};
+    int persons[MAX_SIZES];
+    size_t n = 0;
+    for (int i = 1; i < argc && n < MAX_SIZES; i++) {
+        persons[n] = atoi(argv[i]);
+        if (persons[n] < 1) {
+            fprintf(stderr, "usage: bench_scale [PERSONS ...]\n");
+            return 2;
+        }
+        n++;
+    }
+    if (n == 0) {
+        memcpy(persons, sizes_default, sizeof sizes_default);
+        n = sizeof sizes_default / sizeof sizes_default[0];
+    }
+    result_t *r = calloc(n, sizeof *r);
+    if (r == NULL) {
+        return 1;
+    }
+    printf("bench_scale: persons");
+    for (size_t i = 0; i < n; i++) {
+        printf(" %d", persons[i]);
+    }
+    printf("; seed %u\n", CASELOAD_SEED);
+    fflush(stdout);
+    int rc = 0;
+    size_t done = 0;
+    for (; done < n; done++) {
+        if (measure(persons[done], &r[done]) != 0) {
+            rc = 1;
+            break;
+        }
+    }
+    if (done > 0) {
+        report(r, done);
+    }
+    free(r);
+    return rc;
+}
