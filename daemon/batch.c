@@ -1164,114 +1164,198 @@ int jr_batch_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *re
 
 /* ---- due-date notices ---- */
 
-typedef struct {
-    jr_store_pg_t *store;
-    const jr_batch_ctx_t *ctx;
-    uint64_t seq;
-    jr_publications_t *pubs;
-    size_t sent, recorded;
-} due_t;
-
 static const char *notice_kind_name(jr_notice_kind_t kind)
 {
     return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
 }
 
-/* Decides one person's notices due by today: each (person, cycle, key) is
- * recorded once; the latest is published, those it supersedes only
- * recorded. Then the person's next check moves past today. */
-static int due_person(void *arg, const char *nhs, uint32_t cycle)
+enum { DUE_ROUND = 500 }; /* persons per transaction of the due check */
+
+typedef struct {
+    pc_t v[DUE_ROUND];
+    size_t n;
+} due_list_t;
+
+static int on_due(void *arg, const char *nhs, uint32_t cycle)
 {
-    due_t *dc = arg;
-    const jr_batch_ctx_t *ctx = dc->ctx;
-    computed_t c;
-    jr_schedule_t *sched = NULL;
-    int rc = compute(dc->store, ctx, nhs, cycle, 0, &c);
-    if (rc == 1) {
-        rc = JR_STORE_OK;
+    due_list_t *l = arg;
+    if (l->n < DUE_ROUND) {
+        snprintf(l->v[l->n].nhs, sizeof l->v[0].nhs, "%s", nhs);
+        l->v[l->n++].cycle = cycle;
     }
-    if (rc == JR_STORE_OK) {
-        sched = jr_schedule_compute(c.sched_ev, c.n_sched, ctx->streams, &ctx->rules, ctx->today);
-        rc = sched ? JR_STORE_OK : JR_STORE_RETRY;
+    return JR_STORE_OK;
+}
+
+/* "nhs\x1fcycle\x1fkey": a notice already decided. */
+static void notice_key(char *out, size_t len, const char *nhs, uint32_t cycle, const char *key)
+{
+    snprintf(out, len, "%s\x1f%u\x1f%s", nhs, cycle, key);
+}
+
+static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char *key)
+{
+    char k[64];
+    bool added;
+    notice_key(k, sizeof k, nhs, cycle, key);
+    map_put(arg, k, 0, &added); /* out of memory: the INSERT refuses the duplicate */
+}
+
+/* The text a notice row borrows. */
+typedef struct {
+    char key[JR_NOTICE_KEY_MAX];
+    char notice_on[11];
+    char review_on[11];
+    char lead[JR_STREAM_CODE_MAX];
+    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    char topic[64];
+} notice_text_t;
+
+/* One person's latest notice due by today, unless it is decided already:
+ * packed, handed to pubs, and its row filled. *row.nhs is NULL when there
+ * is none to send. */
+static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
+                         const jr_schedule_t *sched, const strmap_t *decided, uint64_t seq,
+                         jr_publications_t *pubs, notice_text_t *text, jr_store_notice_t *row)
+{
+    memset(row, 0, sizeof *row);
+    jr_notice_t nt;
+    char k[64];
+    if (!jr_schedule_latest_notice(sched, &ctx->rules, ctx->today, &nt)) {
+        return JR_STORE_OK;
     }
-    jr_notice_t notices[64];
+    notice_key(k, sizeof k, p->nhs, p->cycle, nt.key);
+    if (map_get(decided, k) != NULL) {
+        return JR_STORE_OK;
+    }
+    memset(text, 0, sizeof *text);
+    snprintf(text->key, sizeof text->key, "%s", nt.key);
+    jr_text_format_date(nt.on, text->notice_on);
+    jr_text_format_date(sched->review_on, text->review_on);
+    covered_literal(sched, text->covered, sizeof text->covered);
+    if (sched->lead != NULL) {
+        snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
+    }
+    jr_codec_notice_topic(&nt, sched, text->topic, sizeof text->topic);
+    jr_record_id_t id = {p->nhs, p->cycle, 0, seq};
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    if (jr_codec_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
+        return JR_STORE_RETRY;
+    }
+    if (pubs_add(pubs, seq, text->topic, payload, len) != 0) {
+        free(payload);
+        return JR_STORE_RETRY;
+    }
+    *row = (jr_store_notice_t){
+        .nhs = p->nhs,
+        .cycle = p->cycle,
+        .key = text->key,
+        .kind = notice_kind_name(nt.kind),
+        .notice_on = text->notice_on,
+        .review_on = text->review_on,
+        .lead = text->lead[0] ? text->lead : NULL,
+        .covered = text->covered,
+        .seq = seq,
+        .topic = text->topic,
+        .payload = payload, /* owned by pubs */
+        .payload_len = len,
+    };
+    return JR_STORE_OK;
+}
+
+/* One round of the due check inside a transaction: up to DUE_ROUND persons
+ * whose next check has come, their events in one read, the notices they
+ * have decided in another; each person's latest notice due by today is
+ * sent unless decided already (those it supersedes are not sent), and their
+ * next check moves to their next notice date. */
+static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t *due,
+                     uint64_t *seq, jr_publications_t *pubs, size_t *sent)
+{
+    char today[11];
+    jr_text_format_date(ctx->today, today);
     size_t n = 0;
+    int rc = jr_store_pg_schedule_due(store, today, DUE_ROUND, on_due, due, &n);
+    if (rc != JR_STORE_OK || due->n == 0) {
+        return rc;
+    }
+    const char *nhs[DUE_ROUND];
+    for (size_t i = 0; i < due->n; i++) {
+        nhs[i] = due->v[i].nhs;
+    }
+    jr_store_rows_t all = {0};
+    strmap_t decided = {0};
+    jr_store_notice_t *notices = calloc(due->n, sizeof *notices);
+    notice_text_t *notice_text = calloc(due->n, sizeof *notice_text);
+    jr_store_schedule_t *schedules = calloc(due->n, sizeof *schedules);
+    schedule_text_t *schedule_text = calloc(due->n, sizeof *schedule_text);
+    rc = notices && notice_text && schedules && schedule_text ? JR_STORE_OK : JR_STORE_RETRY;
     if (rc == JR_STORE_OK) {
-        n = jr_schedule_notices_due(sched, &ctx->rules, ctx->today, notices, 64);
-        n = n > 64 ? 64 : n;
+        rc = jr_store_pg_persons_events(store, nhs, due->n, &all);
     }
-    char review_on[11] = "", notice_on[11];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3] = "{}";
-    if (sched != NULL && sched->review_on != JR_DAY_NONE) {
-        jr_text_format_date(sched->review_on, review_on);
-        covered_literal(sched, covered, sizeof covered);
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_notice_keys(store, nhs, due->n, on_notice_key, &decided);
     }
-    for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
-        const jr_notice_t *nt = &notices[i];
-        jr_text_format_date(nt->on, notice_on);
-        jr_store_notice_t row = {
-            .nhs = nhs,
-            .cycle = cycle,
-            .key = nt->key,
-            .kind = notice_kind_name(nt->kind),
-            .notice_on = notice_on,
-            .review_on = review_on,
-            .lead = sched->lead ? sched->lead->code : NULL,
-            .covered = covered,
-        };
-        bool added = false;
-        rc = jr_store_pg_notice_add(dc->store, &row, &added);
-        if (rc != JR_STORE_OK || !added) {
-            continue;
-        }
-        dc->recorded++;
-        if (nt->superseded) {
-            continue;
-        }
-        jr_record_id_t id = {nhs, cycle, 0, dc->seq + 1};
-        uint8_t *payload = NULL;
-        size_t len = 0;
-        char topic[64];
-        jr_codec_notice_topic(nt, sched, topic, sizeof topic);
-        if (jr_codec_encode_notice(nt, sched, c.review, &id, &payload, &len) != 0) {
-            rc = JR_STORE_RETRY;
-            break;
-        }
-        rc = jr_store_pg_outbox_add(dc->store, dc->seq + 1, topic, nhs, payload, len);
+    size_t n_notices = 0;
+    for (size_t i = 0; rc == JR_STORE_OK && i < due->n; i++) {
+        const pc_t *p = &due->v[i];
+        size_t nrows = 0;
+        const jr_store_row_t *rows = rows_of(&all, p->nhs, &nrows);
+        computed_t c = {0};
+        jr_schedule_t *sched = NULL;
+        rc = compute_rows(ctx, p->nhs, p->cycle, 0, rows, nrows, &c);
+        rc = rc == 1 ? JR_STORE_OK : rc; /* no record yet: notices all the same */
         if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_notice_set_seq(dc->store, &row, dc->seq + 1, payload, len);
+            sched =
+                jr_schedule_compute(c.sched_ev, c.n_sched, ctx->streams, &ctx->rules, ctx->today);
+            rc = sched ? JR_STORE_OK : JR_STORE_RETRY;
         }
-        if (rc == JR_STORE_OK && pubs_add(dc->pubs, dc->seq + 1, topic, payload, len) == 0) {
-            dc->seq++;
-            dc->sent++;
-        } else {
-            free(payload);
-            rc = rc == JR_STORE_OK ? JR_STORE_RETRY : rc;
+        if (rc == JR_STORE_OK) {
+            rc = decide_notice(ctx, p, &c, sched, &decided, *seq + 1, pubs, &notice_text[n_notices],
+                               &notices[n_notices]);
         }
+        if (rc == JR_STORE_OK && notices[n_notices].nhs != NULL) {
+            n_notices++;
+            (*seq)++;
+            (*sent)++;
+        }
+        if (rc == JR_STORE_OK) {
+            /* Everything due by today is decided: check again at the next notice. */
+            rc = schedule_row(ctx, p->nhs, p->cycle, &c, true, &schedule_text[i], &schedules[i]);
+        }
+        jr_schedule_destroy(&sched);
+        computed_clear(&c);
+    }
+    if (rc == JR_STORE_OK && n_notices > 0) {
+        rc = jr_store_pg_notices_add(store, notices, n_notices);
     }
     if (rc == JR_STORE_OK) {
-        /* Everything due by today is decided: check again at the next notice. */
-        rc = update_schedule_row(dc->store, ctx, nhs, cycle, &c, true);
+        rc = jr_store_pg_schedules_put(store, schedules, due->n);
     }
-    jr_schedule_destroy(&sched);
-    computed_clear(&c);
+    jr_store_rows_clear(&all);
+    map_clear(&decided);
+    free(notices);
+    free(notice_text);
+    free(schedules);
+    free(schedule_text);
     return rc;
 }
 
 int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
                        jr_publications_t *pubs, size_t *sent)
 {
-    enum { ROUND = 200 };
     *sent = 0;
-    for (;;) {
-        due_t dc = {store, ctx, *last_seq, pubs, 0, 0};
-        size_t pubs_before = pubs->n;
-        size_t count = 0;
-        char today[11];
-        jr_text_format_date(ctx->today, today);
-        int rc = jr_store_pg_begin(store);
+    due_list_t *due = malloc(sizeof *due);
+    if (due == NULL) {
+        return JR_STORE_RETRY;
+    }
+    int rc;
+    do {
+        due->n = 0;
+        uint64_t seq = *last_seq;
+        size_t pubs_before = pubs->n, round_sent = 0;
+        rc = jr_store_pg_begin(store);
         if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_schedule_due(store, today, ROUND, due_person, &dc, &count);
+            rc = due_round(store, ctx, due, &seq, pubs, &round_sent);
         }
         if (rc == JR_STORE_OK) {
             rc = jr_store_pg_commit(store);
@@ -1282,12 +1366,11 @@ int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t
                 free(pubs->items[i].payload);
             }
             pubs->n = pubs_before;
-            return rc;
+            break;
         }
-        *last_seq = dc.seq;
-        *sent += dc.sent;
-        if (count < ROUND) {
-            return JR_STORE_OK;
-        }
-    }
+        *last_seq = seq;
+        *sent += round_sent;
+    } while (due->n == DUE_ROUND);
+    free(due);
+    return rc;
 }

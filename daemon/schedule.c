@@ -396,6 +396,20 @@ size_t jr_schedule_notices_due(const jr_schedule_t *self, const jr_schedule_rule
     return count;
 }
 
+bool jr_schedule_latest_notice(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
+                               jr_day_t today, jr_notice_t *out)
+{
+    jr_schedule_rules_t storage;
+    rules = rules_or_default(rules, &storage);
+    size_t count = jr_schedule_notices_due(self, rules, today, NULL, 0);
+    if (count == 0)
+        return false;
+    unsigned leads[JR_SCHEDULE_LEADS_MAX];
+    size_t n_leads = lead_times(rules, leads);
+    *out = notice_at(self->review_on, leads, n_leads, count - 1);
+    return true;
+}
+
 jr_day_t jr_schedule_next_notice_on(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
                                     jr_day_t today)
 {

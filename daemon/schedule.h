@@ -76,9 +76,9 @@
  *  - Notices due by today (date <= today) are listed in date order. Every one
  *    but the latest is marked superseded: a daemon that catches up after
  *    downtime sends only the latest (the shortest lead, or the due notice, or
- *    the latest overdue one) and records the others as skipped. A daemon that
- *    checks on each notice's date sends every notice, since each is the latest
- *    on its own day.
+ *    the latest overdue one) and skips the others. A daemon that checks on
+ *    each notice's date sends every notice, since each is the latest on its
+ *    own day.
  *  - The key is stable for (person, cycle): the daemon records it to publish
  *    each notice exactly once.
  *
@@ -134,7 +134,7 @@ typedef struct {
     jr_notice_kind_t kind;
     unsigned number; /* LEAD: days before; OVERDUE: 1, 2, ...; DUE: 0 */
     jr_day_t on;
-    bool superseded;             /* a later notice is also due: record it, do not send it */
+    bool superseded;             /* a later notice is also due: it is not sent */
     char key[JR_NOTICE_KEY_MAX]; /* "lead-56", "due", "overdue-2" */
 } jr_notice_t;
 
@@ -159,6 +159,11 @@ const jr_stream_due_t *jr_schedule_find(const jr_schedule_t *self, const char *c
  * rules NULL means the defaults. */
 size_t jr_schedule_notices_due(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
                                jr_day_t today, jr_notice_t *out, size_t max);
+
+/* The latest notice due by today: the one to send, since it supersedes
+ * every earlier one. false when none is due. rules NULL means the defaults. */
+bool jr_schedule_latest_notice(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
+                               jr_day_t today, jr_notice_t *out);
 
 /* The date of the first notice strictly after today, for the index of "next
  * check" dates; JR_DAY_NONE when there is no review date. */

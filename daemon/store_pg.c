@@ -22,13 +22,12 @@ typedef enum {
     S_PERSON_EVENTS,
     S_REVIEW_PUT,
     S_REVIEW_GET,
-    S_OUTBOX_ADD,
     S_LAST_SEQ,
     S_REJECTED_ADD,
     S_PERSONS,
     S_SCHEDULE_DUE,
-    S_NOTICE_ADD,
-    S_NOTICE_SEQ,
+    S_NOTICE_KEYS,
+    S_NOTICES_ADD,
     S_PUBLISHED_GET,
     S_PUBLISHED_SET,
     S_OUTBOX_AFTER,
@@ -70,7 +69,6 @@ static const char *const g_sql[S_COUNT] = {
         "area_priority = EXCLUDED.area_priority, area_conflict = EXCLUDED.area_conflict, "
         "updated_at = now()",
     [S_REVIEW_GET] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
-    [S_OUTBOX_ADD] = "INSERT INTO outbox (seq, topic, nhs_number, payload) VALUES ($1, $2, $3, $4)",
     /* The outbox is trimmed by age, so the last sequence number is the
      * highest any table remembers, never one that could be handed out again. */
     [S_LAST_SEQ] = "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
@@ -83,11 +81,17 @@ static const char *const g_sql[S_COUNT] = {
     [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
                        "s.nhs_number LIMIT $2",
-    [S_NOTICE_ADD] = "INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
-                     "review_on, lead, covered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                     "ON CONFLICT DO NOTHING RETURNING 1",
-    [S_NOTICE_SEQ] = "UPDATE due_notice SET seq = $4, payload = $5 WHERE nhs_number = $1 AND "
-                     "cycle = $2 AND key = $3",
+    [S_NOTICE_KEYS] = "SELECT nhs_number, cycle, key FROM due_notice "
+                      "WHERE nhs_number = ANY ($1::text[])",
+    /* Notices with their outbox rows. */
+    [S_NOTICES_ADD] =
+        "WITH n AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::bytea[]) "
+        "AS n(nhs, cycle, key, kind, notice_on, review_on, lead, covered, seq, topic, payload)), "
+        "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, nhs, "
+        "payload FROM n) INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
+        "review_on, lead, covered, seq, payload) SELECT nhs, cycle, key, kind, notice_on::date, "
+        "review_on::date, lead, covered::text[], seq, payload FROM n",
     [S_PUBLISHED_GET] = "SELECT last_published_seq FROM publish_state",
     [S_PUBLISHED_SET] = "UPDATE publish_state SET last_published_seq = $1 "
                         "WHERE last_published_seq < $1",
@@ -720,17 +724,6 @@ int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
     return JR_STORE_OK;
 }
 
-int jr_store_pg_outbox_add(jr_store_pg_t *self, uint64_t seq, const char *topic, const char *nhs,
-                           const uint8_t *payload, size_t len)
-{
-    params_t p = {0};
-    p_int(&p, (long long)seq);
-    p_text(&p, topic);
-    p_text(&p, nhs);
-    p_bytes(&p, payload, len);
-    return run(self, S_OUTBOX_ADD, &p, 0, NULL);
-}
-
 /* Runs a parameterless statement that answers one number (0 when no row). */
 static int run_u64(jr_store_pg_t *self, stmt_t s, uint64_t *out)
 {
@@ -804,38 +797,6 @@ int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
     }
     PQclear(res);
     return rc;
-}
-
-int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *n, bool *added)
-{
-    params_t p = {0};
-    p_text(&p, n->nhs);
-    p_int(&p, n->cycle);
-    p_text(&p, n->key);
-    p_text(&p, n->kind);
-    p_text(&p, n->notice_on);
-    p_text(&p, n->review_on);
-    p_text(&p, n->lead);
-    p_text(&p, n->covered);
-    PGresult *res = NULL;
-    int rc = run(self, S_NOTICE_ADD, &p, 0, &res);
-    if (rc == JR_STORE_OK) {
-        *added = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    return rc;
-}
-
-int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *n, uint64_t seq,
-                               const uint8_t *payload, size_t len)
-{
-    params_t p = {0};
-    p_text(&p, n->nhs);
-    p_int(&p, n->cycle);
-    p_text(&p, n->key);
-    p_int(&p, (long long)seq);
-    p_bytes(&p, payload, len);
-    return run(self, S_NOTICE_SEQ, &p, 0, NULL);
 }
 
 int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq)
@@ -1456,4 +1417,48 @@ int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *row
     int end = copy_end(self, rc == JR_STORE_OK ? NULL : "the daemon abandoned the batch");
     free(b.data);
     return rc == JR_STORE_OK ? end : rc;
+}
+
+int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                            void (*fn)(void *ctx, const char *nhs, uint32_t cycle, const char *key),
+                            void *ctx)
+{
+    arr_t a;
+    arr_open(&a, OID_TEXT);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(&a, nhs[i]);
+    }
+    PGresult *res = NULL;
+    int rc = run_arrays(self, S_NOTICE_KEYS, &a, 1, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10),
+           PQgetvalue(res, i, 2));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_notices_add(jr_store_pg_t *self, const jr_store_notice_t *rows, size_t n)
+{
+    static const oid_t types[11] = {OID_TEXT, OID_INT4, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
+                                    OID_TEXT, OID_TEXT, OID_INT8, OID_TEXT, OID_BYTEA};
+    arr_t a[11];
+    for (int c = 0; c < 11; c++) {
+        arr_open(&a[c], types[c]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const jr_store_notice_t *r = &rows[i];
+        arr_text(&a[0], r->nhs);
+        arr_i32(&a[1], (int32_t)r->cycle);
+        arr_text(&a[2], r->key);
+        arr_text(&a[3], r->kind);
+        arr_text(&a[4], r->notice_on);
+        arr_text(&a[5], r->review_on);
+        arr_text(&a[6], r->lead);
+        arr_text(&a[7], r->covered);
+        arr_i64(&a[8], (int64_t)r->seq);
+        arr_text(&a[9], r->topic);
+        arr_bytes(&a[10], r->payload, r->payload_len);
+    }
+    return run_arrays(self, S_NOTICES_ADD, a, 11, 0, NULL);
 }

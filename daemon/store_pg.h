@@ -151,9 +151,6 @@ int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review)
 int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
                            size_t *len, bool *found);
 
-int jr_store_pg_outbox_add(jr_store_pg_t *self, uint64_t seq, const char *topic, const char *nhs,
-                           const uint8_t *payload, size_t len);
-
 /* The highest published sequence number (0 when none). */
 int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq);
 
@@ -195,14 +192,20 @@ typedef struct {
     const char *review_on;
     const char *lead;
     const char *covered; /* array literal: "{ICES,SC}" */
+    uint64_t seq;        /* its publication */
+    const char *topic;
+    const uint8_t *payload; /* the packed DueNotice */
+    size_t payload_len;
 } jr_store_notice_t;
 
-/* Records a notice once: *added is false when (nhs, cycle, key) was already
- * decided. */
-int jr_store_pg_notice_add(jr_store_pg_t *self, const jr_store_notice_t *notice, bool *added);
-/* Marks a recorded notice published as seq, keeping its message. */
-int jr_store_pg_notice_set_seq(jr_store_pg_t *self, const jr_store_notice_t *notice, uint64_t seq,
-                               const uint8_t *payload, size_t len);
+/* Calls fn with the key of every notice recorded for these persons. */
+int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                            void (*fn)(void *ctx, const char *nhs, uint32_t cycle, const char *key),
+                            void *ctx);
+
+/* Records n notices (none recorded before) with their outbox rows, in one
+ * round trip. */
+int jr_store_pg_notices_add(jr_store_pg_t *self, const jr_store_notice_t *rows, size_t n);
 
 /* The last sequence number known to be published. set only moves it up. */
 int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq);

@@ -559,6 +559,18 @@ static void test_catching_up_sends_the_latest(void)
     CU_ASSERT_STRING_EQUAL(out[0].key, "lead-56");
     CU_ASSERT_STRING_EQUAL(out[1].key, "lead-28");
     CU_ASSERT_TRUE(out[1].superseded);
+    /* The one to send, however long the daemon was away. */
+    jr_notice_t latest;
+    CU_ASSERT_TRUE(jr_schedule_latest_notice(s, NULL, D("2026-02-20"), &latest));
+    CU_ASSERT_STRING_EQUAL(latest.key, "lead-28");
+    CU_ASSERT_TRUE(jr_schedule_latest_notice(s, NULL, D("2026-04-10"), &latest));
+    CU_ASSERT_STRING_EQUAL(latest.key, "overdue-6");
+    CU_ASSERT_EQUAL(latest.on, D("2026-04-06"));
+    CU_ASSERT_FALSE(latest.superseded);
+    CU_ASSERT_TRUE(jr_schedule_latest_notice(s, NULL, D("2028-03-01"), &latest));
+    CU_ASSERT_STRING_EQUAL(latest.key, "overdue-105");
+    CU_ASSERT_EQUAL(latest.on, D("2028-02-28"));
+    CU_ASSERT_FALSE(jr_schedule_latest_notice(s, NULL, D("2026-01-03"), &latest));
     jr_schedule_destroy(&s);
 
     /* No review date, no notices. */
