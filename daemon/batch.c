@@ -293,17 +293,12 @@ typedef struct {
 
 /* The person's row in the due-check index, from their schedule as of today:
  * checked today when a notice is already due and not yet decided, else on
- * the next notice date. `decided`: the due check has just decided every
- * notice due by today. The row borrows from *text. */
-static int schedule_row(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
-                        const computed_t *c, bool decided, schedule_text_t *text,
-                        jr_store_schedule_t *row)
+ * the next notice date. `decided`: every notice due by today has just been
+ * decided. The row borrows from *text. */
+static void schedule_row_of(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cycle,
+                            const jr_schedule_t *sched, bool decided, schedule_text_t *text,
+                            jr_store_schedule_t *row)
 {
-    jr_schedule_t *sched =
-        jr_schedule_compute(c->sched_ev, c->n_sched, ctx->streams, &ctx->rules, ctx->today);
-    if (sched == NULL) {
-        return JR_STORE_RETRY;
-    }
     jr_day_t next = !decided && jr_schedule_notices_due(sched, &ctx->rules, ctx->today, NULL, 0) > 0
                         ? ctx->today
                         : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
@@ -328,18 +323,22 @@ static int schedule_row(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
         .next_check_on = text->next_on[0] ? text->next_on : NULL,
         .separate_meetings = separate,
     };
-    jr_schedule_destroy(&sched);
-    return JR_STORE_OK;
 }
 
-/* schedule_row() written on its own (rebuild, due check). */
+/* The due-check row of a computed cycle written on its own (rebuild). */
 static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const char *nhs,
                                uint32_t cycle, const computed_t *c, bool decided)
 {
+    jr_schedule_t *sched =
+        jr_schedule_compute(c->sched_ev, c->n_sched, ctx->streams, &ctx->rules, ctx->today);
+    if (sched == NULL) {
+        return JR_STORE_RETRY;
+    }
     schedule_text_t text;
     jr_store_schedule_t row;
-    int rc = schedule_row(ctx, nhs, cycle, c, decided, &text, &row);
-    return rc == JR_STORE_OK ? jr_store_pg_schedule_put(store, &row) : rc;
+    schedule_row_of(ctx, nhs, cycle, sched, decided, &text, &row);
+    jr_schedule_destroy(&sched);
+    return jr_store_pg_schedule_put(store, &row);
 }
 
 /* ---- the batch ---- */
@@ -879,6 +878,90 @@ static int write_rows(jr_store_pg_t *store, batch_state_t *st)
     return rc;
 }
 
+/* ---- a person's current cycle: due-check row and notice ---- */
+
+static const char *notice_kind_name(jr_notice_kind_t kind)
+{
+    return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
+}
+
+/* "nhs\x1fcycle\x1fkey": a notice already decided. */
+static void notice_key(char *out, size_t len, const char *nhs, uint32_t cycle, const char *key)
+{
+    snprintf(out, len, "%s\x1f%u\x1f%s", nhs, cycle, key);
+}
+
+static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char *key)
+{
+    char k[64];
+    bool added;
+    notice_key(k, sizeof k, nhs, cycle, key);
+    map_put(arg, k, 0, &added); /* out of memory: the INSERT refuses the duplicate */
+}
+
+/* The text a notice row borrows. */
+typedef struct {
+    char key[JR_NOTICE_KEY_MAX];
+    char notice_on[11];
+    char review_on[11];
+    char lead[JR_STREAM_CODE_MAX];
+    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
+    char topic[64];
+} notice_text_t;
+
+/* One person's latest notice due by today, unless it is decided already:
+ * packed, handed to pubs, and its row filled. *row.nhs is NULL when there
+ * is none to send. */
+static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
+                         const jr_schedule_t *sched, const strmap_t *decided, uint64_t seq,
+                         jr_publications_t *pubs, notice_text_t *text, jr_store_notice_t *row)
+{
+    memset(row, 0, sizeof *row);
+    jr_notice_t nt;
+    char k[64];
+    if (!jr_schedule_latest_notice(sched, &ctx->rules, ctx->today, &nt)) {
+        return JR_STORE_OK;
+    }
+    notice_key(k, sizeof k, p->nhs, p->cycle, nt.key);
+    if (map_get(decided, k) != NULL) {
+        return JR_STORE_OK;
+    }
+    memset(text, 0, sizeof *text);
+    snprintf(text->key, sizeof text->key, "%s", nt.key);
+    jr_text_format_date(nt.on, text->notice_on);
+    jr_text_format_date(sched->review_on, text->review_on);
+    covered_literal(sched, text->covered, sizeof text->covered);
+    if (sched->lead != NULL) {
+        snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
+    }
+    jr_codec_notice_topic(&nt, sched, text->topic, sizeof text->topic);
+    jr_record_id_t id = {p->nhs, p->cycle, 0, seq};
+    uint8_t *payload = NULL;
+    size_t len = 0;
+    if (jr_codec_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
+        return JR_STORE_RETRY;
+    }
+    if (pubs_add(pubs, seq, text->topic, payload, len) != 0) {
+        free(payload);
+        return JR_STORE_RETRY;
+    }
+    *row = (jr_store_notice_t){
+        .nhs = p->nhs,
+        .cycle = p->cycle,
+        .key = text->key,
+        .kind = notice_kind_name(nt.kind),
+        .notice_on = text->notice_on,
+        .review_on = text->review_on,
+        .lead = text->lead[0] ? text->lead : NULL,
+        .covered = text->covered,
+        .seq = seq,
+        .topic = text->topic,
+        .payload = payload, /* owned by pubs */
+        .payload_len = len,
+    };
+    return JR_STORE_OK;
+}
+
 /* Finds a person's rows in the prefetched, nhs-ordered list. */
 static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs, size_t *n)
 {
@@ -899,35 +982,129 @@ static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs
     return all->rows + lo;
 }
 
+/* The person's current cycle settled as of today: its latest notice due,
+ * unless decided before (published as seq through pubs; notice->nhs stays
+ * NULL when there is none), and its due-check row, which moves past today. */
+static int settle_current(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
+                          const strmap_t *decided, uint64_t seq, jr_publications_t *pubs,
+                          notice_text_t *notice_text, jr_store_notice_t *notice,
+                          schedule_text_t *schedule_text, jr_store_schedule_t *schedule)
+{
+    jr_schedule_t *sched =
+        jr_schedule_compute(c->sched_ev, c->n_sched, ctx->streams, &ctx->rules, ctx->today);
+    if (sched == NULL) {
+        return JR_STORE_RETRY;
+    }
+    int rc = decide_notice(ctx, p, c, sched, decided, seq, pubs, notice_text, notice);
+    if (rc == JR_STORE_OK) {
+        schedule_row_of(ctx, p->nhs, p->cycle, sched, true, schedule_text, schedule);
+    }
+    jr_schedule_destroy(&sched);
+    return rc;
+}
+
+/* What a batch or a due-check round writes for the persons it settles. */
+typedef struct {
+    strmap_t decided; /* notices decided before */
+    jr_store_notice_t *notices;
+    notice_text_t *notice_text;
+    size_t n_notices;
+    jr_store_schedule_t *schedules;
+    schedule_text_t *schedule_text;
+    bool *scheduled;
+} settled_t;
+
+static int settled_init(settled_t *s, size_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->notices = calloc(n + 1, sizeof *s->notices);
+    s->notice_text = calloc(n + 1, sizeof *s->notice_text);
+    s->schedules = calloc(n + 1, sizeof *s->schedules);
+    s->schedule_text = calloc(n + 1, sizeof *s->schedule_text);
+    s->scheduled = calloc(n + 1, sizeof *s->scheduled);
+    return s->notices && s->notice_text && s->schedules && s->schedule_text && s->scheduled
+               ? JR_STORE_OK
+               : JR_STORE_RETRY;
+}
+
+static void settled_clear(settled_t *s)
+{
+    map_clear(&s->decided);
+    free(s->notices);
+    free(s->notice_text);
+    free(s->schedules);
+    free(s->schedule_text);
+    free(s->scheduled);
+    memset(s, 0, sizeof *s);
+}
+
+/* Settles person i of the list (position i of the arrays); a notice takes
+ * sequence number seq. */
+static int settle(const jr_batch_ctx_t *ctx, settled_t *s, size_t i, const pc_t *p,
+                  const computed_t *c, uint64_t seq, jr_publications_t *pubs)
+{
+    jr_store_notice_t *notice = &s->notices[s->n_notices];
+    int rc = settle_current(ctx, p, c, &s->decided, seq, pubs, &s->notice_text[s->n_notices],
+                            notice, &s->schedule_text[i], &s->schedules[i]);
+    if (rc == JR_STORE_OK && notice->nhs != NULL) {
+        s->n_notices++;
+    }
+    s->scheduled[i] = rc == JR_STORE_OK;
+    return rc;
+}
+
+/* Writes the notices (with their outbox rows) and the due-check rows. */
+static int settled_write(jr_store_pg_t *store, const settled_t *s, size_t n)
+{
+    int rc = JR_STORE_OK;
+    if (s->n_notices > 0) {
+        rc = jr_store_pg_notices_add(store, s->notices, s->n_notices);
+    }
+    if (rc == JR_STORE_OK && n > 0) {
+        rc = jr_store_pg_schedules_put(store, s->schedules, n);
+    }
+    return rc;
+}
+
 /* Merges every (person, cycle) the batch touched from one read of their
- * events, then writes the records with their outbox rows, and each
- * person's due-check row, in one round trip each. */
+ * events and publishes the records with their outbox rows; then settles
+ * each person's current cycle (the notice it brought due, the next check),
+ * so the due check has nothing left to do for them. A handful of round
+ * trips whatever the batch's size. Records take the sequence numbers
+ * first, in touch order, then the notices. */
 static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
                            uint64_t *seq, jr_publications_t *pubs)
 {
     size_t n_t = st->touched.n;
+    uint64_t first_notice = *seq + n_t + 1;
     strmap_t persons = {0}; /* distinct persons touched -> position */
+    pc_t *current = calloc(n_t + 1, sizeof *current);
     const char **nhs = calloc(n_t + 1, sizeof *nhs);
     jr_store_review_t *records = calloc(n_t + 1, sizeof *records);
     review_text_t *record_text = calloc(n_t + 1, sizeof *record_text);
-    jr_store_schedule_t *schedules = calloc(n_t + 1, sizeof *schedules);
-    schedule_text_t *schedule_text = calloc(n_t + 1, sizeof *schedule_text);
-    bool *scheduled = calloc(n_t + 1, sizeof *scheduled);
+    jr_publications_t notice_pubs = {0}; /* after every record */
+    settled_t settled;
     jr_store_rows_t all = {0};
-    int rc = nhs && records && record_text && schedules && schedule_text && scheduled
-                 ? JR_STORE_OK
-                 : JR_STORE_RETRY;
+    int rc = settled_init(&settled, n_t);
+    if (current == NULL || nhs == NULL || records == NULL || record_text == NULL) {
+        rc = JR_STORE_RETRY;
+    }
     size_t n = 0;
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         bool added = false;
-        if (map_put(&persons, st->touched.v[i].nhs, n, &added) != 0) {
+        const char *who = st->touched.v[i].nhs;
+        if (map_put(&persons, who, n, &added) != 0) {
             rc = JR_STORE_RETRY;
         } else if (added) {
-            nhs[n++] = st->touched.v[i].nhs;
+            current[n] = st->persons.v[*map_get(&st->persons.index, who)];
+            nhs[n++] = who;
         }
     }
     if (rc == JR_STORE_OK && n > 0) {
         rc = jr_store_pg_persons_events(store, nhs, n, &all);
+    }
+    if (rc == JR_STORE_OK && n > 0) {
+        rc = jr_store_pg_notice_keys(store, nhs, n, on_notice_key, &settled.decided);
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         const pc_t *t = &st->touched.v[i];
@@ -949,45 +1126,53 @@ static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
             c.record = NULL; /* now owned by pubs; records[i] still points at it */
             (*seq)++;
         }
-        /* The due-check index follows the person's current cycle. */
-        uint32_t current = st->persons.v[*map_get(&st->persons.index, t->nhs)].cycle;
-        if (rc == JR_STORE_OK && t->cycle == current) {
-            rc = schedule_row(ctx, t->nhs, t->cycle, &c, false, &schedule_text[p], &schedules[p]);
-            scheduled[p] = true;
+        if (rc == JR_STORE_OK && t->cycle == current[p].cycle) {
+            rc = settle(ctx, &settled, p, &current[p], &c, first_notice + settled.n_notices,
+                        &notice_pubs);
         }
         computed_clear(&c);
     }
     /* Persons whose current cycle was not touched (a review held closed the
      * one that was). */
     for (size_t p = 0; rc == JR_STORE_OK && p < n; p++) {
-        if (scheduled[p]) {
+        if (settled.scheduled[p]) {
             continue;
         }
         size_t nrows = 0;
         const jr_store_row_t *rows = rows_of(&all, nhs[p], &nrows);
-        uint32_t current = st->persons.v[*map_get(&st->persons.index, nhs[p])].cycle;
         computed_t c = {0};
-        rc = compute_rows(ctx, nhs[p], current, 0, rows, nrows, &c);
+        rc = compute_rows(ctx, nhs[p], current[p].cycle, 0, rows, nrows, &c);
         rc = rc == 1 ? JR_STORE_OK : rc;
         if (rc == JR_STORE_OK) {
-            rc = schedule_row(ctx, nhs[p], current, &c, false, &schedule_text[p], &schedules[p]);
+            rc = settle(ctx, &settled, p, &current[p], &c, first_notice + settled.n_notices,
+                        &notice_pubs);
         }
         computed_clear(&c);
     }
     if (rc == JR_STORE_OK && n_t > 0) {
         rc = jr_store_pg_publish_records(store, records, n_t);
     }
-    if (rc == JR_STORE_OK && n > 0) {
-        rc = jr_store_pg_schedules_put(store, schedules, n);
+    if (rc == JR_STORE_OK) {
+        rc = settled_write(store, &settled, n);
     }
+    /* The notices' publications follow the records'. */
+    for (size_t i = 0; rc == JR_STORE_OK && i < notice_pubs.n; i++) {
+        jr_publication_t *np = &notice_pubs.items[i];
+        if (pubs_add(pubs, np->seq, np->topic, np->payload, np->len) != 0) {
+            rc = JR_STORE_RETRY;
+            break;
+        }
+        np->payload = NULL; /* now owned by pubs */
+        (*seq)++;
+    }
+    jr_publications_clear(&notice_pubs);
     jr_store_rows_clear(&all);
+    settled_clear(&settled);
     map_clear(&persons);
+    free(current);
     free(nhs);
     free(records);
     free(record_text);
-    free(schedules);
-    free(schedule_text);
-    free(scheduled);
     return rc;
 }
 
@@ -1164,11 +1349,6 @@ int jr_batch_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *re
 
 /* ---- due-date notices ---- */
 
-static const char *notice_kind_name(jr_notice_kind_t kind)
-{
-    return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
-}
-
 enum { DUE_ROUND = 500 }; /* persons per transaction of the due check */
 
 typedef struct {
@@ -1186,88 +1366,9 @@ static int on_due(void *arg, const char *nhs, uint32_t cycle)
     return JR_STORE_OK;
 }
 
-/* "nhs\x1fcycle\x1fkey": a notice already decided. */
-static void notice_key(char *out, size_t len, const char *nhs, uint32_t cycle, const char *key)
-{
-    snprintf(out, len, "%s\x1f%u\x1f%s", nhs, cycle, key);
-}
-
-static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char *key)
-{
-    char k[64];
-    bool added;
-    notice_key(k, sizeof k, nhs, cycle, key);
-    map_put(arg, k, 0, &added); /* out of memory: the INSERT refuses the duplicate */
-}
-
-/* The text a notice row borrows. */
-typedef struct {
-    char key[JR_NOTICE_KEY_MAX];
-    char notice_on[11];
-    char review_on[11];
-    char lead[JR_STREAM_CODE_MAX];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    char topic[64];
-} notice_text_t;
-
-/* One person's latest notice due by today, unless it is decided already:
- * packed, handed to pubs, and its row filled. *row.nhs is NULL when there
- * is none to send. */
-static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
-                         const jr_schedule_t *sched, const strmap_t *decided, uint64_t seq,
-                         jr_publications_t *pubs, notice_text_t *text, jr_store_notice_t *row)
-{
-    memset(row, 0, sizeof *row);
-    jr_notice_t nt;
-    char k[64];
-    if (!jr_schedule_latest_notice(sched, &ctx->rules, ctx->today, &nt)) {
-        return JR_STORE_OK;
-    }
-    notice_key(k, sizeof k, p->nhs, p->cycle, nt.key);
-    if (map_get(decided, k) != NULL) {
-        return JR_STORE_OK;
-    }
-    memset(text, 0, sizeof *text);
-    snprintf(text->key, sizeof text->key, "%s", nt.key);
-    jr_text_format_date(nt.on, text->notice_on);
-    jr_text_format_date(sched->review_on, text->review_on);
-    covered_literal(sched, text->covered, sizeof text->covered);
-    if (sched->lead != NULL) {
-        snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
-    }
-    jr_codec_notice_topic(&nt, sched, text->topic, sizeof text->topic);
-    jr_record_id_t id = {p->nhs, p->cycle, 0, seq};
-    uint8_t *payload = NULL;
-    size_t len = 0;
-    if (jr_codec_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
-        return JR_STORE_RETRY;
-    }
-    if (pubs_add(pubs, seq, text->topic, payload, len) != 0) {
-        free(payload);
-        return JR_STORE_RETRY;
-    }
-    *row = (jr_store_notice_t){
-        .nhs = p->nhs,
-        .cycle = p->cycle,
-        .key = text->key,
-        .kind = notice_kind_name(nt.kind),
-        .notice_on = text->notice_on,
-        .review_on = text->review_on,
-        .lead = text->lead[0] ? text->lead : NULL,
-        .covered = text->covered,
-        .seq = seq,
-        .topic = text->topic,
-        .payload = payload, /* owned by pubs */
-        .payload_len = len,
-    };
-    return JR_STORE_OK;
-}
-
 /* One round of the due check inside a transaction: up to DUE_ROUND persons
  * whose next check has come, their events in one read, the notices they
- * have decided in another; each person's latest notice due by today is
- * sent unless decided already (those it supersedes are not sent), and their
- * next check moves to their next notice date. */
+ * have decided in another; each one is settled (settle_current()). */
 static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t *due,
                      uint64_t *seq, jr_publications_t *pubs, size_t *sent)
 {
@@ -1283,60 +1384,35 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
         nhs[i] = due->v[i].nhs;
     }
     jr_store_rows_t all = {0};
-    strmap_t decided = {0};
-    jr_store_notice_t *notices = calloc(due->n, sizeof *notices);
-    notice_text_t *notice_text = calloc(due->n, sizeof *notice_text);
-    jr_store_schedule_t *schedules = calloc(due->n, sizeof *schedules);
-    schedule_text_t *schedule_text = calloc(due->n, sizeof *schedule_text);
-    rc = notices && notice_text && schedules && schedule_text ? JR_STORE_OK : JR_STORE_RETRY;
+    settled_t settled;
+    rc = settled_init(&settled, due->n);
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_persons_events(store, nhs, due->n, &all);
     }
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_notice_keys(store, nhs, due->n, on_notice_key, &decided);
+        rc = jr_store_pg_notice_keys(store, nhs, due->n, on_notice_key, &settled.decided);
     }
-    size_t n_notices = 0;
     for (size_t i = 0; rc == JR_STORE_OK && i < due->n; i++) {
         const pc_t *p = &due->v[i];
         size_t nrows = 0;
         const jr_store_row_t *rows = rows_of(&all, p->nhs, &nrows);
         computed_t c = {0};
-        jr_schedule_t *sched = NULL;
         rc = compute_rows(ctx, p->nhs, p->cycle, 0, rows, nrows, &c);
         rc = rc == 1 ? JR_STORE_OK : rc; /* no record yet: notices all the same */
         if (rc == JR_STORE_OK) {
-            sched =
-                jr_schedule_compute(c.sched_ev, c.n_sched, ctx->streams, &ctx->rules, ctx->today);
-            rc = sched ? JR_STORE_OK : JR_STORE_RETRY;
+            rc = settle(ctx, &settled, i, p, &c, *seq + settled.n_notices + 1, pubs);
         }
-        if (rc == JR_STORE_OK) {
-            rc = decide_notice(ctx, p, &c, sched, &decided, *seq + 1, pubs, &notice_text[n_notices],
-                               &notices[n_notices]);
-        }
-        if (rc == JR_STORE_OK && notices[n_notices].nhs != NULL) {
-            n_notices++;
-            (*seq)++;
-            (*sent)++;
-        }
-        if (rc == JR_STORE_OK) {
-            /* Everything due by today is decided: check again at the next notice. */
-            rc = schedule_row(ctx, p->nhs, p->cycle, &c, true, &schedule_text[i], &schedules[i]);
-        }
-        jr_schedule_destroy(&sched);
         computed_clear(&c);
     }
-    if (rc == JR_STORE_OK && n_notices > 0) {
-        rc = jr_store_pg_notices_add(store, notices, n_notices);
+    if (rc == JR_STORE_OK) {
+        rc = settled_write(store, &settled, due->n);
     }
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_schedules_put(store, schedules, due->n);
+        *seq += settled.n_notices;
+        *sent += settled.n_notices;
     }
     jr_store_rows_clear(&all);
-    map_clear(&decided);
-    free(notices);
-    free(notice_text);
-    free(schedules);
-    free(schedule_text);
+    settled_clear(&settled);
     return rc;
 }
 

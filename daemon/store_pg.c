@@ -81,8 +81,8 @@ static const char *const g_sql[S_COUNT] = {
     [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
                        "s.nhs_number LIMIT $2",
-    [S_NOTICE_KEYS] = "SELECT nhs_number, cycle, key FROM due_notice "
-                      "WHERE nhs_number = ANY ($1::text[])",
+    [S_NOTICE_KEYS] = "SELECT d.nhs_number, d.cycle, d.key FROM unnest($1::text[]) AS k(n) "
+                      "JOIN due_notice d ON d.nhs_number = k.n",
     /* Notices with their outbox rows. */
     [S_NOTICES_ADD] =
         "WITH n AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], "
@@ -125,9 +125,12 @@ static const char *const g_sql[S_COUNT] = {
                      "k.kd AND l.stream = k.st AND l.value = k.val",
     [S_PERSONS_ENSURE_MANY] = "INSERT INTO person (nhs_number) SELECT DISTINCT unnest($1::text[]) "
                               "ON CONFLICT DO NOTHING",
-    [S_PERSONS_CYCLES] = "SELECT nhs_number, cycle FROM person WHERE nhs_number = ANY ($1::text[])",
-    [S_PERSONS_EVENTS] = "SELECT id, cycle, coalesce(seq, 0), envelope, nhs_number FROM event "
-                         "WHERE nhs_number = ANY ($1::text[]) ORDER BY nhs_number, id",
+    [S_PERSONS_CYCLES] =
+        "SELECT p.nhs_number, p.cycle FROM unnest($1::text[]) AS k(n) JOIN person p "
+        "ON p.nhs_number = k.n",
+    [S_PERSONS_EVENTS] = "SELECT e.id, e.cycle, coalesce(e.seq, 0), e.envelope, e.nhs_number FROM "
+                         "unnest($1::text[]) AS k(n) JOIN event e ON e.nhs_number = k.n "
+                         "ORDER BY e.nhs_number, e.id",
     /* Batch-wide writes. Arrays are binary parameters (see arr_t), so the
      * elements are data, never parsed. */
     [S_LINKS_ADD_MANY] =
