@@ -1417,36 +1417,37 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
 }
 
 int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
-                       jr_publications_t *pubs, size_t *sent)
+                       jr_publications_t *pubs, size_t *sent, size_t *persons, bool *more)
 {
     *sent = 0;
+    *persons = 0;
+    *more = false;
     due_list_t *due = malloc(sizeof *due);
     if (due == NULL) {
         return JR_STORE_RETRY;
     }
-    int rc;
-    do {
-        due->n = 0;
-        uint64_t seq = *last_seq;
-        size_t pubs_before = pubs->n, round_sent = 0;
-        rc = jr_store_pg_begin(store);
-        if (rc == JR_STORE_OK) {
-            rc = due_round(store, ctx, due, &seq, pubs, &round_sent);
-        }
-        if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_commit(store);
-        }
-        if (rc != JR_STORE_OK) {
-            jr_store_pg_rollback(store);
-            for (size_t i = pubs_before; i < pubs->n; i++) {
-                free(pubs->items[i].payload);
-            }
-            pubs->n = pubs_before;
-            break;
-        }
+    due->n = 0;
+    uint64_t seq = *last_seq;
+    size_t pubs_before = pubs->n, round_sent = 0;
+    int rc = jr_store_pg_begin(store);
+    if (rc == JR_STORE_OK) {
+        rc = due_round(store, ctx, due, &seq, pubs, &round_sent);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_commit(store);
+    }
+    if (rc == JR_STORE_OK) {
         *last_seq = seq;
-        *sent += round_sent;
-    } while (due->n == DUE_ROUND);
+        *sent = round_sent;
+        *persons = due->n;
+        *more = due->n == DUE_ROUND;
+    } else {
+        jr_store_pg_rollback(store);
+        for (size_t i = pubs_before; i < pubs->n; i++) {
+            free(pubs->items[i].payload);
+        }
+        pubs->n = pubs_before;
+    }
     free(due);
     return rc;
 }

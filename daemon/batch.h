@@ -83,15 +83,16 @@ int jr_batch_write(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_ite
 int jr_batch_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
                      size_t *differed);
 
-/* The due check: for every person whose next check is on or before today
- * (read through an index, so the cost follows what is due), sends the
- * latest notice due by today unless that (person, cycle, key) was decided
- * before (the earlier ones it supersedes are not sent), records it with its
- * outbox row in the same transaction, and moves the person's next check to
- * their next notice date. Rounds of 500 persons, one transaction and a
- * handful of statements each. Publications are appended to pubs; *sent
- * counts them. */
+/* One round of the due check: for up to 500 persons whose next check is on
+ * or before today (read through an index, so the cost follows what is due),
+ * sends the latest notice due by today unless that (person, cycle, key) was
+ * decided before (the earlier ones it supersedes are not sent), records it
+ * with its outbox row, and moves the person's next check to their next
+ * notice date, in one transaction and a handful of statements. Publications
+ * are appended to pubs; *sent counts them, *persons the persons settled;
+ * *more says another round has work. Rounds are short so that the caller
+ * can take input between them. */
 int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
-                       jr_publications_t *pubs, size_t *sent);
+                       jr_publications_t *pubs, size_t *sent, size_t *persons, bool *more);
 
 #endif

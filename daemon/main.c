@@ -72,6 +72,9 @@ typedef struct {
     uint64_t last_seq;      /* last committed sequence number */
     uint64_t published_seq; /* last sequence number handed to the PUB socket */
     int64_t due_check_at_ms;
+    bool due_running; /* a due check is between rounds */
+    int64_t due_started_ms;
+    size_t due_sent, due_persons;
     int64_t statistics_at_ms;
     int64_t retention_at_ms;
     /* accepted events per second over the last minute, for statistics */
@@ -451,22 +454,43 @@ static void republish(daemon_t *d)
 }
 
 /* Decides and publishes the notices that have fallen due. */
+/* One round of the due check. While rounds have work, the next one runs
+ * as soon as the loop has taken any waiting input, so a large catch-up
+ * (after downtime, or at start-up) never holds up ingest for long; then the
+ * timer takes over. */
 static void due_check(daemon_t *d)
 {
-    d->due_check_at_ms = mono_ms() + (int64_t)d->cfg->due_check_interval_s * 1000;
+    int64_t now = mono_ms();
+    d->due_check_at_ms = now + (int64_t)d->cfg->due_check_interval_s * 1000;
     if (!jr_store_pg_connected(d->store)) {
         return;
     }
+    if (!d->due_running) {
+        d->due_running = true;
+        d->due_started_ms = now;
+        d->due_sent = d->due_persons = 0;
+    }
     jr_batch_ctx_t ctx = batch_ctx(d);
     jr_publications_t pubs = {0};
-    size_t sent = 0;
-    int rc = jr_batch_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent);
+    size_t sent = 0, persons = 0;
+    bool more = false;
+    int rc = jr_batch_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent, &persons, &more);
+    publish_all(d, &pubs);
+    d->due_sent += sent;
+    d->due_persons += persons;
     if (rc != JR_STORE_OK) {
         jr_log(JR_LOG_WARNING, "due", "due check failed: %s", jr_store_pg_error(d->store));
-    } else if (sent > 0) {
-        jr_log(JR_LOG_INFO, "due", "%zu due notices published", sent);
+        d->due_running = false;
+    } else if (more) {
+        d->due_check_at_ms = now; /* the next round, after any waiting input */
+    } else {
+        d->due_running = false;
+        if (d->due_persons > 0) {
+            jr_log(JR_LOG_INFO, "due",
+                   "due check: %zu persons settled, %zu notices published in %lld ms",
+                   d->due_persons, d->due_sent, (long long)(mono_ms() - d->due_started_ms));
+        }
     }
-    publish_all(d, &pubs);
 }
 
 /* The figures for dashboards, consistent with the last committed sequence. */
@@ -923,7 +947,7 @@ int main(int argc, char **argv)
     d.watchdog_next_ms = mono_ms();
     republish(&d);
     trim_outbox(&d);
-    due_check(&d); /* catches up on notices that fell due while it was down */
+    due_check(&d); /* notices that fell due while it was down: the first round */
     d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
     jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s",
            jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
