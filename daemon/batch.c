@@ -488,6 +488,7 @@ typedef struct {
     jr_codec_event_t stored;    /* decoded, when it came from the store */
     const jr_codec_event_t *ev; /* the batch's own item otherwise */
     int64_t id;                 /* its id in the store; 0 for the batch's own */
+    size_t stored_row;          /* its row in parked_rows, when it came from the store */
     size_t row;                 /* the batch's row otherwise */
     bool released;
 } parked_t;
@@ -517,6 +518,12 @@ typedef struct {
     parked_t *parked;
     size_t n_parked, cap_parked;
     jr_store_rows_t parked_rows; /* the store's, read up front */
+    /* the earlier events of the persons it names (read before deciding, by
+     * nhs then id; value 0) or only touches (read after deciding; value 1),
+     * and the notices they have decided */
+    strmap_t named;
+    jr_store_rows_t history;
+    strmap_t decided;
 } batch_state_t;
 
 static void batch_state_clear(batch_state_t *st)
@@ -537,6 +544,9 @@ static void batch_state_clear(batch_state_t *st)
     }
     free(st->parked);
     jr_store_rows_clear(&st->parked_rows);
+    map_clear(&st->named);
+    jr_store_rows_clear(&st->history);
+    map_clear(&st->decided);
     memset(st, 0, sizeof *st);
 }
 
@@ -632,7 +642,7 @@ static int prefetch_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
     k = 0;
     for (size_t i = 0; keys != NULL && i < st->parked_rows.n; i++) {
         const jr_store_row_t *r = &st->parked_rows.rows[i];
-        parked_t p = {.id = r->id};
+        parked_t p = {.id = r->id, .stored_row = i};
         jr_reject_t why;
         if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits, &p.stored,
                             &why, NULL, NULL) != 0) {
@@ -654,16 +664,18 @@ static int prefetch_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
     return rc;
 }
 
+static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char *key);
+
 /* What the batch needs to know before it decides: which keys are stored,
- * the links of its identifiers, the cycle of every person it names
- * (created when new), and the parked events its enrolments may release. */
+ * the links of its identifiers, the cycle, earlier events and decided
+ * notices of every person it names (created when new), and the parked
+ * events its enrolments may release. */
 static int prefetch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
                     jr_identity_t *ids_map, const jr_batch_item_t *items, size_t n)
 {
     const char **a = calloc(n + 1, sizeof *a);
     const char **b = calloc(n + 1, sizeof *b);
     jr_link_t *links = calloc(2 * n + 1, sizeof *links);
-    strmap_t named = {0};
     int rc = JR_STORE_RETRY;
     if (a == NULL || b == NULL || links == NULL) {
         goto done;
@@ -683,7 +695,7 @@ static int prefetch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         bool added = false;
         if (items[i].decoded && items[i].ev.nhs[0]) {
-            if (map_put(&named, items[i].ev.nhs, 0, &added) != 0) {
+            if (map_put(&st->named, items[i].ev.nhs, 0, &added) != 0) {
                 rc = JR_STORE_RETRY;
             } else if (added) {
                 a[p++] = items[i].ev.nhs;
@@ -693,11 +705,16 @@ static int prefetch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state
     if (rc == JR_STORE_OK && p > 0) {
         rc = jr_store_pg_persons_cycles(store, a, p, on_cycle, &st->persons);
     }
+    if (rc == JR_STORE_OK && p > 0) {
+        rc = jr_store_pg_persons_events(store, a, p, &st->history);
+    }
+    if (rc == JR_STORE_OK && p > 0) {
+        rc = jr_store_pg_notice_keys(store, a, p, on_notice_key, &st->decided);
+    }
     if (rc == JR_STORE_OK) {
         rc = prefetch_parked(store, ctx, st, ids_map, items, n);
     }
 done:
-    map_clear(&named);
     free(a);
     free(b);
     free(links);
@@ -762,6 +779,10 @@ static int release_parked(jr_store_pg_t *store, jr_identity_t *ids_map, batch_st
         }
         if (rc == JR_STORE_OK && p->id != 0) {
             rc = jr_store_pg_event_assign(store, p->id, nhs, cycle, st->base_seq + at + 1);
+            jr_store_row_t *r = &st->parked_rows.rows[p->stored_row];
+            snprintf(r->nhs, sizeof r->nhs, "%s", nhs);
+            r->cycle = cycle;
+            r->seq = st->base_seq + at + 1;
         } else if (rc == JR_STORE_OK) {
             snprintf(st->row_nhs[p->row], sizeof st->row_nhs[0], "%s", nhs);
             st->rows[p->row].nhs = st->row_nhs[p->row];
@@ -863,19 +884,71 @@ static int plan_event(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_
     return rc;
 }
 
-/* The batch's rows in one COPY, each stamped with the record that first
- * reflects it, then the links its enrolments add. */
-static int write_rows(jr_store_pg_t *store, batch_state_t *st)
+static int cmp_rows(const void *a, const void *b)
 {
+    const jr_store_row_t *x = a, *y = b;
+    int c = strcmp(x->nhs, y->nhs);
+    return c != 0 ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Every event of the persons the batch touched as the log will hold them
+ * after it, from memory, by nhs then id: their earlier events, the stored
+ * parked events the batch released, and its own rows (each stamped with the
+ * record that first reflects it; ids after every stored one, in arrival
+ * order). Persons it touches without naming them (a released event can
+ * resolve to one) are read now. *out borrows the envelopes; free the array
+ * alone. */
+static int gather(jr_store_pg_t *store, batch_state_t *st, jr_store_rows_t *out)
+{
+    const char **late = calloc(st->touched.n + 1, sizeof *late);
+    int rc = late ? JR_STORE_OK : JR_STORE_RETRY;
+    size_t n_late = 0;
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->touched.n; i++) {
+        bool added = false;
+        if (map_put(&st->named, st->touched.v[i].nhs, 1, &added) != 0) {
+            rc = JR_STORE_RETRY;
+        } else if (added) {
+            late[n_late++] = st->touched.v[i].nhs;
+        }
+    }
+    if (rc == JR_STORE_OK && n_late > 0) { /* their released events included */
+        rc = jr_store_pg_persons_events(store, late, n_late, &st->history);
+    }
+    if (rc == JR_STORE_OK && n_late > 0) {
+        rc = jr_store_pg_notice_keys(store, late, n_late, on_notice_key, &st->decided);
+    }
+    free(late);
+    memset(out, 0, sizeof *out);
+    out->cap = st->history.n + st->parked_rows.n + st->n_rows + 1;
+    out->rows = rc == JR_STORE_OK ? calloc(out->cap, sizeof *out->rows) : NULL;
+    if (out->rows == NULL) {
+        return JR_STORE_RETRY;
+    }
+    for (size_t i = 0; i < st->history.n; i++) {
+        out->rows[out->n++] = st->history.rows[i];
+    }
+    for (size_t i = 0; i < st->parked_rows.n; i++) {
+        const jr_store_row_t *r = &st->parked_rows.rows[i];
+        const size_t *read_late = r->nhs[0] ? map_get(&st->named, r->nhs) : NULL;
+        if (read_late != NULL && *read_late == 0) {
+            out->rows[out->n++] = *r;
+        }
+    }
     for (size_t i = 0; i < st->n_rows; i++) {
-        st->rows[i].seq = st->row_record[i] == NO_RECORD ? 0 : st->base_seq + st->row_record[i] + 1;
+        jr_store_event_row_t *e = &st->rows[i];
+        e->seq = st->row_record[i] == NO_RECORD ? 0 : st->base_seq + st->row_record[i] + 1;
+        if (e->nhs != NULL) {
+            jr_store_row_t *r = &out->rows[out->n++];
+            r->id = INT64_MAX / 2 + (int64_t)i;
+            snprintf(r->nhs, sizeof r->nhs, "%s", e->nhs);
+            r->cycle = e->cycle;
+            r->seq = e->seq;
+            r->envelope = (uint8_t *)(uintptr_t)e->envelope; /* read only */
+            r->envelope_len = e->envelope_len;
+        }
     }
-    int rc = jr_store_pg_events_copy(store, st->rows, st->n_rows);
-    if (rc == JR_STORE_OK && st->n_links > 0) {
-        rc = jr_store_pg_links_add_many(store, st->links, st->link_stream, st->link_seid,
-                                        st->n_links);
-    }
-    return rc;
+    qsort(out->rows, out->n, sizeof *out->rows, cmp_rows);
+    return JR_STORE_OK;
 }
 
 /* ---- a person's current cycle: due-check row and notice ---- */
@@ -1005,7 +1078,7 @@ static int settle_current(const jr_batch_ctx_t *ctx, const pc_t *p, const comput
 
 /* What a batch or a due-check round writes for the persons it settles. */
 typedef struct {
-    strmap_t decided; /* notices decided before */
+    const strmap_t *decided; /* notices decided before */
     jr_store_notice_t *notices;
     notice_text_t *notice_text;
     size_t n_notices;
@@ -1014,9 +1087,10 @@ typedef struct {
     bool *scheduled;
 } settled_t;
 
-static int settled_init(settled_t *s, size_t n)
+static int settled_init(settled_t *s, size_t n, const strmap_t *decided)
 {
     memset(s, 0, sizeof *s);
+    s->decided = decided;
     s->notices = calloc(n + 1, sizeof *s->notices);
     s->notice_text = calloc(n + 1, sizeof *s->notice_text);
     s->schedules = calloc(n + 1, sizeof *s->schedules);
@@ -1029,7 +1103,6 @@ static int settled_init(settled_t *s, size_t n)
 
 static void settled_clear(settled_t *s)
 {
-    map_clear(&s->decided);
     free(s->notices);
     free(s->notice_text);
     free(s->schedules);
@@ -1044,8 +1117,8 @@ static int settle(const jr_batch_ctx_t *ctx, settled_t *s, size_t i, const pc_t 
                   const computed_t *c, uint64_t seq, jr_publications_t *pubs)
 {
     jr_store_notice_t *notice = &s->notices[s->n_notices];
-    int rc = settle_current(ctx, p, c, &s->decided, seq, pubs, &s->notice_text[s->n_notices],
-                            notice, &s->schedule_text[i], &s->schedules[i]);
+    int rc = settle_current(ctx, p, c, s->decided, seq, pubs, &s->notice_text[s->n_notices], notice,
+                            &s->schedule_text[i], &s->schedules[i]);
     if (rc == JR_STORE_OK && notice->nhs != NULL) {
         s->n_notices++;
     }
@@ -1066,50 +1139,64 @@ static int settled_write(jr_store_pg_t *store, const settled_t *s, size_t n)
     return rc;
 }
 
-/* Merges every (person, cycle) the batch touched from one read of their
- * events and publishes the records with their outbox rows; then settles
- * each person's current cycle (the notice it brought due, the next check),
- * so the due check has nothing left to do for them. A handful of round
- * trips whatever the batch's size. Records take the sequence numbers
- * first, in touch order, then the notices. */
-static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state_t *st,
-                           uint64_t *seq, jr_publications_t *pubs)
+/* What a batch publishes for the (person, cycle) records it touched. */
+typedef struct {
+    size_t n_t, n; /* records; distinct persons */
+    pc_t *current; /* each person's current cycle */
+    const char **nhs;
+    jr_store_review_t *records;
+    review_text_t *record_text;
+    settled_t settled;
+} touched_t;
+
+static void touched_clear(touched_t *t)
+{
+    settled_clear(&t->settled);
+    free(t->current);
+    free(t->nhs);
+    free(t->records);
+    free(t->record_text);
+    memset(t, 0, sizeof *t);
+}
+
+/* Merges every (person, cycle) the batch touched from `all` (gather())
+ * and packs its record; then settles each person's current cycle (the
+ * notice it brought due, the next check), so the due check has nothing left
+ * to do for them. No I/O. Records take the sequence numbers first, in touch
+ * order, then the notices; the publications go to pubs in that order. */
+static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_store_rows_t *all,
+                         uint64_t *seq, jr_publications_t *pubs, touched_t *out)
 {
     size_t n_t = st->touched.n;
     uint64_t first_notice = *seq + n_t + 1;
     strmap_t persons = {0}; /* distinct persons touched -> position */
-    pc_t *current = calloc(n_t + 1, sizeof *current);
-    const char **nhs = calloc(n_t + 1, sizeof *nhs);
-    jr_store_review_t *records = calloc(n_t + 1, sizeof *records);
-    review_text_t *record_text = calloc(n_t + 1, sizeof *record_text);
-    jr_publications_t notice_pubs = {0}; /* after every record */
-    settled_t settled;
-    jr_store_rows_t all = {0};
-    int rc = settled_init(&settled, n_t);
-    if (current == NULL || nhs == NULL || records == NULL || record_text == NULL) {
+    jr_publications_t notice_pubs = {0};
+    memset(out, 0, sizeof *out);
+    out->n_t = n_t;
+    out->current = calloc(n_t + 1, sizeof *out->current);
+    out->nhs = calloc(n_t + 1, sizeof *out->nhs);
+    out->records = calloc(n_t + 1, sizeof *out->records);
+    out->record_text = calloc(n_t + 1, sizeof *out->record_text);
+    int rc = settled_init(&out->settled, n_t, &st->decided);
+    if (out->current == NULL || out->nhs == NULL || out->records == NULL ||
+        out->record_text == NULL) {
         rc = JR_STORE_RETRY;
     }
-    size_t n = 0;
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         bool added = false;
         const char *who = st->touched.v[i].nhs;
-        if (map_put(&persons, who, n, &added) != 0) {
+        if (map_put(&persons, who, out->n, &added) != 0) {
             rc = JR_STORE_RETRY;
         } else if (added) {
-            current[n] = st->persons.v[*map_get(&st->persons.index, who)];
-            nhs[n++] = who;
+            out->current[out->n] = st->persons.v[*map_get(&st->persons.index, who)];
+            out->nhs[out->n++] = who;
         }
     }
-    if (rc == JR_STORE_OK && n > 0) {
-        rc = jr_store_pg_persons_events(store, nhs, n, &all);
-    }
-    if (rc == JR_STORE_OK && n > 0) {
-        rc = jr_store_pg_notice_keys(store, nhs, n, on_notice_key, &settled.decided);
-    }
+    settled_t *settled = &out->settled;
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         const pc_t *t = &st->touched.v[i];
         size_t nrows = 0, p = *map_get(&persons, t->nhs);
-        const jr_store_row_t *rows = rows_of(&all, t->nhs, &nrows);
+        const jr_store_row_t *rows = rows_of(all, t->nhs, &nrows);
         computed_t c = {0};
         rc = compute_rows(ctx, t->nhs, t->cycle, *seq + 1, rows, nrows, &c);
         if (rc == 1) {
@@ -1118,42 +1205,36 @@ static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
             rc = JR_STORE_RETRY;
         }
         if (rc == JR_STORE_OK) {
-            records[i] = review_row(t->nhs, t->cycle, &c, &record_text[i]);
+            out->records[i] = review_row(t->nhs, t->cycle, &c, &out->record_text[i]);
             rc = pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0 ? JR_STORE_OK
                                                                               : JR_STORE_RETRY;
         }
         if (rc == JR_STORE_OK) {
-            c.record = NULL; /* now owned by pubs; records[i] still points at it */
+            c.record = NULL; /* now owned by pubs; the record row still points at it */
             (*seq)++;
         }
-        if (rc == JR_STORE_OK && t->cycle == current[p].cycle) {
-            rc = settle(ctx, &settled, p, &current[p], &c, first_notice + settled.n_notices,
+        if (rc == JR_STORE_OK && t->cycle == out->current[p].cycle) {
+            rc = settle(ctx, settled, p, &out->current[p], &c, first_notice + settled->n_notices,
                         &notice_pubs);
         }
         computed_clear(&c);
     }
     /* Persons whose current cycle was not touched (a review held closed the
      * one that was). */
-    for (size_t p = 0; rc == JR_STORE_OK && p < n; p++) {
-        if (settled.scheduled[p]) {
+    for (size_t p = 0; rc == JR_STORE_OK && p < out->n; p++) {
+        if (settled->scheduled[p]) {
             continue;
         }
         size_t nrows = 0;
-        const jr_store_row_t *rows = rows_of(&all, nhs[p], &nrows);
+        const jr_store_row_t *rows = rows_of(all, out->nhs[p], &nrows);
         computed_t c = {0};
-        rc = compute_rows(ctx, nhs[p], current[p].cycle, 0, rows, nrows, &c);
+        rc = compute_rows(ctx, out->nhs[p], out->current[p].cycle, 0, rows, nrows, &c);
         rc = rc == 1 ? JR_STORE_OK : rc;
         if (rc == JR_STORE_OK) {
-            rc = settle(ctx, &settled, p, &current[p], &c, first_notice + settled.n_notices,
+            rc = settle(ctx, settled, p, &out->current[p], &c, first_notice + settled->n_notices,
                         &notice_pubs);
         }
         computed_clear(&c);
-    }
-    if (rc == JR_STORE_OK && n_t > 0) {
-        rc = jr_store_pg_publish_records(store, records, n_t);
-    }
-    if (rc == JR_STORE_OK) {
-        rc = settled_write(store, &settled, n);
     }
     /* The notices' publications follow the records'. */
     for (size_t i = 0; rc == JR_STORE_OK && i < notice_pubs.n; i++) {
@@ -1162,18 +1243,20 @@ static int publish_touched(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
             rc = JR_STORE_RETRY;
             break;
         }
-        np->payload = NULL; /* now owned by pubs */
+        np->payload = NULL; /* now owned by pubs; the notice row still points at it */
         (*seq)++;
     }
     jr_publications_clear(&notice_pubs);
-    jr_store_rows_clear(&all);
-    settled_clear(&settled);
     map_clear(&persons);
-    free(current);
-    free(nhs);
-    free(records);
-    free(record_text);
     return rc;
+}
+
+/* Writes what merge_touched() decided: records with their outbox rows,
+ * notices with theirs, and the due-check rows. */
+static int write_touched(jr_store_pg_t *store, const touched_t *t)
+{
+    int rc = t->n_t > 0 ? jr_store_pg_publish_records(store, t->records, t->n_t) : JR_STORE_OK;
+    return rc == JR_STORE_OK ? settled_write(store, &t->settled, t->n) : rc;
 }
 
 /* The whole batch in one transaction: read what it needs, decide every
@@ -1192,6 +1275,8 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
     jr_identity_t *ids_map = jr_identity_new();
     size_t pubs_before = pubs->n;
     uint64_t seq = *last_seq;
+    jr_store_rows_t all = {0};
+    touched_t touched = {0};
     int rc = JR_STORE_RETRY;
     if (st.rows == NULL || st.row_nhs == NULL || st.row_record == NULL || st.links == NULL ||
         st.link_stream == NULL || st.link_seid == NULL || ids_map == NULL) {
@@ -1211,16 +1296,31 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
                                           it->reason, it->raw, it->raw_len);
         }
     }
+    /* The events go to the log while the records are merged: PostgreSQL
+     * writes the COPY on one core while the daemon computes on the other. */
     if (rc == JR_STORE_OK) {
-        rc = write_rows(store, &st);
+        rc = gather(store, &st, &all);
     }
     if (rc == JR_STORE_OK) {
-        rc = publish_touched(store, ctx, &st, &seq, pubs);
+        rc = jr_store_pg_events_copy_send(store, st.rows, st.n_rows);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = merge_touched(ctx, &st, &all, &seq, pubs, &touched);
+        int copied = jr_store_pg_events_copy_end(store);
+        rc = rc == JR_STORE_OK ? copied : rc;
+    }
+    if (rc == JR_STORE_OK && st.n_links > 0) {
+        rc = jr_store_pg_links_add_many(store, st.links, st.link_stream, st.link_seid, st.n_links);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = write_touched(store, &touched);
     }
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_commit(store);
     }
 done:
+    touched_clear(&touched);
+    free(all.rows); /* the envelopes are borrowed */
     if (rc == JR_STORE_OK) {
         *last_seq = seq;
     } else {
@@ -1384,13 +1484,14 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
         nhs[i] = due->v[i].nhs;
     }
     jr_store_rows_t all = {0};
+    strmap_t decided = {0};
     settled_t settled;
-    rc = settled_init(&settled, due->n);
+    rc = settled_init(&settled, due->n, &decided);
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_persons_events(store, nhs, due->n, &all);
     }
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_notice_keys(store, nhs, due->n, on_notice_key, &settled.decided);
+        rc = jr_store_pg_notice_keys(store, nhs, due->n, on_notice_key, &decided);
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < due->n; i++) {
         const pc_t *p = &due->v[i];
@@ -1413,6 +1514,7 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
     }
     jr_store_rows_clear(&all);
     settled_clear(&settled);
+    map_clear(&decided);
     return rc;
 }
 

@@ -1,13 +1,18 @@
 /* batch.h -- writes a batch of envelopes in one transaction and rebuilds
  * consolidated reviews from the event log.
  *
- * For each envelope, in arrival order: a duplicate (stream, source_event_id)
- * is acked DUPLICATE; identifiers are resolved to the person (identity.h), or
- * the event is parked; the event is appended to the log; an enrolment adds
- * its identity links and releases the parked events they resolve; a review
- * held closes the person's cycle. Then every (person, cycle) the batch touched
- * is merged afresh from its stored events (merge.h), given the next global
- * sequence number, and written with its outbox row. Input that failed to
+ * A batch first reads what it needs with three batch-wide statements (which
+ * keys are stored, the links of its identifiers, every named person's cycle)
+ * plus the parked events its enrolments may release. It then decides each
+ * envelope in memory, in arrival order: a duplicate (stream,
+ * source_event_id) is acked DUPLICATE; identifiers are resolved to the person
+ * (identity.h), or the event is parked; an enrolment adds its identity links
+ * and releases the parked events they resolve; a review held closes the
+ * person's cycle. Then it writes: the events with one binary COPY, each
+ * stamped with the sequence number of the record that first reflects it; the
+ * links; every (person, cycle) it touched merged afresh from its stored
+ * events (merge.h), with its outbox row; the notice each touched person's
+ * current cycle brings due, and their due-check rows. Input that failed to
  * decode is stored in rejected_event in the same transaction.
  *
  * The version of a cycle's record is the number of distinct publications

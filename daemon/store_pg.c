@@ -191,6 +191,7 @@ struct jr_store_pg {
     int statement_timeout_ms;
     PGconn *conn;
     bool ready;
+    bool copy_pending; /* a COPY's data is sent; its result not yet read */
     char error[512];
 };
 
@@ -223,6 +224,7 @@ void jr_store_pg_disconnect(jr_store_pg_t *self)
         self->conn = NULL;
     }
     self->ready = false;
+    self->copy_pending = false;
 }
 
 void jr_store_pg_destroy(jr_store_pg_t **self_p)
@@ -506,6 +508,7 @@ int jr_store_pg_commit(jr_store_pg_t *self)
 void jr_store_pg_rollback(jr_store_pg_t *self)
 {
     if (self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK) {
+        jr_store_pg_events_copy_end(self); /* a COPY sent but not yet read */
         PGresult *res = PQexec(self->conn, "ROLLBACK");
         PQclear(res);
     }
@@ -1344,26 +1347,17 @@ static int copy_flush(jr_store_pg_t *self, buf_t *b)
     return JR_STORE_OK;
 }
 
-/* Ends the COPY (aborting it with `abort` when not NULL) and reads its
- * result. */
-static int copy_end(jr_store_pg_t *self, const char *abort)
+/* Abandons a COPY in progress and reads its result. */
+static void copy_end(jr_store_pg_t *self, const char *abort)
 {
-    int rc = JR_STORE_OK;
-    if (PQputCopyEnd(self->conn, abort) != 1) {
-        set_error(self, "COPY event");
-        rc = JR_STORE_RETRY;
-    }
+    PQputCopyEnd(self->conn, abort);
     PGresult *res;
     while ((res = PQgetResult(self->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == JR_STORE_OK) {
-            rc = abort ? JR_STORE_RETRY : classify(self, res, "COPY event");
-        }
         PQclear(res);
     }
-    return rc;
 }
 
-int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n)
+int jr_store_pg_events_copy_send(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n)
 {
     if (n == 0) {
         return JR_STORE_OK;
@@ -1417,9 +1411,35 @@ int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *row
     if (rc == JR_STORE_OK) {
         rc = copy_flush(self, &b);
     }
-    int end = copy_end(self, rc == JR_STORE_OK ? NULL : "the daemon abandoned the batch");
     free(b.data);
-    return rc == JR_STORE_OK ? end : rc;
+    if (rc != JR_STORE_OK) {
+        copy_end(self, "the daemon abandoned the batch");
+        return rc;
+    }
+    if (PQputCopyEnd(self->conn, NULL) != 1) {
+        set_error(self, "COPY event");
+        copy_end(self, "the daemon abandoned the batch");
+        return JR_STORE_RETRY;
+    }
+    self->copy_pending = true;
+    return JR_STORE_OK;
+}
+
+int jr_store_pg_events_copy_end(jr_store_pg_t *self)
+{
+    if (!self->copy_pending) {
+        return JR_STORE_OK;
+    }
+    self->copy_pending = false;
+    int rc = JR_STORE_OK;
+    PGresult *res;
+    while ((res = PQgetResult(self->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == JR_STORE_OK) {
+            rc = classify(self, res, "COPY event");
+        }
+        PQclear(res);
+    }
+    return rc;
 }
 
 int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t n,

@@ -90,9 +90,13 @@ typedef struct {
 } jr_store_event_row_t;
 
 /* Appends the rows to the event log with one binary COPY, in the order
- * given (so event ids follow it). A (stream, source_event_id) already
- * stored makes the whole COPY fail with JR_STORE_DATA. */
-int jr_store_pg_events_copy(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n);
+ * given (so event ids follow it). _send streams the rows and returns while
+ * PostgreSQL is still writing them, so the caller can compute meanwhile;
+ * _end waits for the outcome and must come before any other statement. A
+ * (stream, source_event_id) already stored makes the COPY fail with
+ * JR_STORE_DATA. Nothing is sent for n == 0. */
+int jr_store_pg_events_copy_send(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n);
+int jr_store_pg_events_copy_end(jr_store_pg_t *self);
 
 /* Adds identity links; each is linked by the enrolment (by_stream[i],
  * by_seid[i]) stored in the same transaction. A link already present is

@@ -216,12 +216,86 @@ static void test_review_held_starts_new_cycle_and_moves_dates(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* The line number (from 1) of the first log line containing text, or 0. */
+static int log_line_of(const h_daemon_t *d, const char *text)
+{
+    FILE *f = fopen(d->log_path, "r");
+    char line[512];
+    int at = 0, n = 0;
+    while (f != NULL && at == 0 && fgets(line, sizeof line, f) != NULL) {
+        n++;
+        at = strstr(line, text) != NULL ? n : 0;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return at;
+}
+
+/* More persons due than one round of the due check takes: the daemon is
+ * ready first, then settles them all in rounds between its other work,
+ * each notice once, with no gap in the sequence. */
+static void test_due_check_in_rounds(void)
+{
+    enum { PERSONS = 1200 }; /* rounds of 500: 500, 500, 200 */
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "rounds") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    /* Social care from 2026-08-20: review 2026-10-15; on 2026-10-02 the
+     * 28-day notice is the latest due, sent with each enrolment's batch. */
+    for (int i = 0; i < PERSONS; i++) {
+        char seid[32], nhs[11];
+        h_env_t e;
+        snprintf(seid, sizeof seid, "rounds-%d", i);
+        h_nhs_of(i, nhs);
+        h_enrolment(&e, "SC", seid, T0, nhs, NULL, "2026-08-20");
+        h_send(dealer, &e.env);
+    }
+    int ok = 0;
+    for (int i = 0; i < PERSONS; i++) {
+        Joinedreview__V1__Ack *ack = h_recv_ack(dealer, 20000);
+        if (ack == NULL) {
+            break;
+        }
+        ok += ack->status == ST_OK;
+        joinedreview__v1__ack__free_unpacked(ack, NULL);
+    }
+    CU_ASSERT_EQUAL(ok, PERSONS);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-28'"),
+                    PERSONS);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+
+    /* On 2026-10-08 the 7-day notice falls due for all of them at once. */
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-08") == 0);
+    int settled = 0;
+    for (int waited = 0; settled == 0 && waited < 20000; waited += 50) {
+        h_sleep_ms(50);
+        settled = log_line_of(&d, "due check: 1200 persons settled, 1200 notices published");
+    }
+    CU_ASSERT(settled > log_line_of(&d, "ready: "));
+    CU_ASSERT(log_line_of(&d, "ready: ") > 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-7' "
+                                   "AND seq IS NOT NULL"),
+                    PERSONS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule "
+                                   "WHERE next_check_on <= '2026-10-08'"),
+                    0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"),
+                    h_sql_int(&db, "SELECT max(seq) FROM outbox"));
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), 3 * PERSONS);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
         {"schedule in the record; notices exactly once", test_schedule_in_record_and_notices_once},
         {"review held starts a new cycle and moves dates",
          test_review_held_starts_new_cycle_and_moves_dates},
+        {"more due than a round: ready first, then every notice once", test_due_check_in_rounds},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"notices", h_suite_init, h_suite_clean, NULL, NULL, tests},
