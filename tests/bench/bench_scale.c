@@ -26,6 +26,8 @@
  *         notices are the outbox rows it added;
  *   (c)   a catch-up SNAPSHOT for one lead organisation ("SC") over the
  *         catch-up ROUTER: time until the reply marked last, and items;
+ *   (c2)  a STATISTICS catch-up request: time until its reply (the same
+ *         figures the statistics feed computes every interval);
  *   (d)   pg_relation_size and pg_indexes_size (and the total with TOAST)
  *         of event, person, identity_link, consolidated_review, outbox,
  *         schedule and due_notice.
@@ -92,6 +94,7 @@ typedef struct {
     double snap_ms;
     long long sql_rows;
     double sql_ms;
+    double stats_ms; /* a STATISTICS catch-up request */
     long long heap[N_RELATIONS], indexes[N_RELATIONS], total[N_RELATIONS];
 } result_t;
 
@@ -292,6 +295,27 @@ static double due_check_ms(const h_daemon_t *d)
     return -1;
 }
 
+/* A STATISTICS catch-up request: ms until its reply, or -1. The daemon
+ * computes the same figures for its statistics feed every
+ * statistics_interval_s, in its loop. */
+static double statistics_ms(const char *endpoint)
+{
+    void *zctx = zmq_ctx_new();
+    void *dealer = h_dealer(zctx, endpoint);
+    h_sleep_ms(100); /* connected before the clock starts */
+    int64_t t0 = load_now_ns();
+    Joinedreview__V1__CatchupReply *r =
+        h_catchup(dealer, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 600000);
+    double ms =
+        r != NULL && r->status == JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK ? ms_since(t0) : -1;
+    if (r != NULL) {
+        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
+    }
+    zmq_close(dealer);
+    zmq_ctx_term(zctx);
+    return ms;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -422,7 +446,8 @@ static int measure(int persons, result_t *r)
         fprintf(stderr, "bench_scale: %d persons: snapshot\n", persons);
         r->snap_ms = snapshot_ms(d.catchup, LEAD, &r->snap_items);
         r->sql_ms = snapshot_sql_ms(c, LEAD, &r->sql_rows);
-        rc = r->snap_ms < 0 ? -1 : 0;
+        r->stats_ms = statistics_ms(d.catchup);
+        rc = r->snap_ms < 0 || r->stats_ms < 0 ? -1 : 0;
     }
 
     /* (d) */
@@ -506,6 +531,17 @@ static void report(const result_t *r, size_t n)
         growth(r[i].snap_ms, f->snap_ms);
         printf(" | %10lld %10.1f", r[i].sql_rows, r[i].sql_ms);
         growth(r[i].sql_ms, f->sql_ms);
+        printf("\n");
+    }
+
+    printf("\n(c2) a STATISTICS catch-up request (the statistics feed's figures, read through "
+           "the reporting views)\n");
+    printf("%10s %8s %10s %8s\n", "persons", "x size", "ms", "x time");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10.1f", r[i].stats_ms);
+        growth(r[i].stats_ms, f->stats_ms);
         printf("\n");
     }
 
