@@ -1259,6 +1259,24 @@ static int write_touched(jr_store_pg_t *store, const touched_t *t)
     return rc == JR_STORE_OK ? settled_write(store, &t->settled, t->n) : rc;
 }
 
+/* Ends a transaction: commits when everything before went well (rc), else
+ * rolls back and drops the publications added since `before`, which then
+ * never happened. Returns the outcome. */
+static int commit_or_undo(jr_store_pg_t *store, int rc, jr_publications_t *pubs, size_t before)
+{
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_commit(store);
+    }
+    if (rc != JR_STORE_OK) {
+        jr_store_pg_rollback(store);
+        for (size_t i = before; i < pubs->n; i++) {
+            free(pubs->items[i].payload);
+        }
+        pubs->n = before;
+    }
+    return rc;
+}
+
 /* The whole batch in one transaction: read what it needs, decide every
  * envelope in memory, then write rows, links, records and the due-check
  * index with a handful of statements whatever the batch's size. */
@@ -1315,21 +1333,13 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
     if (rc == JR_STORE_OK) {
         rc = write_touched(store, &touched);
     }
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_commit(store);
-    }
 done:
-    touched_clear(&touched);
-    free(all.rows); /* the envelopes are borrowed */
+    rc = commit_or_undo(store, rc, pubs, pubs_before);
     if (rc == JR_STORE_OK) {
         *last_seq = seq;
-    } else {
-        jr_store_pg_rollback(store);
-        for (size_t i = pubs_before; i < pubs->n; i++) {
-            free(pubs->items[i].payload);
-        }
-        pubs->n = pubs_before;
     }
+    touched_clear(&touched);
+    free(all.rows); /* the envelopes are borrowed */
     batch_state_clear(&st);
     jr_identity_destroy(&ids_map);
     return rc;
@@ -1535,20 +1545,12 @@ int jr_batch_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t
     if (rc == JR_STORE_OK) {
         rc = due_round(store, ctx, due, &seq, pubs, &round_sent);
     }
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_commit(store);
-    }
+    rc = commit_or_undo(store, rc, pubs, pubs_before);
     if (rc == JR_STORE_OK) {
         *last_seq = seq;
         *sent = round_sent;
         *persons = due->n;
         *more = due->n == DUE_ROUND;
-    } else {
-        jr_store_pg_rollback(store);
-        for (size_t i = pubs_before; i < pubs->n; i++) {
-            free(pubs->items[i].payload);
-        }
-        pubs->n = pubs_before;
     }
     free(due);
     return rc;
