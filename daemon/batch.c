@@ -20,18 +20,30 @@ void jr_publications_clear(jr_publications_t *pubs)
     memset(pubs, 0, sizeof *pubs);
 }
 
+/* Room for element n of a growable array of `size`-byte elements with
+ * *cap allocated: the array (moved, perhaps, with *cap doubled), or NULL
+ * when out of memory, the old one left as it was. */
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) {
+        return v;
+    }
+    size_t more = *cap ? 2 * *cap : 64;
+    void *moved = realloc(v, more * size);
+    if (moved != NULL) {
+        *cap = more;
+    }
+    return moved;
+}
+
 static int pubs_add(jr_publications_t *pubs, uint64_t seq, const char *topic, uint8_t *payload,
                     size_t len)
 {
-    if (pubs->n == pubs->cap) {
-        size_t cap = pubs->cap ? pubs->cap * 2 : 16;
-        jr_publication_t *items = realloc(pubs->items, cap * sizeof *items);
-        if (items == NULL) {
-            return -1;
-        }
-        pubs->items = items;
-        pubs->cap = cap;
+    jr_publication_t *items = grow(pubs->items, &pubs->cap, pubs->n, sizeof *items);
+    if (items == NULL) {
+        return -1;
     }
+    pubs->items = items;
     jr_publication_t *p = &pubs->items[pubs->n++];
     p->seq = seq;
     snprintf(p->topic, sizeof p->topic, "%s", topic);
@@ -460,15 +472,11 @@ static int pc_add(pc_list_t *l, const char *key, const char *nhs, uint32_t cycle
         *at = *map_get(&l->index, key);
         return 0;
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        pc_t *v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL) {
-            return -1;
-        }
-        l->v = v;
-        l->cap = cap;
+    pc_t *v = grow(l->v, &l->cap, l->n, sizeof *v);
+    if (v == NULL) {
+        return -1;
     }
+    l->v = v;
     snprintf(l->v[l->n].nhs, sizeof l->v[0].nhs, "%s", nhs);
     l->v[l->n].cycle = cycle;
     *at = l->n++;
@@ -604,15 +612,11 @@ static size_t id_keys(const jr_codec_event_t *ev, jr_link_t *out)
 
 static int parked_push(batch_state_t *st, parked_t p)
 {
-    if (st->n_parked == st->cap_parked) {
-        size_t cap = st->cap_parked ? 2 * st->cap_parked : 64;
-        parked_t *v = realloc(st->parked, cap * sizeof *v);
-        if (v == NULL) {
-            return -1;
-        }
-        st->parked = v;
-        st->cap_parked = cap;
+    parked_t *v = grow(st->parked, &st->cap_parked, st->n_parked, sizeof *v);
+    if (v == NULL) {
+        return -1;
     }
+    st->parked = v;
     st->parked[st->n_parked++] = p;
     return 0;
 }
