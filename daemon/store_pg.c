@@ -1074,6 +1074,25 @@ static void arr_text(arr_t *a, const char *s)
     a->n++;
 }
 
+static const oid_t g_texts[] = {OID_TEXT, OID_TEXT, OID_TEXT};
+
+/* Opens n arrays of these element types. */
+static void arrays_open(arr_t *a, const oid_t *types, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        arr_open(&a[c], types[c]);
+    }
+}
+
+/* One text[] array of n strings. */
+static void text_array(arr_t *a, const char *const *v, size_t n)
+{
+    arr_open(a, OID_TEXT);
+    for (size_t i = 0; i < n; i++) {
+        arr_text(a, v[i]);
+    }
+}
+
 static void arr_bytes(arr_t *a, const uint8_t *p, size_t n)
 {
     buf_value(&a->b, p, n);
@@ -1167,9 +1186,7 @@ int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
 /* The (kind, stream, value) key columns of links as three arrays. */
 static void link_keys(arr_t a[3], const jr_link_t *keys, size_t n)
 {
-    for (int c = 0; c < 3; c++) {
-        arr_open(&a[c], OID_TEXT);
-    }
+    arrays_open(a, g_texts, 3);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a[0], link_kind(keys[i].kind));
         arr_text(&a[1], keys[i].kind == JR_LINK_NINO ? "" : keys[i].stream);
@@ -1201,9 +1218,7 @@ int jr_store_pg_links_add_many(jr_store_pg_t *self, const jr_link_t *links,
 {
     arr_t a[6];
     link_keys(a, links, n);
-    for (int c = 3; c < 6; c++) {
-        arr_open(&a[c], OID_TEXT);
-    }
+    arrays_open(a + 3, g_texts, 3);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a[3], links[i].nhs);
         arr_text(&a[4], by_stream[i]);
@@ -1216,9 +1231,7 @@ int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n
                             jr_store_rows_t *out)
 {
     arr_t a[3];
-    for (int c = 0; c < 3; c++) {
-        arr_open(&a[c], OID_TEXT);
-    }
+    arrays_open(a, g_texts, 3);
     for (size_t i = 0; i < n; i++) {
         if (keys[i].kind == JR_LINK_NINO) {
             arr_text(&a[0], keys[i].value);
@@ -1240,10 +1253,7 @@ int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size
                                void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     arr_t a;
-    arr_open(&a, OID_TEXT);
-    for (size_t i = 0; i < n; i++) {
-        arr_text(&a, nhs[i]);
-    }
+    text_array(&a, nhs, n);
     params_t p = {0};
     arr_param(&p, &a);
     PGresult *res = NULL;
@@ -1264,10 +1274,7 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
                                jr_store_rows_t *out)
 {
     arr_t a;
-    arr_open(&a, OID_TEXT);
-    for (size_t i = 0; i < n; i++) {
-        arr_text(&a, nhs[i]);
-    }
+    text_array(&a, nhs, n);
     PGresult *res = NULL;
     int rc = run_arrays(self, S_PERSONS_EVENTS, &a, 1, 1, &res);
     size_t first = out->n;
@@ -1287,9 +1294,7 @@ int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r,
     static const oid_t types[11] = {OID_TEXT,  OID_INT4, OID_INT4, OID_INT8, OID_BOOL, OID_TEXT,
                                     OID_BYTEA, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT};
     arr_t a[11];
-    for (int c = 0; c < 11; c++) {
-        arr_open(&a[c], types[c]);
-    }
+    arrays_open(a, types, 11);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a[0], r[i].nhs);
         arr_i32(&a[1], (int32_t)r[i].cycle);
@@ -1311,9 +1316,7 @@ int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *ro
     static const oid_t types[7] = {OID_TEXT, OID_INT4, OID_TEXT, OID_TEXT,
                                    OID_TEXT, OID_TEXT, OID_INT4};
     arr_t a[7];
-    for (int c = 0; c < 7; c++) {
-        arr_open(&a[c], types[c]);
-    }
+    arrays_open(a, types, 7);
     for (size_t i = 0; i < n; i++) {
         arr_text(&a[0], rows[i].nhs);
         arr_i32(&a[1], (int32_t)rows[i].cycle);
@@ -1447,10 +1450,7 @@ int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t 
                             void *ctx)
 {
     arr_t a;
-    arr_open(&a, OID_TEXT);
-    for (size_t i = 0; i < n; i++) {
-        arr_text(&a, nhs[i]);
-    }
+    text_array(&a, nhs, n);
     PGresult *res = NULL;
     int rc = run_arrays(self, S_NOTICE_KEYS, &a, 1, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
@@ -1466,9 +1466,7 @@ int jr_store_pg_notices_add(jr_store_pg_t *self, const jr_store_notice_t *rows, 
     static const oid_t types[11] = {OID_TEXT, OID_INT4, OID_TEXT, OID_TEXT, OID_TEXT, OID_TEXT,
                                     OID_TEXT, OID_TEXT, OID_INT8, OID_TEXT, OID_BYTEA};
     arr_t a[11];
-    for (int c = 0; c < 11; c++) {
-        arr_open(&a[c], types[c]);
-    }
+    arrays_open(a, types, 11);
     for (size_t i = 0; i < n; i++) {
         const jr_store_notice_t *r = &rows[i];
         arr_text(&a[0], r->nhs);
