@@ -813,7 +813,7 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
 /* Decides one valid envelope: its outcome, its row in the event log, the
  * links it adds and the parked events they release. Only rejections, cycle
  * changes and releases of stored events are written at once; rows and
- * links are written for the whole batch by write_rows(). */
+ * links are written for the whole batch once every envelope is decided. */
 static int plan_event(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_t *st,
                       jr_batch_item_t *it)
 {
