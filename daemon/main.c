@@ -19,6 +19,7 @@
 
 #include "access.h"
 #include "batch.h"
+#include "stats_worker.h"
 #include "catchup.h"
 #include "codec.h"
 #include "config.h"
@@ -76,6 +77,7 @@ typedef struct {
     int64_t due_started_ms;
     size_t due_sent, due_persons;
     int64_t statistics_at_ms;
+    jr_stats_worker_t *stats; /* computes the statistics feed off the loop */
     int64_t retention_at_ms;
     /* accepted events per second over the last minute, for statistics */
     uint64_t rate_buckets[60];
@@ -506,18 +508,35 @@ static int statistics(void *arg, jr_statistics_t *st)
     return rc;
 }
 
+/* The statistics feed: the worker computes the figures off the loop (they
+ * read every current record); publish_statistics() asks, and
+ * statistics_ready() publishes the answer. */
 static void publish_statistics(daemon_t *d)
 {
     d->statistics_at_ms = mono_ms() + (int64_t)d->cfg->statistics_interval_s * 1000;
+    char today[11];
+    jr_text_format_date(d->opt.today, today);
+    if (!jr_stats_worker_busy(d->stats)) {
+        jr_stats_worker_ask(d->stats, today);
+    }
+}
+
+static void statistics_ready(daemon_t *d)
+{
+    static jr_log_limit_t limit = {.interval_ms = 60000};
     jr_statistics_t st;
+    char err[256];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (!jr_store_pg_connected(d->store) || statistics(d, &st) != JR_STORE_OK ||
-        jr_codec_encode_statistics(&st, &buf, &len) != 0) {
+    if (jr_stats_worker_collect(d->stats, &st, err, sizeof err) != 0) {
+        jr_log_limited(&limit, JR_LOG_WARNING, "statistics", "statistics not published: %s", err);
         return;
     }
-    jr_publish_send(d->publish, "statistics", buf, len);
-    jr_publish_send(d->pseudonymised, "statistics", buf, len);
+    st.ingest_per_second = rate_per_second(d);
+    if (jr_codec_encode_statistics(&st, &buf, &len) == 0) {
+        jr_publish_send(d->publish, "statistics", buf, len);
+        jr_publish_send(d->pseudonymised, "statistics", buf, len);
+    }
     free(buf);
 }
 
@@ -708,18 +727,19 @@ static int run_loop(daemon_t *d)
 {
     int64_t status_next = mono_ms() + 5000;
     while (!d->stopping) {
-        zmq_pollitem_t items[5] = {
+        zmq_pollitem_t items[6] = {
             {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
             {NULL, d->sigfd, ZMQ_POLLIN, 0},
             {jr_catchup_socket(d->catchup), 0, ZMQ_POLLIN, 0},
             {d->zap ? jr_zap_socket(d->zap) : NULL, -1, d->zap ? ZMQ_POLLIN : 0, 0},
+            {jr_stats_worker_socket(d->stats), 0, ZMQ_POLLIN, 0},
             {NULL, -1, 0, 0},
         };
-        int n_items = 4;
+        int n_items = 5;
         if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
-            items[4].fd = jr_store_pg_socket(d->store);
-            items[4].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-            n_items = 5;
+            items[5].fd = jr_store_pg_socket(d->store);
+            items[5].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
+            n_items = 6;
         }
         int64_t now = mono_ms();
         long timeout = status_next - now;
@@ -761,7 +781,10 @@ static int run_loop(daemon_t *d)
                                         d->have_pseudonym_key ? pseudonymise : NULL, d};
             jr_catchup_handle(d->catchup, d->store, d->last_seq, &hooks);
         }
-        if (n_items == 5 && items[4].revents) {
+        if (items[4].revents & ZMQ_POLLIN) {
+            statistics_ready(d);
+        }
+        if (n_items == 6 && items[5].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
             db_step(d);
@@ -948,6 +971,12 @@ int main(int argc, char **argv)
     republish(&d);
     trim_outbox(&d);
     due_check(&d); /* notices that fell due while it was down: the first round */
+    d.stats =
+        jr_stats_worker_new(d.zctx, d.cfg->database, d.cfg->statement_timeout_ms, err, sizeof err);
+    if (d.stats == NULL) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
     d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
     jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s",
            jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
@@ -959,6 +988,7 @@ int main(int argc, char **argv)
            (unsigned long long)d.n_ok, (unsigned long long)d.n_duplicate,
            (unsigned long long)d.n_parked, (unsigned long long)d.n_rejected);
 out:
+    jr_stats_worker_destroy(&d.stats);
     jr_ingest_destroy(&d.ingest);
     jr_publish_destroy(&d.publish);
     jr_publish_destroy(&d.pseudonymised);

@@ -48,6 +48,7 @@ typedef enum {
     S_STAT_LEADS,
     S_STAT_AREAS,
     S_STAT_COUNTS,
+    S_STAT_SEQ,
     S_COUNT
 } stmt_t;
 
@@ -183,6 +184,10 @@ static const char *const g_sql[S_COUNT] = {
                      "report_priorities_by_area ORDER BY area",
     [S_STAT_COUNTS] = "SELECT (SELECT count(*) FROM rejected_event), (SELECT count(*) FROM "
                       "event WHERE nhs_number IS NULL), (SELECT count(*) FROM event)",
+    /* The last committed publication, cheaply: the outbox's newest row, or
+     * the publication cursor once the outbox has been trimmed empty. */
+    [S_STAT_SEQ] = "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
+                   "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state))::int8",
 };
 
 struct jr_store_pg {
@@ -191,9 +196,19 @@ struct jr_store_pg {
     int statement_timeout_ms;
     PGconn *conn;
     bool ready;
+    bool reader;       /* a second, read-only session: no lock, no migrations */
     bool copy_pending; /* a COPY's data is sent; its result not yet read */
     char error[512];
 };
+
+jr_store_pg_t *jr_store_pg_new_reader(const char *conninfo, int statement_timeout_ms)
+{
+    jr_store_pg_t *self = jr_store_pg_new(conninfo, NULL, statement_timeout_ms);
+    if (self != NULL) {
+        self->reader = true;
+    }
+    return self;
+}
 
 jr_store_pg_t *jr_store_pg_new(const char *conninfo, const char *owner_conninfo,
                                int statement_timeout_ms)
@@ -301,7 +316,8 @@ static int exec_simple(jr_store_pg_t *self, const char *sql)
     return rc;
 }
 
-/* After the connection is up: session settings, the writer lock, statements. */
+/* After the connection is up: session settings, the writer lock, statements.
+ * A reader's session is read-only and takes no lock. */
 static int session_setup(jr_store_pg_t *self)
 {
     char sql[128];
@@ -309,6 +325,9 @@ static int session_setup(jr_store_pg_t *self)
     if (exec_simple(self, sql) != JR_STORE_OK ||
         exec_simple(self, "SET application_name = 'joinedreviewd'") != JR_STORE_OK) {
         return JR_STORE_RETRY;
+    }
+    if (self->reader) {
+        return exec_simple(self, "SET default_transaction_read_only = on");
     }
     PGresult *res = PQexec(self->conn, "SELECT pg_try_advisory_lock(74612026)");
     bool locked = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
@@ -398,7 +417,9 @@ int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
     PQsetNoticeProcessor(self->conn, on_notice, NULL);
     int rc = session_setup(self);
     if (rc == JR_STORE_OK) {
-        rc = self->owner_conninfo ? migrate_as_owner(self) : migrate(self);
+        rc = self->reader           ? JR_STORE_OK
+             : self->owner_conninfo ? migrate_as_owner(self)
+                                    : migrate(self);
     }
     if (rc == JR_STORE_OK) {
         rc = prepare_all(self);
@@ -892,6 +913,23 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
 static uint32_t u32(const PGresult *res, int row, int col)
 {
     return (uint32_t)strtoul(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st)
+{
+    int rc = exec_simple(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc == JR_STORE_OK) {
+        rc = run_u64(self, S_STAT_SEQ, &st->sequence);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_statistics(self, today, st);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_commit(self);
+    } else {
+        jr_store_pg_rollback(self);
+    }
+    return rc;
 }
 
 int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st)

@@ -42,6 +42,10 @@ jr_store_pg_t *jr_store_pg_new(const char *conninfo, const char *owner_conninfo,
                                int statement_timeout_ms);
 void jr_store_pg_destroy(jr_store_pg_t **self_p);
 
+/* A second session for long reads beside the writer's: read-only, it takes
+ * no writer lock and runs no migrations (the writer's session has). */
+jr_store_pg_t *jr_store_pg_new_reader(const char *conninfo, int statement_timeout_ms);
+
 /* ---- connection ---- */
 
 /* Starts a nonblocking connection. JR_STORE_OK when started. */
@@ -237,6 +241,10 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
 
 /* Fills everything in *st but sequence, today and ingest_per_second. */
 int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+
+/* The same in one read-only snapshot, with st->sequence the last
+ * publication committed in it. */
+int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
 
 /* ---- batch-wide statements: one round trip for a whole batch ---- */
 

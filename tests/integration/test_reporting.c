@@ -130,9 +130,12 @@ static void test_statistics_and_views(void)
     CU_ASSERT_STRING_EQUAL(st->leads[0]->lead, "SC");
     CU_ASSERT_EQUAL(st->leads[0]->due_within_28_days, 1);
     CU_ASSERT_STRING_EQUAL(st->leads[1]->lead, "SP");
+    uint64_t sequence = st->sequence;
+    CU_ASSERT(sequence > 0);
     joinedreview__v1__catchup_reply__free_unpacked(reply, NULL);
 
-    /* Regularly on the PUB socket, unsequenced. */
+    /* Regularly on the PUB socket, unsequenced, computed off the daemon's
+     * loop in one snapshot that names the last publication it includes. */
     zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
     CU_ASSERT_FATAL(zmq_poll(&it, 1, 5000) > 0);
     char topic[32] = "";
@@ -148,6 +151,7 @@ static void test_statistics_and_views(void)
     zmq_msg_close(&m);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
     CU_ASSERT_EQUAL(pub->reviews, 2);
+    CU_ASSERT_EQUAL(pub->sequence, sequence);
     joinedreview__v1__statistics__free_unpacked(pub, NULL);
 
     /* The reporting views, as an analyst would read them. */
