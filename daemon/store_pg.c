@@ -783,21 +783,33 @@ int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char
     return run(self, S_REJECTED_ADD, &p, 0, NULL);
 }
 
-int jr_store_pg_each_person(jr_store_pg_t *self,
-                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+/* Runs s and calls fn with each (nhs_number, cycle) row it answers, until
+ * fn returns non-zero. *count (when not NULL) says how many rows came. */
+static int each_person_row(jr_store_pg_t *self, stmt_t s, const params_t *p,
+                           int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
+                           size_t *count)
 {
-    params_t p = {0};
     PGresult *res = NULL;
-    int rc = run(self, S_PERSONS, &p, 0, &res);
+    int rc = run(self, s, p, 0, &res);
     if (rc != JR_STORE_OK) {
         return rc;
     }
     int n = PQntuples(res);
+    if (count != NULL) {
+        *count = (size_t)n;
+    }
     for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
         rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
     }
     PQclear(res);
     return rc;
+}
+
+int jr_store_pg_each_person(jr_store_pg_t *self,
+                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+{
+    params_t p = {0};
+    return each_person_row(self, S_PERSONS, &p, fn, ctx, NULL);
 }
 
 int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
@@ -812,18 +824,7 @@ int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
     params_t p = {0};
     p_text(&p, today);
     p_int(&p, limit);
-    PGresult *res = NULL;
-    int rc = run(self, S_SCHEDULE_DUE, &p, 0, &res);
-    if (rc != JR_STORE_OK) {
-        return rc;
-    }
-    int n = PQntuples(res);
-    *count = (size_t)n;
-    for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
-        rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
-    }
-    PQclear(res);
-    return rc;
+    return each_person_row(self, S_SCHEDULE_DUE, &p, fn, ctx, count);
 }
 
 int jr_store_pg_published_get(jr_store_pg_t *self, uint64_t *seq)
