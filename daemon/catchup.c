@@ -2,33 +2,55 @@
 #include "catchup.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sodium.h>
 #include <zmq.h>
 
+#include "access.h"
 #include "codec.h"
 #include "log.h"
+#include "store_pg.h"
 #include "zap.h"
 
-#define CHUNK             1000  /* publications per reply */
-#define SINCE_MAX         10000 /* publications per SINCE request */
-#define MAX_REQUEST       4096  /* bytes */
-#define REQUESTS_PER_CALL 16
+#define CHUNK       1000  /* publications per reply */
+#define SINCE_MAX   10000 /* publications per SINCE request */
+#define MAX_REQUEST 4096  /* bytes */
+#define CONNECT_MS  2000  /* how long a request waits for the database */
 
 struct jr_catchup {
-    void *sock;
+    void *sock;     /* ROUTER: the thread's alone once it runs */
+    void *loop_end; /* inproc PAIR: the loop's end, to say stop */
+    void *work_end; /* inproc PAIR: the thread's end */
+    jr_store_pg_t *store; /* a read-only session of the thread's own */
+    jr_catchup_hooks_t hooks;
+    bool have_key;
+    uint8_t key[JR_PSEUDONYM_KEY_LEN];
+    pthread_t thread;
+    bool started;
     char endpoint[256];
 };
 
-jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secret_key, char *err,
-                             size_t errlen)
+static void *run(void *arg);
+
+jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secret_key,
+                             const char *conninfo, int statement_timeout_ms,
+                             const jr_catchup_hooks_t *hooks, char *err, size_t errlen)
 {
     jr_catchup_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
+    }
+    self->hooks = *hooks;
+    self->hooks.pseudonym_key = NULL;
+    if (hooks->pseudonym_key != NULL) {
+        memcpy(self->key, hooks->pseudonym_key, sizeof self->key);
+        self->have_key = true;
     }
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
     int one = 1, zero = 0, sndtimeo = 2000, hwm = 1000;
@@ -47,6 +69,26 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secre
     }
     size_t len = sizeof self->endpoint;
     zmq_getsockopt(self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+
+    char pair[64];
+    snprintf(pair, sizeof pair, "inproc://jr-catchup-%p", (void *)self);
+    self->loop_end = zmq_socket(zctx, ZMQ_PAIR);
+    self->work_end = zmq_socket(zctx, ZMQ_PAIR);
+    self->store = jr_store_pg_new_reader(conninfo, statement_timeout_ms);
+    if (self->loop_end == NULL || self->work_end == NULL || self->store == NULL ||
+        zmq_setsockopt(self->loop_end, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(self->work_end, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_bind(self->loop_end, pair) != 0 || zmq_connect(self->work_end, pair) != 0) {
+        snprintf(err, errlen, "catch-up thread: %s", zmq_strerror(zmq_errno()));
+        jr_catchup_destroy(&self);
+        return NULL;
+    }
+    if (pthread_create(&self->thread, NULL, run, self) != 0) {
+        snprintf(err, errlen, "catch-up: cannot start its thread");
+        jr_catchup_destroy(&self);
+        return NULL;
+    }
+    self->started = true;
     return self;
 }
 
@@ -55,16 +97,21 @@ void jr_catchup_destroy(jr_catchup_t **self_p)
     if (self_p == NULL || *self_p == NULL) {
         return;
     }
-    if ((*self_p)->sock != NULL) {
-        zmq_close((*self_p)->sock);
+    jr_catchup_t *self = *self_p;
+    if (self->started) {
+        zmq_send(self->loop_end, "", 0, 0); /* stop */
+        pthread_join(self->thread, NULL);
     }
-    free(*self_p);
+    void *socks[] = {self->sock, self->loop_end, self->work_end};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
+        if (socks[i] != NULL) {
+            zmq_close(socks[i]);
+        }
+    }
+    jr_store_pg_destroy(&self->store);
+    sodium_memzero(self->key, sizeof self->key);
+    free(self);
     *self_p = NULL;
-}
-
-void *jr_catchup_socket(jr_catchup_t *self)
-{
-    return self->sock;
 }
 
 const char *jr_catchup_endpoint(const jr_catchup_t *self)
@@ -79,7 +126,6 @@ typedef struct {
     bool delimiter;
     bool gone;          /* the client stopped reading: give up on this request */
     bool pseudonymised; /* the client may only see pseudonymised data */
-    const jr_catchup_hooks_t *hooks;
     const char *request_id;
     uint64_t sequence;
     jr_codec_item_t items[CHUNK];
@@ -120,7 +166,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     if (r->pseudonymised) {
-        if (r->hooks->pseudonymise(r->hooks->ctx, topic, payload, len, &it->payload, &it->len) !=
+        if (jr_codec_pseudonymise(topic, payload, len, r->self->key, &it->payload, &it->len) !=
             0) {
             /* Unreadable: its sequence goes with an empty payload, so the
              * client sees no gap, and nothing identifiable leaks. */
@@ -141,21 +187,78 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     return JR_STORE_OK;
 }
 
-static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_id,
-                   jr_store_pg_t *store, uint64_t last_seq)
+static int connect_store(jr_catchup_t *self)
 {
+    return jr_store_pg_connected(self->store) ? JR_STORE_OK
+                                              : jr_store_pg_connect_wait(self->store, CONNECT_MS);
+}
+
+static jr_day_t today(const jr_catchup_t *self)
+{
+    if (self->hooks.today != JR_DAY_NONE) {
+        return self->hooks.today;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return jr_text_day_of_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Reads what the request asks for, in one consistent transaction, sending
+ * it as it goes. A store status; r->sequence is the sequence it names. */
+static int read_answer(reply_t *r, const jr_catchup_request_t *req, bool *too_old)
+{
+    jr_store_pg_t *store = r->self->store;
+    int rc = jr_store_pg_read_begin(store, &r->sequence);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    if (req->kind == JR_CATCHUP_SNAPSHOT) {
+        rc = jr_store_pg_snapshot(store, req->lead[0] ? req->lead : NULL,
+                                  req->stream[0] ? req->stream : NULL, add_item, r);
+    } else {
+        uint64_t oldest = 0;
+        rc = jr_store_pg_outbox_oldest(store, &oldest);
+        uint64_t available_from = oldest != 0 ? oldest : r->sequence + 1;
+        if (rc == JR_STORE_OK && req->after + 1 < available_from) {
+            char reason[160];
+            snprintf(reason, sizeof reason,
+                     "publications after %llu are no longer kept (the oldest is %llu): take a "
+                     "SNAPSHOT",
+                     (unsigned long long)req->after, (unsigned long long)available_from);
+            jr_store_pg_rollback(store);
+            send_reply(r, JR_CATCHUP_TOO_OLD, reason, true, NULL);
+            *too_old = true;
+            return JR_STORE_OK;
+        }
+        size_t count = 0;
+        int max = req->max_items == 0 || req->max_items > SINCE_MAX ? SINCE_MAX
+                                                                    : (int)req->max_items;
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_outbox_after(store, req->after, max, add_item, r, &count);
+        }
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_pg_read_end(store);
+    } else {
+        jr_store_pg_rollback(store);
+    }
+    return rc;
+}
+
+static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_id)
+{
+    jr_catchup_t *self = r->self;
     jr_catchup_request_t req;
     char why[200];
-    r->sequence = last_seq;
     if (jr_codec_decode_catchup(buf, len, &req, why, sizeof why) != 0) {
         r->request_id = req.request_id;
         send_reply(r, JR_CATCHUP_BAD_REQUEST, why, true, NULL);
         return;
     }
     r->request_id = req.request_id;
-    unsigned feeds = r->hooks->rights(r->hooks->ctx, user_id);
+    unsigned feeds = self->hooks.rights(self->hooks.ctx, user_id);
     if (req.kind != JR_CATCHUP_STATISTICS && !(feeds & JR_FEED_IDENTIFIABLE)) {
-        if (!(feeds & JR_FEED_PSEUDONYMISED) || r->hooks->pseudonymise == NULL) {
+        if (!(feeds & JR_FEED_PSEUDONYMISED) || !self->have_key) {
             send_reply(r, JR_CATCHUP_BAD_REQUEST,
                        "not authorised for reviews and notices: this key may read statistics "
                        "only",
@@ -168,49 +271,30 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
         send_reply(r, JR_CATCHUP_BAD_REQUEST, "not authorised", true, NULL);
         return;
     }
-    if (!jr_store_pg_connected(store)) {
-        send_reply(r, JR_CATCHUP_UNAVAILABLE, "the daemon cannot reach its database: ask again",
-                   true, NULL);
-        return;
-    }
-    int rc = JR_STORE_OK;
-    switch (req.kind) {
-    case JR_CATCHUP_SNAPSHOT:
-        rc = jr_store_pg_snapshot(store, req.lead[0] ? req.lead : NULL,
-                                  req.stream[0] ? req.stream : NULL, add_item, r);
-        break;
-    case JR_CATCHUP_SINCE: {
-        uint64_t oldest = 0;
-        rc = jr_store_pg_outbox_oldest(store, &oldest);
-        uint64_t available_from = oldest != 0 ? oldest : last_seq + 1;
-        if (rc == JR_STORE_OK && req.after + 1 < available_from) {
-            char reason[160];
-            snprintf(reason, sizeof reason,
-                     "publications after %llu are no longer kept (the oldest is %llu): take a "
-                     "SNAPSHOT",
-                     (unsigned long long)req.after, (unsigned long long)available_from);
-            send_reply(r, JR_CATCHUP_TOO_OLD, reason, true, NULL);
-            return;
-        }
-        size_t count = 0;
-        int max = req.max_items == 0 || req.max_items > SINCE_MAX ? SINCE_MAX : (int)req.max_items;
-        if (rc == JR_STORE_OK) {
-            rc = jr_store_pg_outbox_after(store, req.after, max, add_item, r, &count);
-        }
-        break;
-    }
-    case JR_CATCHUP_STATISTICS: {
+    int rc = connect_store(self);
+    if (rc == JR_STORE_OK && req.kind == JR_CATCHUP_STATISTICS) {
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
-        rc = r->hooks->statistics(r->hooks->ctx, &st);
+        jr_text_format_date(today(self), st.today);
+        rc = jr_store_pg_statistics_snapshot(self->store, st.today, &st);
         if (rc == JR_STORE_OK) {
+            st.ingest_per_second = self->hooks.rate(self->hooks.ctx);
+            r->sequence = st.sequence;
             send_reply(r, JR_CATCHUP_OK, NULL, true, &st);
             return;
         }
-        break;
-    }
+    } else if (rc == JR_STORE_OK) {
+        bool too_old = false;
+        rc = read_answer(r, &req, &too_old);
+        if (too_old) {
+            return;
+        }
     }
     if (rc != JR_STORE_OK) {
+        static jr_log_limit_t limit = {.interval_ms = 60000};
+        jr_log_limited(&limit, JR_LOG_WARNING, "catchup", "cannot read the database: %s",
+                       jr_store_pg_error(self->store));
+        jr_store_pg_disconnect(self->store); /* a fresh session for the next request */
         for (size_t i = 0; i < r->n; i++) {
             free(r->items[i].payload);
         }
@@ -222,55 +306,75 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     send_reply(r, JR_CATCHUP_OK, NULL, true, NULL);
 }
 
-void jr_catchup_handle(jr_catchup_t *self, jr_store_pg_t *store, uint64_t last_seq,
-                       const jr_catchup_hooks_t *hooks)
+/* Receives one request and answers it. */
+static void handle(jr_catchup_t *self)
 {
-    for (int handled = 0; handled < REQUESTS_PER_CALL; handled++) {
-        reply_t *r = calloc(1, sizeof *r);
-        if (r == NULL) {
-            return;
-        }
-        r->self = self;
-        r->hooks = hooks;
-        zmq_msg_init(&r->id);
-        if (zmq_msg_recv(&r->id, self->sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&r->id);
-            free(r);
-            return;
-        }
-        /* Drain the whole message: [id][request] or [id][""][request]. */
-        zmq_msg_t parts[3];
-        size_t n_parts = 0;
-        int more = 0;
-        size_t more_len = sizeof more;
-        while (zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
-            zmq_msg_t part;
-            zmq_msg_init(&part);
-            if (zmq_msg_recv(&part, self->sock, 0) < 0) {
-                zmq_msg_close(&part);
-                break;
-            }
-            if (n_parts < 3) {
-                zmq_msg_init(&parts[n_parts]);
-                zmq_msg_move(&parts[n_parts], &part);
-                n_parts++;
-            }
-            zmq_msg_close(&part);
-        }
-        r->delimiter = n_parts == 2 && zmq_msg_size(&parts[0]) == 0;
-        zmq_msg_t *body = n_parts == 1 ? &parts[0] : r->delimiter ? &parts[1] : NULL;
-        if (body == NULL || zmq_msg_size(body) > MAX_REQUEST) {
-            send_reply(r, JR_CATCHUP_BAD_REQUEST,
-                       "send one CatchupRequest frame (after an empty delimiter from a REQ)", true,
-                       NULL);
-        } else {
-            const char *uid = zmq_msg_gets(body, "User-Id");
-            answer(r, zmq_msg_data(body), zmq_msg_size(body), uid ? uid : "", store, last_seq);
-        }
-        for (size_t i = 0; i < n_parts; i++) {
-            zmq_msg_close(&parts[i]);
-        }
+    reply_t *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        return;
+    }
+    r->self = self;
+    zmq_msg_init(&r->id);
+    if (zmq_msg_recv(&r->id, self->sock, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&r->id);
         free(r);
+        return;
     }
+    /* Drain the whole message: [id][request] or [id][""][request]. */
+    zmq_msg_t parts[3];
+    size_t n_parts = 0;
+    int more = 0;
+    size_t more_len = sizeof more;
+    while (zmq_getsockopt(self->sock, ZMQ_RCVMORE, &more, &more_len) == 0 && more) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, self->sock, 0) < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        if (n_parts < 3) {
+            zmq_msg_init(&parts[n_parts]);
+            zmq_msg_move(&parts[n_parts], &part);
+            n_parts++;
+        }
+        zmq_msg_close(&part);
+    }
+    r->delimiter = n_parts == 2 && zmq_msg_size(&parts[0]) == 0;
+    zmq_msg_t *body = n_parts == 1 ? &parts[0] : r->delimiter ? &parts[1] : NULL;
+    if (body == NULL || zmq_msg_size(body) > MAX_REQUEST) {
+        send_reply(r, JR_CATCHUP_BAD_REQUEST,
+                   "send one CatchupRequest frame (after an empty delimiter from a REQ)", true,
+                   NULL);
+    } else {
+        const char *uid = zmq_msg_gets(body, "User-Id");
+        answer(r, zmq_msg_data(body), zmq_msg_size(body), uid ? uid : "");
+    }
+    for (size_t i = 0; i < n_parts; i++) {
+        zmq_msg_close(&parts[i]);
+    }
+    zmq_msg_close(&r->id);
+    free(r);
+}
+
+static void *run(void *arg)
+{
+    jr_catchup_t *self = arg;
+    for (;;) {
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {self->work_end, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, -1) < 0) {
+            if (zmq_errno() == EINTR) {
+                continue;
+            }
+            jr_log(JR_LOG_ERR, "catchup", "zmq_poll: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (items[1].revents & ZMQ_POLLIN) {
+            break; /* the loop says stop */
+        }
+        if (items[0].revents & ZMQ_POLLIN) {
+            handle(self);
+        }
+    }
+    return NULL;
 }

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static jr_log_level_t g_level = JR_LOG_INFO;
+static _Atomic jr_log_level_t g_level = JR_LOG_INFO; /* set by the loop, read by every thread */
 
 static const char *const g_names[] = {
     [JR_LOG_ERR] = "err",   [JR_LOG_WARNING] = "warning", [JR_LOG_NOTICE] = "notice",

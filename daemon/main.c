@@ -1,12 +1,16 @@
-/* main.c -- joinedreviewd: one thread, one zmq_poll loop.
+/* main.c -- joinedreviewd: one zmq_poll loop does all the writing.
  *
- * socket -> codec -> batch (domain + store) -> acks -> publish. Signals
+ * socket -> codec -> batch (domain + store) -> acks -> publish. Two threads
+ * only read, each over a read-only session of its own: one answers catch-up
+ * requests (catchup.h), one computes the statistics feed (stats_worker.h). Signals
  * arrive through a signalfd in the same poll set: SIGTERM/SIGINT finish the
  * batch in hand and exit; SIGHUP reloads the configuration file (streams and
  * log level; endpoints and the database need a restart). */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,9 @@ typedef struct {
     jr_catchup_t *catchup;
     jr_zap_t *zap;       /* NULL in plaintext development mode */
     jr_access_t *access; /* the allow-list; NULL in plaintext development mode */
+    /* The loop replaces the allow-list on reload; the catch-up thread reads
+     * it under this lock. */
+    pthread_mutex_t access_lock;
     char server_public[JR_KEY_Z85_LEN + 1];
     char server_secret[JR_KEY_Z85_LEN + 1];
     bool have_pseudonym_key;
@@ -82,6 +89,7 @@ typedef struct {
     /* accepted events per second over the last minute, for statistics */
     uint64_t rate_buckets[60];
     int64_t rate_second;
+    _Atomic double rate; /* the same, for the catch-up thread */
     /* watchdog */
     uint64_t watchdog_usec;
     int64_t watchdog_next_ms;
@@ -124,7 +132,8 @@ static void usage(FILE *out)
             "      --publish ENDPOINT same as --set daemon.publish_endpoint=ENDPOINT\n"
             "      --database CONNINFO same as --set daemon.database=CONNINFO\n"
             "      --log-level LEVEL  same as --set daemon.log_level=LEVEL\n"
-            "      --today YYYY-MM-DD run as if today were this date (demonstrations, tests)\n"
+            "      --today YYYY-MM-DD run as if today were this date (demonstrations, tests);\n"
+            "                         'clock' (the default) follows the system clock\n"
             "      --rebuild          recompute every consolidated review from the event log,\n"
             "                         report how many differed, and exit\n"
             "      --check-config     load the configuration, print it, and exit\n"
@@ -186,8 +195,12 @@ static int parse_args(int argc, char **argv, options_t *opt)
             jr_config_print_reference(stdout);
             exit(0);
         case 8:
-            if (jr_text_parse_date(optarg, &opt->today) != 0) {
-                fprintf(stderr, "joinedreviewd: --today '%s' is not a date (YYYY-MM-DD)\n", optarg);
+            if (strcmp(optarg, "clock") == 0) {
+                opt->today = JR_DAY_NONE;
+            } else if (jr_text_parse_date(optarg, &opt->today) != 0) {
+                fprintf(stderr,
+                        "joinedreviewd: --today '%s' is neither a date (YYYY-MM-DD) nor 'clock'\n",
+                        optarg);
                 return -1;
             }
             break;
@@ -268,8 +281,10 @@ static void reload(daemon_t *d)
                 jr_log(JR_LOG_ERR, "main", "allow-list not reloaded, keeping the old one: %s", err);
             } else {
                 bool revoked = jr_access_revokes_feeds(d->access, access);
+                pthread_mutex_lock(&d->access_lock);
                 jr_access_destroy(&d->access);
                 d->access = access;
+                pthread_mutex_unlock(&d->access_lock);
                 jr_log(JR_LOG_NOTICE, "main", "allow-list reloaded: %zu clients",
                        jr_access_count(access));
                 /* A subscriber whose rights went is cut off: every subscriber
@@ -495,19 +510,6 @@ static void due_check(daemon_t *d)
     }
 }
 
-/* The figures for dashboards, consistent with the last committed sequence. */
-static int statistics(void *arg, jr_statistics_t *st)
-{
-    daemon_t *d = arg;
-    jr_batch_ctx_t ctx = batch_ctx(d);
-    memset(st, 0, sizeof *st);
-    jr_text_format_date(ctx.today, st->today);
-    int rc = jr_store_pg_statistics(d->store, st->today, st);
-    st->sequence = d->last_seq;
-    st->ingest_per_second = rate_per_second(d);
-    return rc;
-}
-
 /* The statistics feed: the worker computes the figures off the loop (they
  * read every current record); publish_statistics() asks, and
  * statistics_ready() publishes the answer. */
@@ -515,7 +517,7 @@ static void publish_statistics(daemon_t *d)
 {
     d->statistics_at_ms = mono_ms() + (int64_t)d->cfg->statistics_interval_s * 1000;
     char today[11];
-    jr_text_format_date(d->opt.today, today);
+    jr_text_format_date(batch_ctx(d).today, today);
     if (!jr_stats_worker_busy(d->stats)) {
         jr_stats_worker_ask(d->stats, today);
     }
@@ -541,14 +543,24 @@ static void statistics_ready(daemon_t *d)
 }
 
 /* What a catch-up client may read: everything in plaintext development mode,
- * else what the allow-list in force says of the key it authenticated with. */
+ * else what the allow-list in force says of the key it authenticated with.
+ * Called on the catch-up thread. */
 static unsigned rights(void *arg, const char *user_id)
 {
     daemon_t *d = arg;
-    if (d->access == NULL) {
-        return JR_FEED_IDENTIFIABLE | JR_FEED_PSEUDONYMISED | JR_FEED_STATISTICS;
-    }
-    return jr_access_feeds(d->access, user_id);
+    pthread_mutex_lock(&d->access_lock);
+    unsigned feeds = d->access == NULL
+                         ? JR_FEED_IDENTIFIABLE | JR_FEED_PSEUDONYMISED | JR_FEED_STATISTICS
+                         : jr_access_feeds(d->access, user_id);
+    pthread_mutex_unlock(&d->access_lock);
+    return feeds;
+}
+
+/* The ingest rate the loop last worked out. Called on the catch-up thread. */
+static double rate(void *arg)
+{
+    daemon_t *d = arg;
+    return atomic_load(&d->rate);
 }
 
 /* Publications older than the retention leave the outbox; a subscriber
@@ -727,19 +739,18 @@ static int run_loop(daemon_t *d)
 {
     int64_t status_next = mono_ms() + 5000;
     while (!d->stopping) {
-        zmq_pollitem_t items[6] = {
+        zmq_pollitem_t items[5] = {
             {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
             {NULL, d->sigfd, ZMQ_POLLIN, 0},
-            {jr_catchup_socket(d->catchup), 0, ZMQ_POLLIN, 0},
             {d->zap ? jr_zap_socket(d->zap) : NULL, -1, d->zap ? ZMQ_POLLIN : 0, 0},
             {jr_stats_worker_socket(d->stats), 0, ZMQ_POLLIN, 0},
             {NULL, -1, 0, 0},
         };
-        int n_items = 5;
+        int n_items = 4;
         if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
-            items[5].fd = jr_store_pg_socket(d->store);
-            items[5].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-            n_items = 6;
+            items[4].fd = jr_store_pg_socket(d->store);
+            items[4].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
+            n_items = 5;
         }
         int64_t now = mono_ms();
         long timeout = status_next - now;
@@ -773,18 +784,14 @@ static int run_loop(daemon_t *d)
         if (items[0].revents & ZMQ_POLLIN) {
             handle_ingest(d);
         }
-        if (items[3].revents & ZMQ_POLLIN) {
+        if (items[2].revents & ZMQ_POLLIN) {
             jr_zap_handle(d->zap, d->access);
         }
-        if (items[2].revents & ZMQ_POLLIN) {
-            jr_catchup_hooks_t hooks = {statistics, rights,
-                                        d->have_pseudonym_key ? pseudonymise : NULL, d};
-            jr_catchup_handle(d->catchup, d->store, d->last_seq, &hooks);
-        }
-        if (items[4].revents & ZMQ_POLLIN) {
+        if (items[3].revents & ZMQ_POLLIN) {
             statistics_ready(d);
         }
-        if (n_items == 6 && items[5].revents) {
+        atomic_store(&d->rate, rate_per_second(d));
+        if (n_items == 5 && items[4].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
             db_step(d);
@@ -893,7 +900,10 @@ static int load_secrets(daemon_t *d)
 
 int main(int argc, char **argv)
 {
-    daemon_t d = {.sigfd = -1, .backoff_ms = 100, .opt.today = JR_DAY_NONE};
+    daemon_t d = {.sigfd = -1,
+                  .backoff_ms = 100,
+                  .opt.today = JR_DAY_NONE,
+                  .access_lock = PTHREAD_MUTEX_INITIALIZER};
     d.db_limit.interval_ms = 30000;
     if (parse_args(argc, argv, &d.opt) != 0) {
         return 2;
@@ -959,7 +969,10 @@ int main(int argc, char **argv)
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, secret, err, sizeof err);
+    jr_catchup_hooks_t hooks = {rights, rate, &d, d.opt.today,
+                                d.have_pseudonym_key ? d.pseudonym_key : NULL};
+    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, secret, d.cfg->database,
+                               d.cfg->statement_timeout_ms, &hooks, err, sizeof err);
     if (d.catchup == NULL) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;

@@ -49,6 +49,7 @@ typedef enum {
     S_STAT_AREAS,
     S_STAT_COUNTS,
     S_STAT_SEQ,
+    S_SNAPSHOT_FETCH,
     S_COUNT
 } stmt_t;
 
@@ -106,7 +107,10 @@ static const char *const g_sql[S_COUNT] = {
      * notice of the current cycle, in one sequence order; optionally only
      * those whose next review a stream leads ($1) or who are enrolled in a
      * stream ($2). */
+    /* A cursor, so a snapshot of a million persons is read 1,000 rows at a
+     * time inside its transaction rather than held whole in memory. */
     [S_SNAPSHOT] =
+        "DECLARE jr_snapshot NO SCROLL CURSOR FOR "
         "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
         "JOIN person p ON p.nhs_number = c.nhs_number AND p.cycle = c.cycle "
         "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
@@ -188,6 +192,7 @@ static const char *const g_sql[S_COUNT] = {
      * the publication cursor once the outbox has been trimmed empty. */
     [S_STAT_SEQ] = "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
                    "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state))::int8",
+    [S_SNAPSHOT_FETCH] = "FETCH FORWARD 1000 FROM jr_snapshot",
 };
 
 struct jr_store_pg {
@@ -197,6 +202,12 @@ struct jr_store_pg {
     PGconn *conn;
     bool ready;
     bool reader;       /* a second, read-only session: no lock, no migrations */
+    /* Which statements this session has prepared. The writer prepares all
+     * at connect, so a schema it does not match fails at once; a reader
+     * prepares what it runs, when it first runs it (parsing takes a lock on
+     * every table a statement names, and a reader must not wait on tables
+     * it never reads). */
+    bool prepared[S_COUNT];
     bool copy_pending; /* a COPY's data is sent; its result not yet read */
     char error[512];
 };
@@ -240,6 +251,7 @@ void jr_store_pg_disconnect(jr_store_pg_t *self)
     }
     self->ready = false;
     self->copy_pending = false;
+    memset(self->prepared, 0, sizeof self->prepared);
 }
 
 void jr_store_pg_destroy(jr_store_pg_t **self_p)
@@ -361,20 +373,24 @@ static int migrate_as_owner(jr_store_pg_t *self)
     return rc;
 }
 
+static int prepare(jr_store_pg_t *self, stmt_t s)
+{
+    assert(g_sql[s] != NULL); /* every statement of the enum has its SQL */
+    char name[16];
+    snprintf(name, sizeof name, "s%d", (int)s);
+    PGresult *res = PQprepare(self->conn, name, g_sql[s], 0, NULL);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? JR_STORE_OK : classify(self, res, g_sql[s]);
+    PQclear(res);
+    self->prepared[s] = rc == JR_STORE_OK;
+    return rc;
+}
+
 static int prepare_all(jr_store_pg_t *self)
 {
     for (int i = 0; i < S_COUNT; i++) {
-        assert(g_sql[i] != NULL); /* every statement of the enum has its SQL */
-        char name[16];
-        snprintf(name, sizeof name, "s%d", i);
-        PGresult *res = PQprepare(self->conn, name, g_sql[i], 0, NULL);
-        int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok) {
-            set_error(self, "prepare");
-            PQclear(res);
+        if (prepare(self, (stmt_t)i) != JR_STORE_OK) {
             return JR_STORE_FATAL;
         }
-        PQclear(res);
     }
     return JR_STORE_OK;
 }
@@ -421,7 +437,7 @@ int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
              : self->owner_conninfo ? migrate_as_owner(self)
                                     : migrate(self);
     }
-    if (rc == JR_STORE_OK) {
+    if (rc == JR_STORE_OK && !self->reader) {
         rc = prepare_all(self);
     }
     if (rc != JR_STORE_OK) {
@@ -574,6 +590,12 @@ static int run(jr_store_pg_t *self, stmt_t s, const params_t *p, int binary, PGr
     if (!jr_store_pg_connected(self)) {
         snprintf(self->error, sizeof self->error, "not connected");
         return JR_STORE_RETRY;
+    }
+    if (!self->prepared[s]) {
+        int rc = prepare(self, s);
+        if (rc != JR_STORE_OK) {
+            return rc;
+        }
     }
     char name[16];
     snprintf(name, sizeof name, "s%d", (int)s);
@@ -883,23 +905,6 @@ int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted)
     return rc;
 }
 
-static int each_publication(jr_store_pg_t *self, stmt_t s, const params_t *p,
-                            int (*fn)(void *ctx, uint64_t seq, const char *topic,
-                                      const uint8_t *payload, size_t len),
-                            void *ctx)
-{
-    PGresult *res = NULL;
-    int rc = run(self, s, p, 1, &res);
-    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
-        char topic[128];
-        snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, i, 1), PQgetvalue(res, i, 1));
-        rc = fn(ctx, (uint64_t)bin_i64(res, i, 0), topic, (const uint8_t *)PQgetvalue(res, i, 2),
-                (size_t)PQgetlength(res, i, 2));
-    }
-    PQclear(res);
-    return rc;
-}
-
 int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stream,
                          int (*fn)(void *ctx, uint64_t seq, const char *topic,
                                    const uint8_t *payload, size_t len),
@@ -908,7 +913,41 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
     params_t p = {0};
     p_text(&p, lead);
     p_text(&p, stream);
-    return each_publication(self, S_SNAPSHOT, &p, fn, ctx);
+    int rc = run(self, S_SNAPSHOT, &p, 0, NULL);
+    params_t none = {0};
+    for (bool more = true; rc == JR_STORE_OK && more;) {
+        PGresult *res = NULL;
+        rc = run(self, S_SNAPSHOT_FETCH, &none, 1, &res);
+        if (rc != JR_STORE_OK) {
+            break;
+        }
+        more = PQntuples(res) > 0;
+        for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+            char topic[128];
+            snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, i, 1), PQgetvalue(res, i, 1));
+            rc = fn(ctx, (uint64_t)bin_i64(res, i, 0), topic,
+                    (const uint8_t *)PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+int jr_store_pg_read_begin(jr_store_pg_t *self, uint64_t *seq)
+{
+    int rc = exec_simple(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (rc == JR_STORE_OK) {
+        rc = run_u64(self, S_STAT_SEQ, seq);
+        if (rc != JR_STORE_OK) {
+            jr_store_pg_rollback(self);
+        }
+    }
+    return rc;
+}
+
+int jr_store_pg_read_end(jr_store_pg_t *self)
+{
+    return jr_store_pg_commit(self);
 }
 
 static uint32_t u32(const PGresult *res, int row, int col)
@@ -918,15 +957,13 @@ static uint32_t u32(const PGresult *res, int row, int col)
 
 int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st)
 {
-    int rc = exec_simple(self, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    if (rc == JR_STORE_OK) {
-        rc = run_u64(self, S_STAT_SEQ, &st->sequence);
+    int rc = jr_store_pg_read_begin(self, &st->sequence);
+    if (rc != JR_STORE_OK) {
+        return rc;
     }
+    rc = jr_store_pg_statistics(self, today, st);
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_statistics(self, today, st);
-    }
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_commit(self);
+        rc = jr_store_pg_read_end(self);
     } else {
         jr_store_pg_rollback(self);
     }

@@ -231,9 +231,16 @@ int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
 /* Deletes publications older than `days`. */
 int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted);
 
+/* A consistent read: a REPEATABLE READ, READ ONLY transaction, with *seq
+ * the last publication committed in it. Everything read until read_end sees
+ * exactly the state at that sequence. On failure nothing is left open. */
+int jr_store_pg_read_begin(jr_store_pg_t *self, uint64_t *seq);
+int jr_store_pg_read_end(jr_store_pg_t *self);
+
 /* The current state for a catch-up snapshot: every person's current record
  * and each person's latest published notice of the current cycle, in
- * sequence order; lead and stream (NULL: any) filter. */
+ * sequence order; lead and stream (NULL: any) filter. Only inside
+ * read_begin/read_end: it reads through a cursor, 1,000 rows at a time. */
 int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stream,
                          int (*fn)(void *ctx, uint64_t seq, const char *topic,
                                    const uint8_t *payload, size_t len),

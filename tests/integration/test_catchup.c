@@ -852,6 +852,73 @@ static void test_late_joiner(void)
     CU_ASSERT_EQUAL(world_down(&w), 0);
 }
 
+/* ---- answered while the writer waits --------------------------------------- */
+
+static size_t items_in(const replies_t *rs)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        n += rs->r[i]->n_items;
+    }
+    return n;
+}
+
+/* Catch-up reads on a session of its own. With the daemon's writer stuck
+ * behind a lock on the event log (as behind a long batch), SNAPSHOT and
+ * SINCE are still answered, each naming the last committed publication; when
+ * the lock goes, the held event is stored and acknowledged. */
+static void test_answered_while_writer_waits(void)
+{
+    world_t w;
+    CU_ASSERT_FATAL(world_up(&w, "writer_waits", NULL) == 0);
+    burst(&w, 0, 40, NULL, NULL);
+    long long max1 = h_sql_int(&w.db, "SELECT max(seq) FROM outbox");
+
+    PGconn *locker = PQconnectdb(w.db.conninfo);
+    PQclear(PQexec(locker, "BEGIN"));
+    PGresult *res = PQexec(locker, "LOCK TABLE event IN ACCESS EXCLUSIVE MODE");
+    CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    h_env_t e;
+    char seid[32];
+    make_event(&e, 40, seid, sizeof seid);
+    CU_ASSERT_EQUAL(h_send(w.dealer, &e.env), 0);
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; i++) {
+        waiting = h_sql_int(&w.db, "SELECT count(*) FROM pg_locks WHERE NOT granted "
+                                   "AND relation = 'event'::regclass") > 0;
+        if (!waiting) {
+            h_sleep_ms(50);
+        }
+    }
+    CU_ASSERT_TRUE(waiting); /* the daemon's batch is held up */
+
+    void *dealer = h_dealer(h_zctx, w.d.catchup);
+    replies_t rs;
+    CU_ASSERT_EQUAL_FATAL(ask(dealer, K_SNAPSHOT, 0, &rs), 0);
+    CU_ASSERT_EQUAL(rs.r[rs.n - 1]->status, C_OK);
+    CU_ASSERT_EQUAL((long long)rs.r[rs.n - 1]->sequence, max1);
+    CU_ASSERT_EQUAL(items_in(&rs), NPERSONS + NPERSONS / 2);
+    CU_ASSERT_TRUE(in_sequence_order(&rs));
+    replies_free(&rs);
+    CU_ASSERT_EQUAL_FATAL(ask(dealer, K_SINCE, (uint64_t)max1 - 5, &rs), 0);
+    CU_ASSERT_EQUAL(rs.r[rs.n - 1]->status, C_OK);
+    CU_ASSERT_EQUAL((long long)rs.r[rs.n - 1]->sequence, max1);
+    CU_ASSERT_EQUAL(items_in(&rs), 5);
+    replies_free(&rs);
+    zmq_close(dealer);
+
+    PQclear(PQexec(locker, "COMMIT"));
+    PQfinish(locker);
+    Joinedreview__V1__Ack *ack = h_recv_ack(w.dealer, 10000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ack);
+    CU_ASSERT_EQUAL(ack->status, ST_OK);
+    joinedreview__v1__ack__free_unpacked(ack, NULL);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT max(seq) FROM outbox"), max1 + 1);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM event"), 41);
+    CU_ASSERT_EQUAL(world_down(&w), 0);
+}
+
 /* ---- one that disconnects during a burst -------------------------------------- */
 
 typedef struct {
@@ -1438,6 +1505,7 @@ int main(void)
 {
     CU_TestInfo tests[] = {
         {"a late joiner: snapshot, then live", test_late_joiner},
+        {"snapshot and SINCE answered while the writer waits", test_answered_while_writer_waits},
         {"a disconnect mid-burst is filled with SINCE", test_disconnect_during_burst},
         {"tail restarts from its persisted sequence", test_tail_restarts_from_state},
         {"tail follows across a restart of the daemon", test_tail_across_daemon_restart},

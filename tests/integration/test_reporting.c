@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -184,10 +185,64 @@ static void test_statistics_and_views(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* Today as the system clock has it, in UTC, as the daemon reckons days. */
+static void clock_today(char out[11], int64_t at_s)
+{
+    time_t t = (time_t)at_s;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Without --today (as in service) the figures are for the system clock's
+ * day, both published and on request. */
+static void test_statistics_on_the_clock(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "reporting_clock") == 0);
+    const char *const extra[] = {"--today", "clock", "--set", "daemon.statistics_interval_s=1",
+                                 NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
+    void *sub = h_sub(h_zctx, d.publish, "statistics");
+    int64_t before = h_now_ms() / 1000;
+    char day_before[11], day_after[11];
+    clock_today(day_before, before);
+
+    Joinedreview__V1__CatchupReply *reply = ask_statistics(d.catchup);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
+    CU_ASSERT_EQUAL(reply->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reply->statistics);
+    const char *asked = reply->statistics->today;
+
+    zmq_pollitem_t it = {sub, 0, ZMQ_POLLIN, 0};
+    CU_ASSERT_FATAL(zmq_poll(&it, 1, 5000) > 0);
+    char topic[32] = "";
+    int n = zmq_recv(sub, topic, sizeof topic - 1, 0);
+    CU_ASSERT_EQUAL(n, 10);
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, sub, 0);
+    Joinedreview__V1__Statistics *pub =
+        joinedreview__v1__statistics__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
+    clock_today(day_after, h_now_ms() / 1000);
+    /* The test may straddle midnight: either day will do, nothing else. */
+    CU_ASSERT_TRUE(strcmp(asked, day_before) == 0 || strcmp(asked, day_after) == 0);
+    CU_ASSERT_TRUE(strcmp(pub->today, day_before) == 0 || strcmp(pub->today, day_after) == 0);
+    CU_ASSERT_EQUAL(pub->reviews, 0);
+    joinedreview__v1__statistics__free_unpacked(pub, NULL);
+    joinedreview__v1__catchup_reply__free_unpacked(reply, NULL);
+    zmq_close(sub);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
         {"statistics on request and published; reporting views", test_statistics_and_views},
+        {"statistics follow the system clock without --today", test_statistics_on_the_clock},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"reporting", h_suite_init, h_suite_clean, NULL, NULL, tests},
