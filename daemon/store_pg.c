@@ -84,7 +84,8 @@ static const char *const g_sql[S_COUNT] = {
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
                        "s.nhs_number LIMIT $2",
     [S_NOTICE_KEYS] = "SELECT d.nhs_number, d.cycle, d.key FROM unnest($1::text[]) AS k(n) "
-                      "JOIN due_notice d ON d.nhs_number = k.n",
+                      "CROSS JOIN LATERAL (SELECT * FROM due_notice d WHERE d.nhs_number = k.n "
+                      "OFFSET 0) d",
     /* Notices with their outbox rows. */
     [S_NOTICES_ADD] =
         "WITH n AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], "
@@ -122,27 +123,37 @@ static const char *const g_sql[S_COUNT] = {
         "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
         "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
         "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1",
-    /* Batch-wide reads, one round trip each, keyed by arrays. */
-    [S_EXISTS_MANY] = "SELECT e.stream, e.source_event_id FROM event e JOIN unnest($1::text[], "
-                      "$2::text[]) AS k(s, i) ON e.stream = k.s AND e.source_event_id = k.i",
-    [S_LINKS_MANY] = "SELECT l.kind, l.stream, l.value, l.nhs_number FROM identity_link l JOIN "
-                     "unnest($1::text[], $2::text[], $3::text[]) AS k(kd, st, val) ON l.kind = "
-                     "k.kd AND l.stream = k.st AND l.value = k.val",
+    /* Batch-wide reads, one round trip each, keyed by arrays.
+     *
+     * Every lookup by key goes through the key's index whatever the
+     * planner's statistics say: CROSS JOIN LATERAL (... OFFSET 0) keeps the
+     * subquery a per-key index scan. Plain joins were planned as hash joins
+     * over whole tables once statistics were missing or stale during a
+     * bulk load: a scan of the whole event log, or of every person, for
+     * each batch. */
+    [S_EXISTS_MANY] = "SELECT e.stream, e.source_event_id FROM unnest($1::text[], $2::text[]) "
+                      "AS k(s, i) CROSS JOIN LATERAL (SELECT stream, source_event_id FROM event e "
+                      "WHERE e.stream = k.s AND e.source_event_id = k.i OFFSET 0) e",
+    [S_LINKS_MANY] = "SELECT l.kind, l.stream, l.value, l.nhs_number FROM unnest($1::text[], "
+                     "$2::text[], $3::text[]) AS k(kd, st, val) CROSS JOIN LATERAL (SELECT * FROM "
+                     "identity_link l WHERE l.kind = k.kd AND l.stream = k.st AND l.value = k.val "
+                     "OFFSET 0) l",
     [S_PERSONS_ENSURE_MANY] = "INSERT INTO person (nhs_number) SELECT DISTINCT unnest($1::text[]) "
                               "ON CONFLICT DO NOTHING",
     [S_PERSONS_CYCLES] =
-        "SELECT p.nhs_number, p.cycle FROM unnest($1::text[]) AS k(n) JOIN person p "
-        "ON p.nhs_number = k.n",
+        "SELECT p.nhs_number, p.cycle FROM unnest($1::text[]) AS k(n) CROSS JOIN LATERAL "
+        "(SELECT * FROM person p WHERE p.nhs_number = k.n OFFSET 0) p",
     [S_PERSONS_EVENTS] = "SELECT e.id, e.cycle, coalesce(e.seq, 0), e.envelope, e.nhs_number FROM "
-                         "unnest($1::text[]) AS k(n) JOIN event e ON e.nhs_number = k.n "
-                         "ORDER BY e.nhs_number, e.id",
+                         "unnest($1::text[]) AS k(n) CROSS JOIN LATERAL (SELECT * FROM event e "
+                         "WHERE e.nhs_number = k.n OFFSET 0) e ORDER BY e.nhs_number, e.id",
     /* Batch-wide writes. Arrays are binary parameters (see arr_t), so the
      * elements are data, never parsed. */
     [S_LINKS_ADD_MANY] =
         "INSERT INTO identity_link (kind, stream, value, nhs_number, linked_by) SELECT k.kd, "
         "k.st, k.val, k.nhs, e.id FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-        "$5::text[], $6::text[]) AS k(kd, st, val, nhs, es, ei) JOIN event e ON e.stream = k.es "
-        "AND e.source_event_id = k.ei ON CONFLICT DO NOTHING",
+        "$5::text[], $6::text[]) AS k(kd, st, val, nhs, es, ei) CROSS JOIN LATERAL (SELECT id "
+        "FROM event e WHERE e.stream = k.es AND e.source_event_id = k.ei OFFSET 0) e "
+        "ON CONFLICT DO NOTHING",
     [S_PARKED_MANY] = "SELECT id, 0::int4, 0::int8, envelope FROM event WHERE nhs_number IS NULL "
                       "AND (ni_number = ANY ($1::text[]) OR (stream, local_id) IN (SELECT * FROM "
                       "unnest($2::text[], $3::text[]))) ORDER BY id",
@@ -161,6 +172,9 @@ static const char *const g_sql[S_COUNT] = {
         "EXCLUDED.held_on, record = EXCLUDED.record, enrolled = EXCLUDED.enrolled, "
         "complete_streams = EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, "
         "area_conflict = EXCLUDED.area_conflict, updated_at = now()",
+    /* Most batches leave most persons' due-check rows as they were (a new
+     * contribution seldom moves a review date): an unchanged row is not
+     * rewritten, saving a new row version and its index entries. */
     [S_SCHEDULES_PUT] =
         "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
         "separate_meetings) SELECT nhs, cycle, review_on::date, lead, covered::text[], "
@@ -169,7 +183,10 @@ static const char *const g_sql[S_COUNT] = {
         "covered, next_check_on, separate) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
         "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
         "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, separate_meetings = "
-        "EXCLUDED.separate_meetings, updated_at = now()",
+        "EXCLUDED.separate_meetings, updated_at = now() WHERE (schedule.cycle, "
+        "schedule.review_on, schedule.lead, schedule.covered, schedule.next_check_on, "
+        "schedule.separate_meetings) IS DISTINCT FROM (EXCLUDED.cycle, EXCLUDED.review_on, "
+        "EXCLUDED.lead, EXCLUDED.covered, EXCLUDED.next_check_on, EXCLUDED.separate_meetings)",
     [S_STAT_TOTALS] = "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
                       "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM report_current_review",
     [S_STAT_STREAMS] =
