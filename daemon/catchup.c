@@ -160,7 +160,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
 {
     reply_t *r = arg;
     if (r->gone) {
-        return JR_STORE_OK;
+        return JR_STORE_RETRY; /* nobody to send the rest to: stop reading */
     }
     jr_codec_item_t *it = &r->items[r->n];
     it->seq = seq;
@@ -289,6 +289,13 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
         if (too_old) {
             return;
         }
+    }
+    if (rc != JR_STORE_OK && r->gone) {
+        for (size_t i = 0; i < r->n; i++) {
+            free(r->items[i].payload);
+        }
+        r->n = 0;
+        return; /* the client stopped reading; its transaction is rolled back */
     }
     if (rc != JR_STORE_OK) {
         static jr_log_limit_t limit = {.interval_ms = 60000};

@@ -924,6 +924,11 @@ int main(int argc, char **argv)
         return 0;
     }
     int rc = 1;
+    if (sodium_init() < 0) { /* before any thread: libsodium's own set-up */
+        jr_log(JR_LOG_ERR, "main", "cannot start: libsodium did not initialise");
+        jr_config_destroy(&d.cfg);
+        return 1;
+    }
     d.sigfd = setup_signals();
     d.store = jr_store_pg_new(d.cfg->database, d.cfg->database_owner, d.cfg->statement_timeout_ms);
     if (d.sigfd < 0 || d.store == NULL) {

@@ -26,6 +26,11 @@
  *         notices are the outbox rows it added;
  *   (c)   a catch-up SNAPSHOT for one lead organisation ("SC") over the
  *         catch-up ROUTER: time until the reply marked last, and items;
+ *   (c')  ingest while that snapshot is answered: contributions pushed one
+ *         at a time through the ingest ROUTER (each sent when the last is
+ *         acknowledged) for as long as the snapshot runs: how many, and
+ *         their ack latency p50 and max; baseline, in the same run, 200
+ *         pushed the same way with nothing else going on;
  *   (c2)  a STATISTICS catch-up request: time until its reply (the same
  *         figures the statistics feed computes every interval);
  *   (d)   pg_relation_size and pg_indexes_size (and the total with TOAST)
@@ -46,6 +51,7 @@
  * part of the test suite. */
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +79,12 @@ static const char *const relations[] = {
 static const int later_days[] = {1, 31};
 #define N_LATER (sizeof later_days / sizeof later_days[0])
 
+/* Contributions pushed one at a time, each when the last was acked. */
+typedef struct {
+    int n;
+    double p50_ms, max_ms;
+} pushes_t;
+
 typedef struct {
     char today[11];
     long long due;     /* persons due: the baseline count */
@@ -95,6 +107,8 @@ typedef struct {
     long long sql_rows;
     double sql_ms;
     double stats_ms; /* a STATISTICS catch-up request */
+    pushes_t during; /* (c'): pushed while the snapshot was answered */
+    pushes_t idle;   /* (c'): its baseline */
     long long heap[N_RELATIONS], indexes[N_RELATIONS], total[N_RELATIONS];
 } result_t;
 
@@ -322,12 +336,84 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Ack latencies of pushes, one at a time. */
+typedef struct {
+    void *dealer;
+    double *ms;
+    int n, cap;
+    int64_t sent_ns;
+    bool waiting;
+} pusher_t;
+
+/* Sends the next contribution (on a person the load enrolled). */
+static int push_next(pusher_t *p)
+{
+    static int serial;
+    char seid[32], nhs[11];
+    snprintf(seid, sizeof seid, "bench-live-%d", ++serial);
+    h_nhs_of(serial % 1000, nhs);
+    h_env_t e;
+    h_contribution(&e, "SC", seid, 1790845200000LL + serial, nhs, JOINEDREVIEW__V1__TOPIC__HOUSING,
+                   JOINEDREVIEW__V1__ROLE__CARER, JOINEDREVIEW__V1__PRIORITY__AMBER,
+                   "needs a ramp at the back door");
+    p->sent_ns = load_now_ns();
+    p->waiting = h_send(p->dealer, &e.env) == 0;
+    return p->waiting ? 0 : -1;
+}
+
+/* Reads the ack waiting; records its latency. */
+static int push_acked(pusher_t *p)
+{
+    Joinedreview__V1__Ack *ack = h_recv_ack(p->dealer, 0);
+    if (ack == NULL) {
+        return -1;
+    }
+    int ok = ack->status == JOINEDREVIEW__V1__ACK__STATUS__OK;
+    joinedreview__v1__ack__free_unpacked(ack, NULL);
+    if (p->n < p->cap) {
+        p->ms[p->n++] = ms_since(p->sent_ns);
+    }
+    p->waiting = false;
+    return ok ? 0 : -1;
+}
+
+static void pushes_of(pusher_t *p, pushes_t *out)
+{
+    qsort(p->ms, (size_t)p->n, sizeof *p->ms, cmp_double);
+    out->n = p->n;
+    out->p50_ms = p->n ? p->ms[p->n / 2] : 0;
+    out->max_ms = p->n ? p->ms[p->n - 1] : 0;
+}
+
+/* The baseline of (c'): n pushes with nothing else going on. */
+static int pushes_idle(const char *ingest, int n, pushes_t *out)
+{
+    void *zctx = zmq_ctx_new();
+    pusher_t p = {.dealer = h_dealer(zctx, ingest), .cap = n};
+    p.ms = calloc((size_t)n, sizeof *p.ms);
+    int rc = p.ms ? 0 : -1;
+    h_sleep_ms(100);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        zmq_pollitem_t it = {p.dealer, 0, ZMQ_POLLIN, 0};
+        rc = push_next(&p) == 0 && zmq_poll(&it, 1, REPLY_TIMEOUT_MS) > 0 ? push_acked(&p) : -1;
+    }
+    pushes_of(&p, out);
+    free(p.ms);
+    zmq_close(p.dealer);
+    zmq_ctx_term(zctx);
+    return rc;
+}
+
 /* SNAPSHOT for one lead over the catch-up ROUTER: ms until the reply
- * marked last, or -1. */
-static double snapshot_ms(const char *endpoint, const char *lead, long long *items)
+ * marked last, or -1. Meanwhile, contributions are pushed one at a time on
+ * the ingest endpoint (during). */
+static double snapshot_ms(const char *endpoint, const char *lead, long long *items,
+                          const char *ingest, pushes_t *during)
 {
     void *zctx = zmq_ctx_new();
     void *dealer = h_dealer(zctx, endpoint);
+    pusher_t p = {.dealer = h_dealer(zctx, ingest), .cap = 100000};
+    p.ms = calloc((size_t)p.cap, sizeof *p.ms);
     h_sleep_ms(100); /* connected before the clock starts */
     Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
     req.has_kind = 1;
@@ -339,14 +425,23 @@ static double snapshot_ms(const char *endpoint, const char *lead, long long *ite
     double ms = -1;
     *items = 0;
     int64_t t0 = load_now_ns();
-    if (zmq_send(dealer, buf, len, 0) < 0) {
+    if (p.ms == NULL || zmq_send(dealer, buf, len, 0) < 0 || push_next(&p) != 0) {
         goto out;
     }
-    for (;;) {
-        zmq_pollitem_t it = {dealer, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, REPLY_TIMEOUT_MS) <= 0) {
-            fprintf(stderr, "bench_scale: no catch-up reply\n");
+    for (bool last = false; !last || p.waiting;) {
+        zmq_pollitem_t its[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {p.dealer, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(its, 2, REPLY_TIMEOUT_MS) <= 0) {
+            fprintf(stderr, "bench_scale: no catch-up reply or ack\n");
             goto out;
+        }
+        if (its[1].revents & ZMQ_POLLIN) {
+            if (push_acked(&p) != 0 || (!last && push_next(&p) != 0)) {
+                fprintf(stderr, "bench_scale: a push during the snapshot failed\n");
+                goto out;
+            }
+        }
+        if (!(its[0].revents & ZMQ_POLLIN)) {
+            continue;
         }
         zmq_msg_t m;
         zmq_msg_init(&m);
@@ -366,14 +461,16 @@ static double snapshot_ms(const char *endpoint, const char *lead, long long *ite
             goto out;
         }
         *items += (long long)r->n_items;
-        int last = r->has_last && r->last;
+        last = r->has_last && r->last;
         joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
         if (last) {
             ms = ms_since(t0);
-            break;
         }
     }
 out:
+    pushes_of(&p, during);
+    free(p.ms);
+    zmq_close(p.dealer);
     zmq_close(dealer);
     zmq_ctx_term(zctx);
     return ms;
@@ -444,10 +541,11 @@ static int measure(int persons, result_t *r)
     /* (c) */
     if (rc == 0) {
         fprintf(stderr, "bench_scale: %d persons: snapshot\n", persons);
-        r->snap_ms = snapshot_ms(d.catchup, LEAD, &r->snap_items);
+        rc = pushes_idle(d.ingest, 200, &r->idle);
+        r->snap_ms = snapshot_ms(d.catchup, LEAD, &r->snap_items, d.ingest, &r->during);
         r->sql_ms = snapshot_sql_ms(c, LEAD, &r->sql_rows);
         r->stats_ms = statistics_ms(d.catchup);
-        rc = r->snap_ms < 0 || r->stats_ms < 0 ? -1 : 0;
+        rc = rc != 0 || r->snap_ms < 0 || r->stats_ms < 0 ? -1 : 0;
     }
 
     /* (d) */
@@ -532,6 +630,16 @@ static void report(const result_t *r, size_t n)
         printf(" | %10lld %10.1f", r[i].sql_rows, r[i].sql_ms);
         growth(r[i].sql_ms, f->sql_ms);
         printf("\n");
+    }
+
+    printf("\n(c') ingest while that snapshot is answered: contributions pushed one at a time; "
+           "baseline: 200 the same way with nothing else going on\n");
+    printf("%10s | %8s %10s %10s | %8s %10s %10s\n", "persons", "pushed", "p50 ms", "max ms",
+           "baseline", "p50 ms", "max ms");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d | %8d %10.2f %10.2f | %8d %10.2f %10.2f\n", r[i].persons, r[i].during.n,
+               r[i].during.p50_ms, r[i].during.max_ms, r[i].idle.n, r[i].idle.p50_ms,
+               r[i].idle.max_ms);
     }
 
     printf("\n(c2) a STATISTICS catch-up request (the statistics feed's figures, read through "

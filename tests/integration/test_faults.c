@@ -4,7 +4,11 @@
  * random points and restarted, and (2) PostgreSQL is stopped for 10 s and
  * started again. Each ends by comparing the database with what was sent:
  * every acknowledged event is stored, every event exactly once, and the
- * consolidated reviews equal --rebuild. Bounded in time. */
+ * consolidated reviews equal --rebuild. Bounded in time.
+ *
+ * The faults strike at counts of acknowledged events, not after a time, so
+ * they land in the middle of the push however fast the daemon is: each
+ * test checks that events were still unanswered when the fault struck. */
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +37,7 @@ typedef struct {
     bool done[N_EVENTS];
     bool acked_ok[N_EVENTS];
     int n_done;
+    int n_retry; /* RETRY_LATER answers */
 } sender_t;
 
 static void send_event(void *dealer, int i)
@@ -46,12 +51,12 @@ static void send_event(void *dealer, int i)
 }
 
 /* One pass: sends what is not done (at most `window` in flight) and
- * collects acks for up to `ms`. */
-static void pump(void *dealer, sender_t *s, int window, int ms)
+ * collects acks for up to `ms`, or until `enough` events are done. */
+static void pump_until(void *dealer, sender_t *s, int window, int ms, int enough)
 {
     int64_t until = h_now_ms() + ms;
     int next = 0, in_flight = 0;
-    while (h_now_ms() < until && s->n_done < N_EVENTS) {
+    while (h_now_ms() < until && s->n_done < enough) {
         while (in_flight < window && next < N_EVENTS) {
             if (!s->done[next]) {
                 send_event(dealer, next);
@@ -68,6 +73,7 @@ static void pump(void *dealer, sender_t *s, int window, int ms)
             continue;
         }
         in_flight--;
+        s->n_retry += ack->status == ST_RETRY;
         int i = -1;
         if (ack->source_event_id != NULL && sscanf(ack->source_event_id, "f-%d", &i) == 1 &&
             i >= 0 && i < N_EVENTS && !s->done[i] &&
@@ -78,6 +84,11 @@ static void pump(void *dealer, sender_t *s, int window, int ms)
         }
         joinedreview__v1__ack__free_unpacked(ack, NULL);
     }
+}
+
+static void pump(void *dealer, sender_t *s, int window, int ms)
+{
+    pump_until(dealer, s, window, ms, N_EVENTS);
 }
 
 static void check_store(const h_db_t *db, const sender_t *s)
@@ -113,7 +124,10 @@ static void test_kill_9_at_random_points(void)
     memset(&s, 0, sizeof s);
     srand(20261125);
     for (int kill_round = 0; kill_round < 3; kill_round++) {
-        pump(dealer, &s, 500, 200 + rand() % 800);
+        /* Somewhere in this quarter of the push, with 500 in flight. */
+        int at = N_EVENTS * kill_round / 4 + 1 + rand() % (N_EVENTS / 4);
+        pump_until(dealer, &s, 500, 60000, at);
+        CU_ASSERT(s.n_done >= at && s.n_done < N_EVENTS);
         /* Every event acknowledged before the kill must be stored. */
         CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGKILL), 128 + SIGKILL);
         int acked = 0;
@@ -170,13 +184,18 @@ static void test_postgres_stopped_for_10_s(void)
     void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
     memset(&s, 0, sizeof s);
-    pump(dealer, &s, 200, 1000);
+    pump_until(dealer, &s, 200, 60000, N_EVENTS / 3);
+    CU_ASSERT(s.n_done < N_EVENTS); /* in the middle of the push */
     CU_ASSERT_EQUAL_FATAL(pg("stop"), 0);
+    int64_t stopped = h_now_ms();
     /* The daemon stays up and answers RETRY_LATER. */
     h_env_t e;
     h_contribution(&e, "SC", "during-outage", T0, H_NHS_A, 6, 1, 1, "while down");
     CU_ASSERT_EQUAL(push_own(dealer, &e.env), ST_RETRY);
-    pump(dealer, &s, 200, 9000);
+    int retry_before = s.n_retry;
+    pump(dealer, &s, 200, (int)(stopped + 10000 - h_now_ms()));
+    CU_ASSERT(s.n_retry > retry_before); /* the sender kept trying, and was told to */
+    CU_ASSERT(s.n_done < N_EVENTS);      /* acks of what was committed before, at most */
     CU_ASSERT_EQUAL(waitpid(d.pid, NULL, WNOHANG), 0); /* still running */
     CU_ASSERT_EQUAL_FATAL(pg("start"), 0);
     pump(dealer, &s, 200, 60000);
