@@ -23,9 +23,9 @@
 #define CONNECT_MS  2000  /* how long a request waits for the database */
 
 struct jr_catchup {
-    void *sock;     /* ROUTER: the thread's alone once it runs */
-    void *loop_end; /* inproc PAIR: the loop's end, to say stop */
-    void *work_end; /* inproc PAIR: the thread's end */
+    void *sock;           /* ROUTER: the thread's alone once it runs */
+    void *loop_end;       /* inproc PAIR: the loop's end, to say stop */
+    void *work_end;       /* inproc PAIR: the thread's end */
     jr_store_pg_t *store; /* a read-only session of the thread's own */
     jr_catchup_hooks_t hooks;
     bool have_key;
@@ -166,8 +166,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     if (r->pseudonymised) {
-        if (jr_codec_pseudonymise(topic, payload, len, r->self->key, &it->payload, &it->len) !=
-            0) {
+        if (jr_codec_pseudonymise(topic, payload, len, r->self->key, &it->payload, &it->len) != 0) {
             /* Unreadable: its sequence goes with an empty payload, so the
              * client sees no gap, and nothing identifiable leaks. */
             it->payload = NULL;
@@ -231,8 +230,8 @@ static int read_answer(reply_t *r, const jr_catchup_request_t *req, bool *too_ol
             return JR_STORE_OK;
         }
         size_t count = 0;
-        int max = req->max_items == 0 || req->max_items > SINCE_MAX ? SINCE_MAX
-                                                                    : (int)req->max_items;
+        int max =
+            req->max_items == 0 || req->max_items > SINCE_MAX ? SINCE_MAX : (int)req->max_items;
         if (rc == JR_STORE_OK) {
             rc = jr_store_pg_outbox_after(store, req->after, max, add_item, r, &count);
         }

@@ -218,7 +218,7 @@ struct jr_store_pg {
     int statement_timeout_ms;
     PGconn *conn;
     bool ready;
-    bool reader;       /* a second, read-only session: no lock, no migrations */
+    bool reader; /* a second, read-only session: no lock, no migrations */
     /* Which statements this session has prepared. The writer prepares all
      * at connect, so a schema it does not match fails at once; a reader
      * prepares what it runs, when it first runs it (parsing takes a lock on

@@ -468,7 +468,7 @@ static int exec_ok(PGconn *c, const char *sql)
 
 /* The columns both baselines write, in copy_row's order. */
 #define BASELINE_COLUMNS                                                                           \
-    "(stream, source_event_id, kind, occurred_at, sender, nhs_number, ni_number, local_id, "      \
+    "(stream, source_event_id, kind, occurred_at, sender, nhs_number, ni_number, local_id, "       \
     "cycle, envelope)"
 
 /* Rows per second into the table `create` makes, or a negative number on
@@ -715,9 +715,8 @@ int main(int argc, char **argv)
            rows == (long long)total ? "" : "  MISMATCH");
     printf("%-48s %.0f rows/s\n", "baseline: bare COPY, 1,000 rows/commit", base);
     printf("%-48s %.3f\n", "ratio daemon / baseline", base > 0 ? rate / base : 0.0);
-    printf("%-48s %.0f rows/s (%.3f of the bare COPY)\n",
-           "the same into a copy of the event log", log_base,
-           base > 0 && log_base > 0 ? log_base / base : 0.0);
+    printf("%-48s %.0f rows/s (%.3f of the bare COPY)\n", "the same into a copy of the event log",
+           log_base, base > 0 && log_base > 0 ? log_base / base : 0.0);
     printf("%-48s %.3f\n", "ratio daemon / event-log COPY", log_base > 0 ? rate / log_base : 0.0);
 
     load_destroy(&l);
