@@ -182,6 +182,13 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     }
     if (++r->n == CHUNK) {
         send_reply(r, JR_CATCHUP_OK, NULL, false, NULL);
+        /* The daemon stopping does not wait for the rest of a long
+         * snapshot: the client asks again after the restart. */
+        zmq_pollitem_t stop = {r->self->work_end, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&stop, 1, 0) > 0) {
+            r->gone = true;
+            return JR_STORE_RETRY;
+        }
     }
     return JR_STORE_OK;
 }

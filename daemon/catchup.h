@@ -53,7 +53,8 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secre
                              const char *conninfo, int statement_timeout_ms,
                              const jr_catchup_hooks_t *hooks, char *err, size_t errlen);
 
-/* Stops the thread (after the answer it is sending) and frees everything. */
+/* Stops the thread and frees everything. A snapshot being sent is cut
+ * short at its next chunk (the client asks again after the restart). */
 void jr_catchup_destroy(jr_catchup_t **self_p);
 
 const char *jr_catchup_endpoint(const jr_catchup_t *self);
