@@ -2,7 +2,6 @@
 #include "catchup.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "access.h"
 #include "codec.h"
 #include "log.h"
+#include "reader_thread.h"
 #include "store_pg.h"
 #include "zap.h"
 
@@ -23,15 +23,11 @@
 #define CONNECT_MS  2000  /* how long a request waits for the database */
 
 struct jr_catchup {
-    void *sock;           /* ROUTER: the thread's alone once it runs */
-    void *loop_end;       /* inproc PAIR: the loop's end, to say stop */
-    void *work_end;       /* inproc PAIR: the thread's end */
-    jr_store_pg_t *store; /* a read-only session of the thread's own */
+    void *sock;            /* ROUTER: the thread's alone once it runs */
+    jr_reader_thread_t rt; /* the thread, its session, the pair that stops it */
     jr_catchup_hooks_t hooks;
     bool have_key;
     uint8_t key[JR_PSEUDONYM_KEY_LEN];
-    pthread_t thread;
-    bool started;
     char endpoint[256];
 };
 
@@ -70,25 +66,11 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secre
     size_t len = sizeof self->endpoint;
     zmq_getsockopt(self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
 
-    char pair[64];
-    snprintf(pair, sizeof pair, "inproc://jr-catchup-%p", (void *)self);
-    self->loop_end = zmq_socket(zctx, ZMQ_PAIR);
-    self->work_end = zmq_socket(zctx, ZMQ_PAIR);
-    self->store = jr_store_pg_new_reader(conninfo, statement_timeout_ms);
-    if (self->loop_end == NULL || self->work_end == NULL || self->store == NULL ||
-        zmq_setsockopt(self->loop_end, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->work_end, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_bind(self->loop_end, pair) != 0 || zmq_connect(self->work_end, pair) != 0) {
-        snprintf(err, errlen, "catch-up thread: %s", zmq_strerror(zmq_errno()));
+    if (jr_reader_thread_start(&self->rt, zctx, "catchup", conninfo, statement_timeout_ms, run,
+                               self, err, errlen) != 0) {
         jr_catchup_destroy(&self);
         return NULL;
     }
-    if (pthread_create(&self->thread, NULL, run, self) != 0) {
-        snprintf(err, errlen, "catch-up: cannot start its thread");
-        jr_catchup_destroy(&self);
-        return NULL;
-    }
-    self->started = true;
     return self;
 }
 
@@ -98,17 +80,10 @@ void jr_catchup_destroy(jr_catchup_t **self_p)
         return;
     }
     jr_catchup_t *self = *self_p;
-    if (self->started) {
-        zmq_send(self->loop_end, "", 0, 0); /* stop */
-        pthread_join(self->thread, NULL);
+    jr_reader_thread_stop(&self->rt); /* before the socket it uses */
+    if (self->sock != NULL) {
+        zmq_close(self->sock);
     }
-    void *socks[] = {self->sock, self->loop_end, self->work_end};
-    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
-        if (socks[i] != NULL) {
-            zmq_close(socks[i]);
-        }
-    }
-    jr_store_pg_destroy(&self->store);
     sodium_memzero(self->key, sizeof self->key);
     free(self);
     *self_p = NULL;
@@ -184,7 +159,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
         send_reply(r, JR_CATCHUP_OK, NULL, false, NULL);
         /* The daemon stopping does not wait for the rest of a long
          * snapshot: the client asks again after the restart. */
-        zmq_pollitem_t stop = {r->self->work_end, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t stop = {r->self->rt.work_end, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&stop, 1, 0) > 0) {
             r->gone = true;
             return JR_STORE_RETRY;
@@ -195,8 +170,9 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
 
 static int connect_store(jr_catchup_t *self)
 {
-    return jr_store_pg_connected(self->store) ? JR_STORE_OK
-                                              : jr_store_pg_connect_wait(self->store, CONNECT_MS);
+    return jr_store_pg_connected(self->rt.store)
+               ? JR_STORE_OK
+               : jr_store_pg_connect_wait(self->rt.store, CONNECT_MS);
 }
 
 static jr_day_t today(const jr_catchup_t *self)
@@ -213,7 +189,7 @@ static jr_day_t today(const jr_catchup_t *self)
  * it as it goes. A store status; r->sequence is the sequence it names. */
 static int read_answer(reply_t *r, const jr_catchup_request_t *req, bool *too_old)
 {
-    jr_store_pg_t *store = r->self->store;
+    jr_store_pg_t *store = r->self->rt.store;
     int rc = jr_store_pg_read_begin(store, &r->sequence);
     if (rc != JR_STORE_OK) {
         return rc;
@@ -282,7 +258,7 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
         jr_text_format_date(today(self), st.today);
-        rc = jr_store_pg_statistics_snapshot(self->store, st.today, &st);
+        rc = jr_store_pg_statistics_snapshot(self->rt.store, st.today, &st);
         if (rc == JR_STORE_OK) {
             st.ingest_per_second = self->hooks.rate(self->hooks.ctx);
             r->sequence = st.sequence;
@@ -306,8 +282,8 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     if (rc != JR_STORE_OK) {
         static jr_log_limit_t limit = {.interval_ms = 60000};
         jr_log_limited(&limit, JR_LOG_WARNING, "catchup", "cannot read the database: %s",
-                       jr_store_pg_error(self->store));
-        jr_store_pg_disconnect(self->store); /* a fresh session for the next request */
+                       jr_store_pg_error(self->rt.store));
+        jr_store_pg_disconnect(self->rt.store); /* a fresh session for the next request */
         for (size_t i = 0; i < r->n; i++) {
             free(r->items[i].payload);
         }
@@ -374,7 +350,7 @@ static void *run(void *arg)
     jr_catchup_t *self = arg;
     for (;;) {
         zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
-                                   {self->work_end, 0, ZMQ_POLLIN, 0}};
+                                   {self->rt.work_end, 0, ZMQ_POLLIN, 0}};
         if (zmq_poll(items, 2, -1) < 0) {
             if (zmq_errno() == EINTR) {
                 continue;
