@@ -102,14 +102,11 @@ static const char *const g_sql[S_COUNT] = {
         "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
     [S_OUTBOX_OLDEST] = "SELECT coalesce(min(seq), 0)::int8 FROM outbox",
     [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE created_at < now() - make_interval(days => $1)",
-    /* The current record of every person, optionally only those whose next
-     * review a stream leads ($1) or who are enrolled in a stream ($2). */
     /* The current record of every person and each person's latest published
      * notice of the current cycle, in one sequence order; optionally only
      * those whose next review a stream leads ($1) or who are enrolled in a
-     * stream ($2). */
-    /* A cursor, so a snapshot of a million persons is read 1,000 rows at a
-     * time inside its transaction rather than held whole in memory. */
+     * stream ($2). A cursor, so that a snapshot of a million persons is read
+     * 1,000 rows at a time inside its transaction, never held whole. */
     [S_SNAPSHOT] =
         "DECLARE jr_snapshot NO SCROLL CURSOR FOR "
         "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
