@@ -86,6 +86,9 @@ typedef struct {
     int64_t statistics_at_ms;
     jr_stats_worker_t *stats; /* computes the statistics feed off the loop */
     int64_t retention_at_ms;
+    bool trim_running; /* the outbox trim is between rounds */
+    int64_t trim_started_ms;
+    uint64_t trim_deleted, trim_rounds;
     /* accepted events per second over the last minute, for statistics */
     uint64_t rate_buckets[60];
     int64_t rate_second;
@@ -563,18 +566,41 @@ static double rate(void *arg)
     return atomic_load(&d->rate);
 }
 
-/* Publications older than the retention leave the outbox; a subscriber
- * asking for them is told to take a snapshot. */
+/* Publications older than the retention leave the outbox, once an hour, in
+ * rounds of TRIM_ROUND rows between the loop's other work, so that a day's
+ * worth at a million persons never holds up ingest; a subscriber asking for
+ * them is told to take a snapshot. */
+#define TRIM_ROUND 5000
+
 static void trim_outbox(daemon_t *d)
 {
-    d->retention_at_ms = mono_ms() + 3600 * 1000;
-    uint64_t deleted = 0;
-    if (jr_store_pg_connected(d->store) &&
-        jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, &deleted) == JR_STORE_OK &&
-        deleted > 0) {
-        jr_log(JR_LOG_INFO, "publish", "%llu publications older than %d days left the outbox",
-               (unsigned long long)deleted, d->cfg->outbox_retention_days);
+    if (!jr_store_pg_connected(d->store)) {
+        return; /* the loop comes back once it is */
     }
+    if (!d->trim_running) {
+        d->trim_running = true;
+        d->trim_started_ms = mono_ms();
+        d->trim_deleted = d->trim_rounds = 0;
+    }
+    uint64_t deleted = 0;
+    int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND, &deleted);
+    d->trim_deleted += deleted;
+    d->trim_rounds++;
+    if (rc == JR_STORE_OK && deleted == TRIM_ROUND) {
+        d->retention_at_ms = mono_ms(); /* the next round, after any waiting input */
+        return;
+    }
+    if (rc != JR_STORE_OK) {
+        jr_log(JR_LOG_WARNING, "publish", "outbox not trimmed: %s", jr_store_pg_error(d->store));
+    } else if (d->trim_deleted > 0) {
+        jr_log(JR_LOG_INFO, "publish",
+               "%llu publications older than %d days left the outbox in %llu round%s, %lld ms",
+               (unsigned long long)d->trim_deleted, d->cfg->outbox_retention_days,
+               (unsigned long long)d->trim_rounds, d->trim_rounds == 1 ? "" : "s",
+               (long long)(mono_ms() - d->trim_started_ms));
+    }
+    d->trim_running = false;
+    d->retention_at_ms = mono_ms() + 3600 * 1000;
 }
 
 /* Frame checks, then the codec: fills the item's verdict. */
@@ -766,6 +792,8 @@ static int run_loop(daemon_t *d)
             long until = (long)(d->due_check_at_ms - now);
             timeout = until < timeout ? until : timeout;
             until = (long)(d->statistics_at_ms - now);
+            timeout = until < timeout ? until : timeout;
+            until = (long)(d->retention_at_ms - now);
             timeout = until < timeout ? until : timeout;
         }
         if (timeout < 0) {

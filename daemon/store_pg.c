@@ -101,7 +101,9 @@ static const char *const g_sql[S_COUNT] = {
     [S_OUTBOX_AFTER] =
         "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
     [S_OUTBOX_OLDEST] = "SELECT coalesce(min(seq), 0)::int8 FROM outbox",
-    [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE created_at < now() - make_interval(days => $1)",
+    /* A round of the trim: the oldest rows past the retention, at most $2. */
+    [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE created_at < "
+                      "now() - make_interval(days => $1) ORDER BY created_at LIMIT $2)",
     /* The current record of every person and each person's latest published
      * notice of the current cycle, in one sequence order; optionally only
      * those whose next review a stream leads ($1) or who are enrolled in a
@@ -906,10 +908,11 @@ int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq)
     return run_u64(self, S_OUTBOX_OLDEST, seq);
 }
 
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted)
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted)
 {
     params_t p = {0};
     p_int(&p, days);
+    p_int(&p, limit);
     PGresult *res = NULL;
     int rc = run(self, S_OUTBOX_TRIM, &p, 0, &res);
     if (rc == JR_STORE_OK) {

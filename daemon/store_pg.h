@@ -228,8 +228,9 @@ int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
 /* The oldest publication still in the outbox (0 when empty). */
 int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
 
-/* Deletes publications older than `days`. */
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, uint64_t *deleted);
+/* Deletes the oldest publications older than `days`, at most limit of
+ * them: one round of the trim (*deleted < limit: the last). */
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted);
 
 /* A consistent read: a REPEATABLE READ, READ ONLY transaction, with *seq
  * the last publication committed in it. Everything read until read_end sees

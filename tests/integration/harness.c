@@ -478,3 +478,18 @@ int h_sql_exec(const h_db_t *db, const char *sql)
     PQfinish(c);
     return rc;
 }
+
+int h_log_line_of(const h_daemon_t *d, const char *text)
+{
+    FILE *f = fopen(d->log_path, "r");
+    char line[512];
+    int at = 0, n = 0;
+    while (f != NULL && at == 0 && fgets(line, sizeof line, f) != NULL) {
+        n++;
+        at = strstr(line, text) != NULL ? n : 0;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return at;
+}

@@ -58,6 +58,10 @@ int h_daemon_start_timeout(h_daemon_t *d, const h_db_t *db, const char *const *e
  * 128 + signal when killed. */
 int h_daemon_stop(h_daemon_t *d, int sig);
 
+/* The line number (from 1) of the first line of the daemon's log that
+ * contains text, or 0. */
+int h_log_line_of(const h_daemon_t *d, const char *text);
+
 /* Runs the daemon binary to completion with these arguments (e.g.
  * --rebuild); its stdout goes to out (up to outlen). Returns exit status. */
 int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen);

@@ -1196,6 +1196,49 @@ static void test_since_older_than_retention(void)
     CU_ASSERT_EQUAL(world_down(&w), 0);
 }
 
+/* ---- the outbox trimmed in rounds ------------------------------------------------- */
+
+/* A backlog past the retention larger than one round of the trim (5,000
+ * rows) leaves in rounds between the loop's other work; what is within the
+ * retention stays, and the sequence goes on. */
+static void test_trim_in_rounds(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "trim_rounds") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0); /* the schema */
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_exec(&db, "INSERT INTO outbox (seq, topic, payload, created_at) "
+                                    "SELECT g, 'review', '\\x00', now() - interval '400 days' "
+                                    "FROM generate_series(1, 12000) g"),
+                    0);
+    CU_ASSERT_EQUAL(h_sql_exec(&db, "INSERT INTO outbox (seq, topic, payload) SELECT g, 'review', "
+                                    "'\\x00' FROM generate_series(12001, 12010) g"),
+                    0);
+    CU_ASSERT_EQUAL(h_sql_exec(&db, "UPDATE publish_state SET last_published_seq = 12010"), 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    int line = 0;
+    for (int i = 0; i < 100 && line == 0; i++) {
+        line =
+            h_log_line_of(&d, "12000 publications older than 30 days left the outbox in 3 rounds");
+        if (line == 0) {
+            h_sleep_ms(100);
+        }
+    }
+    CU_ASSERT(line > h_log_line_of(&d, "ready: ")); /* the first round before, the rest after */
+    CU_ASSERT(h_log_line_of(&d, "ready: ") > 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), 10);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT min(seq) FROM outbox"), 12001);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    h_env_t e;
+    h_enrolment(&e, "SC", "after-trim", T0, g_nhs[0], NULL, "2026-08-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT min(seq) FROM outbox WHERE nhs_number IS NOT NULL"),
+                    12011);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ---- tail over CURVE ------------------------------------------------------------- */
 
 typedef struct {
@@ -1511,6 +1554,7 @@ int main(void)
         {"tail follows across a restart of the daemon", test_tail_across_daemon_restart},
         {"SINCE older than the retention: TOO_OLD, then a snapshot",
          test_since_older_than_retention},
+        {"an outbox backlog is trimmed in rounds", test_trim_in_rounds},
         {"tail's filters", test_tail_filters},
         {"tail over CURVE, as the allow-list says", test_tail_over_curve},
         CU_TEST_INFO_NULL,

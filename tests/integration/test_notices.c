@@ -216,22 +216,6 @@ static void test_review_held_starts_new_cycle_and_moves_dates(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
-/* The line number (from 1) of the first log line containing text, or 0. */
-static int log_line_of(const h_daemon_t *d, const char *text)
-{
-    FILE *f = fopen(d->log_path, "r");
-    char line[512];
-    int at = 0, n = 0;
-    while (f != NULL && at == 0 && fgets(line, sizeof line, f) != NULL) {
-        n++;
-        at = strstr(line, text) != NULL ? n : 0;
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    return at;
-}
-
 /* More persons due than one round of the due check takes: the daemon is
  * ready first, then settles them all in rounds between its other work,
  * each notice once, with no gap in the sequence. */
@@ -273,10 +257,10 @@ static void test_due_check_in_rounds(void)
     int settled = 0;
     for (int waited = 0; settled == 0 && waited < 20000; waited += 50) {
         h_sleep_ms(50);
-        settled = log_line_of(&d, "due check: 1200 persons settled, 1200 notices published");
+        settled = h_log_line_of(&d, "due check: 1200 persons settled, 1200 notices published");
     }
-    CU_ASSERT(settled > log_line_of(&d, "ready: "));
-    CU_ASSERT(log_line_of(&d, "ready: ") > 0);
+    CU_ASSERT(settled > h_log_line_of(&d, "ready: "));
+    CU_ASSERT(h_log_line_of(&d, "ready: ") > 0);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-7' "
                                    "AND seq IS NOT NULL"),
