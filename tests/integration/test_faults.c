@@ -31,13 +31,15 @@
 #error "JR_PG_SCRIPT must name scripts/pg.sh"
 #endif
 
-#define T0        1790845200000LL
-#define N_EVENTS  3000
-#define N_PERSONS 100
-#define ST_OK     JOINEDREVIEW__V1__ACK__STATUS__OK
-#define ST_DUP    JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE
-#define ST_RETRY  JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER
-#define MAXSEQ    20000 /* more publications than any test makes */
+#define T0            1790845200000LL
+#define N_EVENTS      3000
+#define N_PERSONS     100
+#define ST_OK         JOINEDREVIEW__V1__ACK__STATUS__OK
+#define ST_DUP        JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE
+#define ST_RETRY      JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER
+#define MAXSEQ        20000 /* more publications than any test makes */
+#define C_OK          JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK
+#define C_UNAVAILABLE JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__UNAVAILABLE
 
 /* A subscriber following the published stream across the faults: what it
  * holds of each sequence number, and how it came by it. */
@@ -148,7 +150,7 @@ static int follower_fill(follower_t *f, const char *catchup, uint64_t newest)
                 joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
             zmq_msg_close(&m);
             CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-            CU_ASSERT_EQUAL(r->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
+            CU_ASSERT_EQUAL(r->status, C_OK);
             for (size_t i = 0; i < r->n_items; i++) {
                 const Joinedreview__V1__Publication *p = r->items[i];
                 if (p->sequence < MAXSEQ && f->payload[p->sequence] == NULL) {
@@ -358,6 +360,21 @@ static int push_own(void *dealer, const Joinedreview__V1__Envelope *env)
     return 0;
 }
 
+/* The status of a STATISTICS request to the catch-up endpoint (answered
+ * from its own database session), or -1 when no answer came in 10 s. */
+static int catchup_status(const char *endpoint)
+{
+    void *dealer = h_dealer(h_zctx, endpoint);
+    Joinedreview__V1__CatchupReply *r =
+        h_catchup(dealer, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 10000);
+    int st = r != NULL ? (int)r->status : -1;
+    if (r != NULL) {
+        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
+    }
+    zmq_close(dealer);
+    return st;
+}
+
 static int pg(const char *what)
 {
     char cmd[1024];
@@ -380,13 +397,16 @@ static void test_postgres_stopped_for_10_s(void)
     memset(&s, 0, sizeof s);
     s.f = &f;
     pump_until(dealer, &s, 200, 60000, N_EVENTS / 3);
-    CU_ASSERT(s.n_done < N_EVENTS); /* in the middle of the push */
+    CU_ASSERT(s.n_done < N_EVENTS);                   /* in the middle of the push */
+    CU_ASSERT_EQUAL(catchup_status(d.catchup), C_OK); /* its session is open */
     CU_ASSERT_EQUAL_FATAL(pg("stop"), 0);
     int64_t stopped = h_now_ms();
-    /* The daemon stays up and answers RETRY_LATER. */
+    /* The daemon stays up and answers RETRY_LATER; catch-up says to ask
+     * again. */
     h_env_t e;
     h_contribution(&e, "SC", "during-outage", T0, H_NHS_A, 6, 1, 1, "while down");
     CU_ASSERT_EQUAL(push_own(dealer, &e.env), ST_RETRY);
+    CU_ASSERT_EQUAL(catchup_status(d.catchup), C_UNAVAILABLE);
     int retry_before = s.n_retry;
     pump(dealer, &s, 200, (int)(stopped + 10000 - h_now_ms()));
     CU_ASSERT(s.n_retry > retry_before); /* the sender kept trying, and was told to */
@@ -403,6 +423,7 @@ static void test_postgres_stopped_for_10_s(void)
     }
     CU_ASSERT_EQUAL(st, ST_OK);
     zmq_close(dealer);
+    CU_ASSERT_EQUAL(catchup_status(d.catchup), C_OK); /* a fresh session */
     follower_check(&f, &db, d.catchup);
     follower_stop(&f);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
