@@ -107,6 +107,15 @@ typedef struct {
     size_t n;
 } reply_t;
 
+/* Frees the publications gathered for the next reply. */
+static void drop_items(reply_t *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->items[i].payload);
+    }
+    r->n = 0;
+}
+
 static void send_reply(reply_t *r, jr_catchup_status_t status, const char *reason, bool last,
                        const jr_statistics_t *stats)
 {
@@ -125,10 +134,7 @@ static void send_reply(reply_t *r, jr_catchup_status_t status, const char *reaso
         }
     }
     free(buf);
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->items[i].payload);
-    }
-    r->n = 0;
+    drop_items(r);
 }
 
 static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *payload, size_t len)
@@ -273,10 +279,7 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
         }
     }
     if (rc != JR_STORE_OK && r->gone) {
-        for (size_t i = 0; i < r->n; i++) {
-            free(r->items[i].payload);
-        }
-        r->n = 0;
+        drop_items(r);
         return; /* the client stopped reading; its transaction is rolled back */
     }
     if (rc != JR_STORE_OK) {
@@ -284,10 +287,7 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
         jr_log_limited(&limit, JR_LOG_WARNING, "catchup", "cannot read the database: %s",
                        jr_store_pg_error(self->rt.store));
         jr_store_pg_disconnect(self->rt.store); /* a fresh session for the next request */
-        for (size_t i = 0; i < r->n; i++) {
-            free(r->items[i].payload);
-        }
-        r->n = 0;
+        drop_items(r);
         send_reply(r, JR_CATCHUP_UNAVAILABLE, "the daemon could not read its database: ask again",
                    true, NULL);
         return;
