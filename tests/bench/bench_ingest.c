@@ -394,28 +394,6 @@ static void *sub_main(void *arg)
     return NULL;
 }
 
-/* ---- the daemon's memory ----------------------------------------------- */
-
-/* A "VmRSS:"-style line of /proc/<pid>/status, in kB; -1 when unreadable. */
-static long proc_kb(pid_t pid, const char *key)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    size_t klen = strlen(key);
-    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-        if (strncmp(line, key, klen) == 0) {
-            kb = strtol(line + klen, NULL, 10);
-            break;
-        }
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    return kb;
-}
-
 /* ---- the baseline ------------------------------------------------------ */
 
 static const char hex[] = "0123456789abcdef";
@@ -549,7 +527,7 @@ static void watch(const load_t *l, size_t total, pid_t daemon, long rss_kb[N_MAR
         int finished = load_finished(l);
         size_t acked = load_acked(l);
         while (next_mark < N_MARKS && acked * 100 >= total * (size_t)marks[next_mark]) {
-            rss_kb[next_mark++] = proc_kb(daemon, "VmRSS:");
+            rss_kb[next_mark++] = load_proc_kb(daemon, "VmRSS:");
         }
         if (finished) {
             return;
@@ -668,7 +646,7 @@ int main(int argc, char **argv)
     atomic_store(&sub.stop, 1);
     pthread_join(sub_thread, NULL);
 
-    long hwm_kb = proc_kb(d.pid, "VmHWM:");
+    long hwm_kb = load_proc_kb(d.pid, "VmHWM:");
     long long rows = h_sql_int(&db, "SELECT count(*) FROM event");
     h_daemon_stop(&d, SIGTERM);
     zmq_ctx_term(zctx);

@@ -35,7 +35,10 @@
  *         figures the statistics feed computes every interval);
  *   (d)   pg_relation_size and pg_indexes_size (and the total with TOAST)
  *         of event, person, identity_link, consolidated_review, outbox,
- *         schedule and due_notice.
+ *         schedule and due_notice;
+ *   (e)   the daemon's peak memory (VmHWM from /proc): the process that took
+ *         the load, and the last one, which ran the month-on due check, the
+ *         snapshot and the statistics: flat as persons grow, or not.
  * Baselines, in the same run and database: for (a) and (b) the bare
  *   SELECT count(*) FROM schedule WHERE next_check_on <= $today
  * (the persons due: the floor of any due check), and for (c) the
@@ -106,9 +109,10 @@ typedef struct {
     double snap_ms;
     long long sql_rows;
     double sql_ms;
-    double stats_ms; /* a STATISTICS catch-up request */
-    pushes_t during; /* (c'): pushed while the snapshot was answered */
-    pushes_t idle;   /* (c'): its baseline */
+    double stats_ms;              /* a STATISTICS catch-up request */
+    pushes_t during;              /* (c'): pushed while the snapshot was answered */
+    pushes_t idle;                /* (c'): its baseline */
+    long hwm_load_kb, hwm_end_kb; /* (e) */
     long long heap[N_RELATIONS], indexes[N_RELATIONS], total[N_RELATIONS];
 } result_t;
 
@@ -493,6 +497,7 @@ static int measure(int persons, result_t *r)
     fprintf(stderr, "bench_scale: %d persons: loading\n", persons);
     PGconn *c = NULL;
     int rc = load_through_daemon(&d, persons, today, r);
+    r->hwm_load_kb = load_proc_kb(d.pid, "VmHWM:");
     long long rows = h_sql_int(&db, "SELECT count(*) FROM event");
     if (rc == 0 && rows != (long long)r->events) {
         fprintf(stderr, "bench_scale: %lld events stored of %zu sent\n", rows, r->events);
@@ -548,10 +553,11 @@ static int measure(int persons, result_t *r)
         rc = rc != 0 || r->snap_ms < 0 || r->stats_ms < 0 ? -1 : 0;
     }
 
-    /* (d) */
+    /* (d), (e) */
     if (rc == 0) {
         sizes(c, r);
     }
+    r->hwm_end_kb = load_proc_kb(d.pid, "VmHWM:");
     PQfinish(c);
     h_daemon_stop(&d, SIGTERM);
     return rc;
@@ -669,6 +675,15 @@ static void report(const result_t *r, size_t n)
             growth((double)r[i].total[t], (double)f->total[t]);
             printf(" %9.0f\n", (double)r[i].total[t] / r[i].persons);
         }
+    }
+
+    printf("\n(e) the daemon's peak memory (VmHWM), MB: the process that took the load; the "
+           "last one (month-on due check, snapshot, statistics)\n");
+    printf("%10s %8s %10s %10s\n", "persons", "x size", "load", "last");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10.1f %10.1f\n", (double)r[i].hwm_load_kb / 1024, (double)r[i].hwm_end_kb / 1024);
     }
 }
 

@@ -443,3 +443,22 @@ int load_latency(const load_t *self, const double *fractions, size_t n, int64_t 
     free(all);
     return 0;
 }
+
+long load_proc_kb(pid_t pid, const char *key)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    size_t klen = strlen(key);
+    while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, key, klen) == 0) {
+            kb = strtol(line + klen, NULL, 10);
+            break;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kb;
+}

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "joinedreview/joinedreview.pb-c.h"
 
@@ -61,5 +62,9 @@ void load_stats(const load_t *self, size_t sender, load_stats_t *out);
 /* After load_wait: ack latency over every acknowledged envelope, in ns, at
  * the given fractions (0.5, 0.99, 1.0 for the maximum). 0 on success. */
 int load_latency(const load_t *self, const double *fractions, size_t n, int64_t *out);
+
+/* A "VmRSS:"-style line of /proc/<pid>/status (key with its colon), in kB;
+ * -1 when unreadable. */
+long load_proc_kb(pid_t pid, const char *key);
 
 #endif
