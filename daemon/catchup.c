@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sodium.h>
 #include <zmq.h>
 
@@ -181,16 +180,6 @@ static int connect_store(jr_catchup_t *self)
                : jr_store_pg_connect_wait(self->rt.store, CONNECT_MS);
 }
 
-static jr_day_t today(const jr_catchup_t *self)
-{
-    if (self->hooks.today != JR_DAY_NONE) {
-        return self->hooks.today;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return jr_text_day_of_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Reads what the request asks for, in one consistent transaction, sending
  * it as it goes. A store status; r->sequence is the sequence it names. */
 static int read_answer(reply_t *r, const jr_catchup_request_t *req, bool *too_old)
@@ -263,7 +252,7 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     if (rc == JR_STORE_OK && req.kind == JR_CATCHUP_STATISTICS) {
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
-        jr_text_format_date(today(self), st.today);
+        jr_text_format_date(self->hooks.today(self->hooks.ctx), st.today);
         rc = jr_store_pg_statistics_snapshot(self->rt.store, st.today, &st);
         if (rc == JR_STORE_OK) {
             st.ingest_per_second = self->hooks.rate(self->hooks.ctx);

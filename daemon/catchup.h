@@ -34,11 +34,14 @@ typedef unsigned(jr_catchup_rights_fn)(void *ctx, const char *user_id);
  * on the catch-up thread. */
 typedef double(jr_catchup_rate_fn)(void *ctx);
 
+/* The day the statistics are for. Called on the catch-up thread. */
+typedef jr_day_t(jr_catchup_today_fn)(void *ctx);
+
 typedef struct {
     jr_catchup_rights_fn *rights;
     jr_catchup_rate_fn *rate;
+    jr_catchup_today_fn *today;
     void *ctx;
-    jr_day_t today; /* --today; JR_DAY_NONE: the clock */
     /* NULL: no pseudonymised data to give; else copied */
     const uint8_t *pseudonym_key;
 } jr_catchup_hooks_t;

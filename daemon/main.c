@@ -91,8 +91,9 @@ typedef struct {
     uint64_t trim_deleted, trim_rounds;
     /* accepted events per second over the last minute, for statistics */
     uint64_t rate_buckets[60];
+    uint64_t rate_total; /* the buckets' sum */
     int64_t rate_second;
-    _Atomic double rate; /* the same, for the catch-up thread */
+    _Atomic double rate; /* rate_total / 60, for the catch-up thread */
     /* watchdog */
     uint64_t watchdog_usec;
     int64_t watchdog_next_ms;
@@ -115,13 +116,16 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Today: --today, else the system clock's day. Reads nothing the loop
+ * changes, so the catch-up thread asks it too. */
+static jr_day_t today_of(const daemon_t *d)
+{
+    return d->opt.today != JR_DAY_NONE ? d->opt.today : jr_text_day_of_ms(wall_ms());
+}
+
 static jr_batch_ctx_t batch_ctx(const daemon_t *d)
 {
-    jr_batch_ctx_t ctx = {d->cfg->streams, d->cfg->rules, d->opt.today};
-    if (ctx.today == JR_DAY_NONE) {
-        ctx.today = jr_text_day_of_ms(wall_ms());
-    }
-    return ctx;
+    return (jr_batch_ctx_t){d->cfg->streams, d->cfg->rules, today_of(d)};
 }
 
 static void usage(FILE *out)
@@ -356,27 +360,27 @@ static void db_step(daemon_t *d)
     }
 }
 
-/* Counts an accepted event in the current second's bucket. */
+/* Counts accepted events in the current second's bucket (n = 0: only moves
+ * the window on), and keeps the rate over the last minute up to date. */
 static void rate_add(daemon_t *d, uint64_t n)
 {
     int64_t sec = mono_ms() / 1000;
     if (sec != d->rate_second) {
         for (int64_t s = d->rate_second + 1; s <= sec && s <= d->rate_second + 60; s++) {
+            d->rate_total -= d->rate_buckets[s % 60];
             d->rate_buckets[s % 60] = 0;
         }
         d->rate_second = sec;
     }
     d->rate_buckets[sec % 60] += n;
+    d->rate_total += n;
+    atomic_store(&d->rate, (double)d->rate_total / 60.0);
 }
 
 static double rate_per_second(daemon_t *d)
 {
     rate_add(d, 0);
-    uint64_t total = 0;
-    for (int i = 0; i < 60; i++) {
-        total += d->rate_buckets[i];
-    }
-    return (double)total / 60.0;
+    return atomic_load(&d->rate);
 }
 
 static void count(daemon_t *d, jr_ack_status_t st)
@@ -520,7 +524,7 @@ static void publish_statistics(daemon_t *d)
 {
     d->statistics_at_ms = mono_ms() + (int64_t)d->cfg->statistics_interval_s * 1000;
     char today[11];
-    jr_text_format_date(batch_ctx(d).today, today);
+    jr_text_format_date(today_of(d), today);
     if (!jr_stats_worker_busy(d->stats)) {
         jr_stats_worker_ask(d->stats, today);
     }
@@ -564,6 +568,12 @@ static double rate(void *arg)
 {
     daemon_t *d = arg;
     return atomic_load(&d->rate);
+}
+
+/* Called on the catch-up thread. */
+static jr_day_t today(void *arg)
+{
+    return today_of(arg);
 }
 
 /* Publications older than the retention leave the outbox, once an hour, in
@@ -818,7 +828,7 @@ static int run_loop(daemon_t *d)
         if (items[3].revents & ZMQ_POLLIN) {
             statistics_ready(d);
         }
-        atomic_store(&d->rate, rate_per_second(d));
+        rate_add(d, 0); /* the rate decays while nothing arrives */
         if (n_items == 5 && items[4].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
@@ -1002,7 +1012,7 @@ int main(int argc, char **argv)
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    jr_catchup_hooks_t hooks = {rights, rate, &d, d.opt.today,
+    jr_catchup_hooks_t hooks = {rights, rate, today, &d,
                                 d.have_pseudonym_key ? d.pseudonym_key : NULL};
     d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, secret, d.cfg->database,
                                d.cfg->statement_timeout_ms, &hooks, err, sizeof err);

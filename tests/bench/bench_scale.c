@@ -447,15 +447,7 @@ static double snapshot_ms(const char *endpoint, const char *lead, long long *ite
         if (!(its[0].revents & ZMQ_POLLIN)) {
             continue;
         }
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, dealer, 0) < 0) {
-            zmq_msg_close(&m);
-            goto out;
-        }
-        Joinedreview__V1__CatchupReply *r =
-            joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        zmq_msg_close(&m);
+        Joinedreview__V1__CatchupReply *r = h_recv_catchup(dealer, 0);
         if (r == NULL || r->status != JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK) {
             fprintf(stderr, "bench_scale: catch-up answered %s\n",
                     r != NULL && r->reason ? r->reason : "not OK");

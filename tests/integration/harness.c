@@ -306,6 +306,18 @@ int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeou
     return st;
 }
 
+Joinedreview__V1__CatchupReply *h_recv_catchup(void *sock, int timeout_ms)
+{
+    zmq_msg_t m;
+    if (recv_frame(sock, timeout_ms, &m) != 0) {
+        return NULL;
+    }
+    Joinedreview__V1__CatchupReply *r =
+        joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    return r;
+}
+
 Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms)
 {
     Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
@@ -317,14 +329,7 @@ Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms)
     if (zmq_send(sock, buf, len, ZMQ_DONTWAIT) < 0) {
         return NULL;
     }
-    zmq_msg_t m;
-    if (recv_frame(sock, timeout_ms, &m) != 0) {
-        return NULL;
-    }
-    Joinedreview__V1__CatchupReply *r =
-        joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-    zmq_msg_close(&m);
-    return r;
+    return h_recv_catchup(sock, timeout_ms);
 }
 
 int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code)

@@ -86,6 +86,10 @@ int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code);
 /* Sends and waits timeout_ms for its ack: the status, 0 when none came. */
 int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeout_ms);
 
+/* One CatchupReply within timeout_ms; NULL on timeout or when it does not
+ * parse. Caller frees with joinedreview__v1__catchup_reply__free_unpacked. */
+Joinedreview__V1__CatchupReply *h_recv_catchup(void *sock, int timeout_ms);
+
 /* One catch-up request of this kind; the first reply, or NULL on timeout. */
 Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms);
 

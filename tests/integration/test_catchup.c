@@ -213,19 +213,9 @@ static int ask_filtered(void *dealer, int kind, uint64_t after, const char *lead
         return -1;
     }
     for (int guard = 0; guard < 100000; guard++) {
-        zmq_pollitem_t it = {dealer, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, 10000) <= 0) {
-            return -1;
-        }
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        zmq_msg_recv(&m, dealer, 0);
-        reply_t *r =
-            joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        zmq_msg_close(&m);
-        CU_ASSERT_PTR_NOT_NULL(r);
+        reply_t *r = h_recv_catchup(dealer, 10000);
         if (r == NULL) {
-            continue;
+            return -1; /* no reply, or one that does not parse */
         }
         CU_ASSERT_STRING_EQUAL(r->request_id ? r->request_id : "", id);
         rs->r = realloc(rs->r, (rs->n + 1) * sizeof *rs->r);

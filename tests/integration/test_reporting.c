@@ -53,15 +53,7 @@ static Joinedreview__V1__CatchupReply *ask_statistics(const char *endpoint)
     uint8_t buf[128];
     size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
     zmq_send(s, buf, len, 0);
-    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
-    Joinedreview__V1__CatchupReply *reply = NULL;
-    if (zmq_poll(&it, 1, 5000) > 0) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        zmq_msg_recv(&m, s, 0);
-        reply = joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        zmq_msg_close(&m);
-    }
+    Joinedreview__V1__CatchupReply *reply = h_recv_catchup(s, 5000);
     zmq_close(s);
     return reply;
 }
@@ -124,6 +116,8 @@ static void test_statistics_and_views(void)
     CU_ASSERT_EQUAL(st->ready_for_sign_off, 0);
     CU_ASSERT_EQUAL(st->missing_information, 2);
     CU_ASSERT_EQUAL(st->events_total, 11);
+    /* All 11 accepted within the last minute: 11 / 60 a second. */
+    CU_ASSERT_DOUBLE_EQUAL(st->ingest_per_second, 11 / 60.0, 1e-9);
     CU_ASSERT_EQUAL(st->rejected_events, 0);
     CU_ASSERT_EQUAL(st->parked_events, 0);
     /* One publication per event (each its own batch) and the 28-day notice. */
@@ -163,6 +157,7 @@ static void test_statistics_and_views(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(pub);
     CU_ASSERT_EQUAL(pub->reviews, 2);
     CU_ASSERT_EQUAL(pub->sequence, sequence);
+    CU_ASSERT_DOUBLE_EQUAL(pub->ingest_per_second, 11 / 60.0, 1e-9);
     joinedreview__v1__statistics__free_unpacked(pub, NULL);
 
     /* The reporting views, as an analyst would read them. */
