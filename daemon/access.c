@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define MAX_CLIENTS  1024
 #define NAME_MAX_LEN 64
@@ -273,16 +274,45 @@ static int on_key(void *user, const char *section, const char *key, const char *
     return 1;
 }
 
+FILE *jr_access_open_secret(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        if (f != NULL) {
+            fclose(f);
+        }
+        return NULL;
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        snprintf(err, errlen,
+                 "%s is open to %s (mode %04o): a secret must be readable by its owner alone; "
+                 "run 'chmod 600 %s' (or pass it as a systemd credential)",
+                 path, (st.st_mode & S_IRWXO) ? "every user" : "its group",
+                 (unsigned)(st.st_mode & 07777), path);
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 int jr_access_read_keys(const char *path, char public_key[JR_KEY_Z85_LEN + 1],
                         char secret_key[JR_KEY_Z85_LEN + 1], char *err, size_t errlen)
 {
     char sec_buf[JR_KEY_Z85_LEN + 1];
     keys_t k = {.pub = public_key, .sec = secret_key ? secret_key : sec_buf};
-    int rc = ini_parse(path, on_key, &k);
-    if (rc == -1) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    /* A file holding a secret key is refused when others may read it, as
+     * ssh and PostgreSQL refuse theirs. */
+    FILE *f = secret_key != NULL ? jr_access_open_secret(path, err, errlen) : fopen(path, "rb");
+    if (f == NULL) {
+        if (secret_key == NULL) {
+            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        }
         return -1;
     }
+    int rc = ini_parse_file(f, on_key, &k);
+    fclose(f);
     if (rc != 0) {
         snprintf(err, errlen, "%s:%d: %s", path, rc, k.msg[0] ? k.msg : "not a key file");
         return -1;

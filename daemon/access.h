@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "streams.h"
 
@@ -61,8 +62,14 @@ bool jr_access_revokes_feeds(const jr_access_t *old, const jr_access_t *now);
 /* Number of clients, for the log. */
 size_t jr_access_count(const jr_access_t *self);
 
-/* Reads a key file: public (and, when secret is non-NULL, secret) key.
- * Returns 0, or -1 with a message in err. */
+/* Opens a file holding a secret for reading, refusing it (NULL, with a
+ * message in err that says how to fix it) when its group or other users have
+ * any access to it. Caller closes the result. */
+FILE *jr_access_open_secret(const char *path, char *err, size_t errlen);
+
+/* Reads a key file: public (and, when secret is non-NULL, secret) key; a
+ * file read for its secret key must pass jr_access_open_secret(). Returns 0,
+ * or -1 with a message in err. */
 int jr_access_read_keys(const char *path, char public_key[JR_KEY_Z85_LEN + 1],
                         char secret_key[JR_KEY_Z85_LEN + 1], char *err, size_t errlen);
 

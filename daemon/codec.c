@@ -191,6 +191,15 @@ static int decode_ids(const Joinedreview__V1__PersonIds *ids, jr_codec_event_t *
     }
     if (ids->nhs_number != NULL && ids->nhs_number[0] != '\0') {
         jr_nhs_status_t st = jr_nhs_normalise(ids->nhs_number, out->nhs);
+        if (st == JR_NHS_PLACEHOLDER) {
+            char ex[41];
+            excerpt(ids->nhs_number, ex);
+            return reject(why, "PLACEHOLDER_NHS_NUMBER",
+                          "NHS number '%s' looks like a placeholder for 'not known' (all ten "
+                          "digits are the same): send the person's real NHS number, or leave it "
+                          "out and give their NI number or your client id",
+                          ex);
+        }
         if (st != JR_NHS_OK) {
             char ex[41];
             excerpt(ids->nhs_number, ex);
@@ -211,6 +220,85 @@ static int decode_ids(const Joinedreview__V1__PersonIds *ids, jr_codec_event_t *
     return 0;
 }
 
+/* ---- NUL bytes inside strings ---------------------------------------- */
+
+/* protobuf-c hands strings to C NUL-terminated: "a\0b" would arrive as
+ * "a", so two different ids could compare equal and text after the NUL would
+ * vanish from the review. The wire bytes are walked with the message's own
+ * descriptor, and a string field (at any depth) holding a NUL is found
+ * before anything reads the decoded message. */
+
+enum { WIRE_MAX_DEPTH = 8 }; /* the contract's messages nest three deep */
+
+static bool wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* 1 and the field's dotted path in `path` when a string holds a NUL; 0 when
+ * none does; -1 when the bytes are not the message (unpack decides why). */
+static int wire_find_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
+                         int depth, char *path, size_t pathlen)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    while (p < end) {
+        uint64_t key = 0, n = 0;
+        if (!wire_varint(&p, end, &key)) {
+            return -1;
+        }
+        switch (key & 7) {
+        case 0:
+            if (!wire_varint(&p, end, &n)) {
+                return -1;
+            }
+            continue;
+        case 1:
+        case 5: {
+            size_t w = (key & 7) == 1 ? 8 : 4;
+            if ((size_t)(end - p) < w) {
+                return -1;
+            }
+            p += w;
+            continue;
+        }
+        case 2:
+            break;
+        default:
+            return -1; /* groups are not in the contract */
+        }
+        if (!wire_varint(&p, end, &n) || n > (uint64_t)(end - p)) {
+            return -1;
+        }
+        const ProtobufCFieldDescriptor *f =
+            key >> 3 <= UINT32_MAX
+                ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(key >> 3))
+                : NULL; /* unknown fields are skipped */
+        if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, (size_t)n) != NULL) {
+            snprintf(path, pathlen, "%s", f->name);
+            return 1;
+        }
+        if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < WIRE_MAX_DEPTH) {
+            char inner[96] = "";
+            int found = wire_find_nul(f->descriptor, p, (size_t)n, depth + 1, inner, sizeof inner);
+            if (found != 0) {
+                snprintf(path, pathlen, "%s.%s", f->name, inner); /* "person.nhs_number" */
+                return found;
+            }
+        }
+        p += n;
+    }
+    return 0;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -228,6 +316,16 @@ int jr_codec_decode(const uint8_t *buf, size_t len, const jr_streams_t *streams,
                       "per message");
     }
     int rc = -1;
+    char nul_field[96] = "";
+    if (wire_find_nul(&joinedreview__v1__envelope__descriptor, buf, len, 0, nul_field,
+                      sizeof nul_field) == 1) {
+        reject(why, "BAD_TEXT",
+               "%s holds a NUL byte: text must be UTF-8 without NUL bytes; remove it and resend",
+               nul_field);
+        /* The keys are not echoed: cut at the NUL, they would name another
+         * event. */
+        goto done;
+    }
     /* Echo the keys only when they are printable text, for the ack. */
     if (ids_stream && env->stream && strlen(env->stream) < 64 &&
         jr_text_valid_utf8(env->stream, strlen(env->stream))) {
@@ -697,6 +795,14 @@ int jr_codec_decode_catchup(const uint8_t *buf, size_t len, jr_catchup_request_t
         return -1;
     }
     int rc = -1;
+    char nul_field[96] = "";
+    if (wire_find_nul(&joinedreview__v1__catchup_request__descriptor, buf, len, 0, nul_field,
+                      sizeof nul_field) == 1) {
+        snprintf(why, whylen, "%s holds a NUL byte: text must be UTF-8 without NUL bytes",
+                 nul_field);
+        joinedreview__v1__catchup_request__free_unpacked(req, NULL);
+        return -1;
+    }
     if (req->request_id != NULL && strlen(req->request_id) < sizeof out->request_id &&
         jr_text_valid_utf8(req->request_id, strlen(req->request_id))) {
         strcpy(out->request_id, req->request_id);

@@ -143,7 +143,8 @@ static void usage(FILE *out)
             "                         'clock' (the default) follows the system clock\n"
             "      --rebuild          recompute every consolidated review from the event log,\n"
             "                         report how many differed, and exit\n"
-            "      --check-config     load the configuration, print it, and exit\n"
+            "      --check-config     load the configuration and the secrets it names, print\n"
+            "                         it, and exit (1 when something is refused)\n"
             "      --config-reference print every configuration key and exit\n"
             "  -h, --help\n");
 }
@@ -921,11 +922,13 @@ static int load_secrets(daemon_t *d)
                "with real people's data");
     }
     if (d->cfg->pseudonym_key_file[0] != '\0') {
-        FILE *f = fopen(d->cfg->pseudonym_key_file, "rb");
-        size_t got = f ? fread(d->pseudonym_key, 1, sizeof d->pseudonym_key, f) : 0;
-        if (f != NULL) {
-            fclose(f);
+        FILE *f = jr_access_open_secret(d->cfg->pseudonym_key_file, err, sizeof err);
+        if (f == NULL) {
+            jr_log(JR_LOG_ERR, "main", "%s", err);
+            return -1;
         }
+        size_t got = fread(d->pseudonym_key, 1, sizeof d->pseudonym_key, f);
+        fclose(f);
         if (got < sizeof d->pseudonym_key) {
             jr_log(JR_LOG_ERR, "main", "%s: needs at least %zu random bytes",
                    d->cfg->pseudonym_key_file, sizeof d->pseudonym_key);
@@ -952,14 +955,20 @@ int main(int argc, char **argv)
     }
     jr_log_set_level((jr_log_level_t)jr_log_level_from_name(d.cfg->log_level));
     if (d.opt.check_config) {
+        /* The secrets too: readable, well formed, and not open to others. */
+        int checked = load_secrets(&d) == 0 ? 0 : 1;
         printf("ingest_endpoint = %s\npublish_endpoint = %s\nbatch_max = %d\n",
                d.cfg->ingest_endpoint, d.cfg->publish_endpoint, d.cfg->batch_max);
         for (size_t i = 0; i < jr_streams_count(d.cfg->streams); i++) {
             const jr_stream_t *s = jr_streams_at(d.cfg->streams, i);
             printf("stream %s (%s): %s\n", s->code, s->name, s->enabled ? "enabled" : "disabled");
         }
+        printf("secrets: %s\n", checked == 0 ? "readable, owner only" : "refused (see above)");
+        jr_access_destroy(&d.access);
+        sodium_memzero(d.server_secret, sizeof d.server_secret);
+        sodium_memzero(d.pseudonym_key, sizeof d.pseudonym_key);
         jr_config_destroy(&d.cfg);
-        return 0;
+        return checked;
     }
     int rc = 1;
     if (sodium_init() < 0) { /* before any thread: libsodium's own set-up */

@@ -33,6 +33,11 @@ jr_nhs_status_t jr_nhs_normalise(const char *in, char out[JR_NHS_LEN + 1])
         check = 0;
     if (check == 10u || check != (unsigned)(digits[JR_NHS_LEN - 1] - '0'))
         return JR_NHS_BAD_CHECK_DIGIT;
+    bool all_same = true;
+    for (size_t i = 1; i < JR_NHS_LEN; i++)
+        all_same = all_same && digits[i] == digits[0];
+    if (all_same)
+        return JR_NHS_PLACEHOLDER;
 
     for (size_t i = 0; i < JR_NHS_LEN; i++)
         out[i] = digits[i];
@@ -51,6 +56,9 @@ const char *jr_nhs_status_text(jr_nhs_status_t st)
         return "an NHS number holds only digits, spaces and hyphens";
     case JR_NHS_BAD_CHECK_DIGIT:
         return "the check digit is wrong";
+    case JR_NHS_PLACEHOLDER:
+        return "all ten digits are the same, which looks like a placeholder for 'not known', "
+               "not a person's number";
     }
     return "not an NHS number";
 }

@@ -5,6 +5,10 @@
  * and 10 means the number is invalid. Spaces (and hyphens, as some systems
  * print "943-476-5919") between digits are accepted and removed.
  *
+ * Numbers whose ten digits are all the same (0000000000, 1111111111, ...
+ * 9999999999) pass the check digit, and back offices write them for "not
+ * known": they are refused, or unrelated people would merge into one review.
+ *
  * Pure: no I/O. */
 #ifndef JR_NHS_H
 #define JR_NHS_H
@@ -19,6 +23,7 @@ typedef enum {
     JR_NHS_BAD_LENGTH = -1,    /* not 10 digits once spaces are removed */
     JR_NHS_BAD_CHARACTER = -2, /* something other than digits, spaces, hyphens */
     JR_NHS_BAD_CHECK_DIGIT = -3,
+    JR_NHS_PLACEHOLDER = -4, /* all ten digits the same: "not known" in a back office */
 } jr_nhs_status_t;
 
 /* Normalises `in` into out (10 digits + NUL) when valid. `out` is written

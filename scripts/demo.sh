@@ -43,7 +43,7 @@ for name in daemon review-team dashboard sp-adapter ilf-adapter ices-adapter atw
   "$jr" keygen "$keys/$name" >/dev/null
 done
 pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
-head -c 32 /dev/urandom >"$keys/pseudonym.key"
+(umask 077 && head -c 32 /dev/urandom >"$keys/pseudonym.key")
 {
 for stream in SP ILF ICES ATW DFG SC; do
   lower=$(echo "$stream" | tr 'A-Z' 'a-z')

@@ -207,7 +207,8 @@ int h_daemon_stop(h_daemon_t *d, int sig)
     return WEXITSTATUS(status);
 }
 
-int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen)
+static int run_daemon(const h_db_t *db, const char *const *extra, char *out, size_t outlen,
+                      bool with_stderr)
 {
     const char *argv[64];
     build_argv(argv, 64, db, extra, false);
@@ -218,6 +219,9 @@ int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t o
     pid_t pid = fork();
     if (pid == 0) {
         dup2(pipefd[1], STDOUT_FILENO);
+        if (with_stderr) {
+            dup2(pipefd[1], STDERR_FILENO);
+        }
         close(pipefd[0]);
         close(pipefd[1]);
         execv(argv[0], (char *const *)argv);
@@ -234,6 +238,16 @@ int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t o
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen)
+{
+    return run_daemon(db, extra, out, outlen, false);
+}
+
+int h_daemon_run_logged(const h_db_t *db, const char *const *extra, char *out, size_t outlen)
+{
+    return run_daemon(db, extra, out, outlen, true);
 }
 
 void *h_dealer(void *zctx, const char *endpoint)

@@ -66,6 +66,9 @@ int h_log_line_of(const h_daemon_t *d, const char *text);
  * --rebuild); its stdout goes to out (up to outlen). Returns exit status. */
 int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t outlen);
 
+/* The same with its log (standard error) in out too. */
+int h_daemon_run_logged(const h_db_t *db, const char *const *extra, char *out, size_t outlen);
+
 /* A DEALER connected to the ingest endpoint. */
 void *h_dealer(void *zctx, const char *endpoint);
 /* A SUB connected to publish, subscribed to `topic`; waits until it is

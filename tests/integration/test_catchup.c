@@ -1244,6 +1244,7 @@ static void write_keys(char *path, size_t len, const char *dir, const char *name
     snprintf(path, len, "%s/%s.key", dir, name);
     snprintf(text, sizeof text, "public-key = \"%s\"\nsecret-key = \"%s\"\n", k->pub, k->sec);
     write_text(path, text);
+    chmod(path, 0600);
 }
 
 /* With the daemon's default security (CURVE, an allow-list): tail reads with

@@ -34,6 +34,13 @@ static void write_text(const char *path, const char *text)
     fclose(f);
 }
 
+/* A secret, readable by its owner alone, as `joinedreview keygen` writes it. */
+static void write_secret(const char *path, const char *text)
+{
+    write_text(path, text);
+    chmod(path, 0600);
+}
+
 /* Phase 1: an ILF adapter, a statistics dashboard and the review team.
  * Phase 2: the ILF adapter and the review team revoked; the stranger's key
  * becomes a social care adapter. */
@@ -75,8 +82,8 @@ static int suite_init(void)
     char text[256];
     snprintf(text, sizeof text, "public-key = \"%s\"\nsecret-key = \"%s\"\n", g_server.pub,
              g_server.sec);
-    write_text(g_server_file, text);
-    write_text(g_pseudo_file, "0123456789abcdef0123456789abcdef-not-a-real-secret");
+    write_secret(g_server_file, text);
+    write_secret(g_pseudo_file, "0123456789abcdef0123456789abcdef-not-a-real-secret");
     write_allow_list(1);
     return 0;
 }
@@ -277,6 +284,44 @@ static void test_curve_needs_keys(void)
     CU_ASSERT_EQUAL(h_daemon_run(&db, extra, out, sizeof out), 1);
 }
 
+/* A secret key others can read is refused, as ssh and PostgreSQL refuse
+ * theirs, with the command that fixes it. */
+static void test_secret_readable_by_others_refused(void)
+{
+    h_db_t db;
+    CU_ASSERT_FATAL(h_db_create(&db, "securitymodes") == 0);
+    char key[400], allow[400], pseudo[400], out[2048];
+    snprintf(key, sizeof key, "daemon.server_key_file=%s", g_server_file);
+    snprintf(allow, sizeof allow, "daemon.allow_list_file=%s", g_allow);
+    snprintf(pseudo, sizeof pseudo, "daemon.pseudonym_key_file=%s", g_pseudo_file);
+    const char *const extra[] = {
+        "--set", "daemon.security=curve", "--set", key, "--set", allow, "--set",
+        pseudo,  "--check-config",        NULL};
+    char want[1024];
+
+    chmod(g_server_file, 0644);
+    CU_ASSERT_EQUAL(h_daemon_run_logged(&db, extra, out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "%s is open to every user (mode 0644): a secret must be readable by its owner "
+             "alone; run 'chmod 600 %s' (or pass it as a systemd credential)",
+             g_server_file, g_server_file);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+    chmod(g_server_file, 0600);
+
+    chmod(g_pseudo_file, 0640);
+    CU_ASSERT_EQUAL(h_daemon_run_logged(&db, extra, out, sizeof out), 1);
+    snprintf(want, sizeof want,
+             "%s is open to its group (mode 0640): a secret must be readable by its owner "
+             "alone; run 'chmod 600 %s' (or pass it as a systemd credential)",
+             g_pseudo_file, g_pseudo_file);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+    chmod(g_pseudo_file, 0600);
+
+    /* Owner-only secrets pass. */
+    CU_ASSERT_EQUAL(h_daemon_run_logged(&db, extra, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "secrets: readable, owner only"));
+}
+
 /* The same database as another login. */
 static h_db_t as_user(const h_db_t *db, const char *user)
 {
@@ -343,6 +388,7 @@ int main(void)
     CU_TestInfo tests[] = {
         {"only the right systems get in", test_only_the_right_systems_get_in},
         {"CURVE without keys refuses to start", test_curve_needs_keys},
+        {"a secret others can read is refused", test_secret_readable_by_others_refused},
         {"least privilege in PostgreSQL", test_least_privilege},
         CU_TEST_INFO_NULL,
     };

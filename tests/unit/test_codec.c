@@ -129,6 +129,9 @@ static void test_layers_name_the_problem(void)
     x.ids.nhs_number = "943 476 5918";
     CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "INVALID_NHS_NUMBER");
     contribution(&x);
+    x.ids.nhs_number = "999 999 9999"; /* passes modulus 11: "not known" */
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "PLACEHOLDER_NHS_NUMBER");
+    contribution(&x);
     x.env.occurred_at = T0 + 3 * 86400000LL; /* beyond the day's tolerance */
     CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "IMPOSSIBLE_TIME");
     contribution(&x);
@@ -137,6 +140,88 @@ static void test_layers_name_the_problem(void)
     contribution(&x);
     x.env.source_event_id = "";
     CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "MISSING_FIELD");
+}
+
+/* Packs env, then turns every '~' of the wire bytes into a NUL: protobuf-c
+ * packs C strings, so a NUL can only be put on the wire by hand. Decodes;
+ * the reason code, its text in text (320 bytes), and the echoed keys. */
+static const char *verdict_with_nul(const Joinedreview__V1__Envelope *env, char *text,
+                                    char **stream, char **seid)
+{
+    uint8_t buf[8192];
+    size_t len = joinedreview__v1__envelope__pack(env, buf);
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '~') {
+            buf[i] = 0;
+        }
+    }
+    static jr_reject_t why;
+    jr_codec_event_t ev;
+    if (jr_codec_decode(buf, len, g_streams, &g_limits, &ev, &why, stream, seid) == 0) {
+        jr_codec_event_clear(&ev);
+        return "OK";
+    }
+    snprintf(text, 320, "%s", why.text);
+    return why.code;
+}
+
+static void test_nul_in_any_string_refused(void)
+{
+    env_t x;
+    char text[320];
+    char *stream = NULL, *seid = NULL;
+    contribution(&x);
+    x.env.source_event_id = "nul-A~second";
+    CU_ASSERT_STRING_EQUAL(verdict_with_nul(&x.env, text, &stream, &seid), "BAD_TEXT");
+    CU_ASSERT_STRING_EQUAL(text, "source_event_id holds a NUL byte: text must be UTF-8 without "
+                                 "NUL bytes; remove it and resend");
+    /* Cut at the NUL, the key would name another event: not echoed. */
+    CU_ASSERT_PTR_NULL(seid);
+    free(stream);
+    stream = NULL;
+
+    contribution(&x);
+    x.env.stream = "SC~ILF";
+    CU_ASSERT_STRING_EQUAL(verdict_with_nul(&x.env, text, &stream, &seid), "BAD_TEXT");
+    CU_ASSERT_STRING_EQUAL(text, "stream holds a NUL byte: text must be UTF-8 without NUL bytes; "
+                                 "remove it and resend");
+    CU_ASSERT_PTR_NULL(stream);
+
+    contribution(&x);
+    x.ids.nhs_number = "9434765919~1";
+    CU_ASSERT_STRING_EQUAL(verdict_with_nul(&x.env, text, NULL, NULL), "BAD_TEXT");
+    CU_ASSERT_STRING_EQUAL(text, "person.nhs_number holds a NUL byte: text must be UTF-8 without "
+                                 "NUL bytes; remove it and resend");
+
+    contribution(&x);
+    x.c.working = "Walking~ and the hidden rest";
+    CU_ASSERT_STRING_EQUAL(verdict_with_nul(&x.env, text, NULL, NULL), "BAD_TEXT");
+    CU_ASSERT_STRING_EQUAL(text, "contribution.working holds a NUL byte: text must be UTF-8 "
+                                 "without NUL bytes; remove it and resend");
+
+    /* Without the NUL the same envelope is fine. */
+    contribution(&x);
+    CU_ASSERT_STRING_EQUAL(verdict_with_nul(&x.env, text, NULL, NULL), "OK");
+}
+
+/* A catch-up request's strings are checked the same way. */
+static void test_nul_in_catchup_request_refused(void)
+{
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
+    req.lead = "SC~";
+    uint8_t buf[256];
+    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '~') {
+            buf[i] = 0;
+        }
+    }
+    jr_catchup_request_t out;
+    char why[200];
+    CU_ASSERT_EQUAL(jr_codec_decode_catchup(buf, len, &out, why, sizeof why), -1);
+    CU_ASSERT_STRING_EQUAL(why, "lead holds a NUL byte: text must be UTF-8 without NUL bytes");
 }
 
 static void test_not_protobuf(void)
@@ -208,6 +293,8 @@ int main(void)
         {"valid contribution decodes", test_valid_contribution_decodes},
         {"each layer names the problem", test_layers_name_the_problem},
         {"not a protobuf", test_not_protobuf},
+        {"a NUL in any string is refused", test_nul_in_any_string_refused},
+        {"a NUL in a catch-up request is refused", test_nul_in_catchup_request_refused},
         {"ack round trip", test_ack_round_trip},
         {"review bytes are deterministic", test_review_bytes_are_deterministic},
         CU_TEST_INFO_NULL,

@@ -44,6 +44,24 @@ static void test_nhs_remainder_zero_gives_check_zero(void)
     CU_ASSERT_EQUAL(jr_nhs_normalise("9434765901", out), JR_NHS_BAD_CHECK_DIGIT);
 }
 
+/* Back offices write these for "not known". d * (10 + 9 + ... + 2) = 54d
+ * leaves 11 - d (or 0 for d = 0) over 11, so every one of them has the
+ * right check digit: refused for what they are. */
+static void test_nhs_placeholder_refused(void)
+{
+    char out[JR_NHS_LEN + 1] = "unchanged";
+    const char *const placeholders[] = {"0000000000", "1111111111", "2222222222",   "3333333333",
+                                        "4444444444", "5555555555", "6666666666",   "7777777777",
+                                        "8888888888", "9999999999", "000 000 0000", "999-999-9999"};
+    for (size_t i = 0; i < sizeof placeholders / sizeof *placeholders; i++) {
+        CU_ASSERT_EQUAL(jr_nhs_normalise(placeholders[i], out), JR_NHS_PLACEHOLDER);
+    }
+    CU_ASSERT_STRING_EQUAL(out, "unchanged");
+    CU_ASSERT_STRING_EQUAL(jr_nhs_status_text(JR_NHS_PLACEHOLDER),
+                           "all ten digits are the same, which looks like a placeholder for "
+                           "'not known', not a person's number");
+}
+
 static void test_nhs_bad_length(void)
 {
     char out[JR_NHS_LEN + 1];
@@ -123,6 +141,7 @@ static CU_TestInfo nhs_tests[] = {
     {"wrong check digit", test_nhs_bad_check_digit},
     {"computed check of 10 is invalid", test_nhs_check_of_ten_is_invalid},
     {"remainder 0 gives check digit 0", test_nhs_remainder_zero_gives_check_zero},
+    {"all digits the same is a placeholder", test_nhs_placeholder_refused},
     {"wrong length", test_nhs_bad_length},
     {"stray characters", test_nhs_bad_character},
     {"status text", test_nhs_status_text},
