@@ -810,19 +810,170 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
     snprintf(it->reason, sizeof it->reason, "%s", reason ? reason : "");
 }
 
+/* The person's enrolments and reviews held as the log holds them just
+ * before the event being decided: stored (read with the batch, or now when
+ * the event named the person only through a link), earlier in this batch, or
+ * released from parking by it; decoded. Only a review held needs them. */
+typedef struct {
+    jr_codec_event_t *dec;
+    jr_event_t *ev;
+    size_t n, cap;
+    jr_store_rows_t read; /* the person's rows, when read now */
+} person_events_t;
+
+static void person_events_clear(person_events_t *pe)
+{
+    for (size_t i = 0; i < pe->n; i++) {
+        jr_codec_event_clear(&pe->dec[i]);
+    }
+    free(pe->dec);
+    free(pe->ev);
+    jr_store_rows_clear(&pe->read);
+    memset(pe, 0, sizeof *pe);
+}
+
+static int person_events_add(const jr_batch_ctx_t *ctx, person_events_t *pe, const uint8_t *env,
+                             size_t len)
+{
+    if (pe->n == pe->cap) {
+        size_t cap = pe->cap ? 2 * pe->cap : 16;
+        jr_codec_event_t *dec = realloc(pe->dec, cap * sizeof *dec);
+        if (dec == NULL) {
+            return JR_STORE_RETRY;
+        }
+        pe->dec = dec;
+        pe->cap = cap;
+    }
+    jr_reject_t why;
+    if (jr_codec_decode(env, len, ctx->streams, &g_stored_limits, &pe->dec[pe->n], &why, NULL,
+                        NULL) != 0) {
+        return JR_STORE_OK; /* e.g. its stream has since been disabled */
+    }
+    jr_event_kind_t k = pe->dec[pe->n].event.kind;
+    if (k == JR_EVENT_ENROLMENT || k == JR_EVENT_REVIEW_HELD) {
+        pe->n++;
+    } else {
+        jr_codec_event_clear(&pe->dec[pe->n]);
+    }
+    return JR_STORE_OK;
+}
+
+static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs, size_t *n);
+
+static int person_events(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const batch_state_t *st,
+                         const char *nhs, person_events_t *pe)
+{
+    memset(pe, 0, sizeof *pe);
+    const jr_store_rows_t *stored = &st->history; /* by nhs then id: read in one statement */
+    if (map_get(&st->named, nhs) == NULL) {
+        int rc = jr_store_pg_person_events(store, nhs, &pe->read);
+        if (rc != JR_STORE_OK) {
+            return rc;
+        }
+        stored = &pe->read;
+    }
+    size_t n = 0;
+    const jr_store_row_t *rows = stored == &pe->read ? pe->read.rows : rows_of(stored, nhs, &n);
+    if (stored == &pe->read) {
+        n = pe->read.n;
+    }
+    int rc = JR_STORE_OK;
+    for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
+        rc = person_events_add(ctx, pe, rows[i].envelope, rows[i].envelope_len);
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->parked_rows.n; i++) {
+        const jr_store_row_t *r = &st->parked_rows.rows[i];
+        if (strcmp(r->nhs, nhs) == 0) {
+            rc = person_events_add(ctx, pe, r->envelope, r->envelope_len);
+        }
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < st->n_rows; i++) {
+        const jr_store_event_row_t *r = &st->rows[i];
+        if (r->nhs != NULL && strcmp(r->nhs, nhs) == 0) {
+            rc = person_events_add(ctx, pe, r->envelope, r->envelope_len);
+        }
+    }
+    pe->ev = calloc(pe->n + 1, sizeof *pe->ev);
+    if (rc == JR_STORE_OK && pe->ev == NULL) {
+        rc = JR_STORE_RETRY;
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < pe->n; i++) {
+        pe->ev[i] = pe->dec[i].event;
+    }
+    return rc;
+}
+
+/* May this review held close the person's cycle? A store status; the
+ * item's outcome is set to REJECTED when it may not. */
+static int check_review_held(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
+                             const batch_state_t *st, jr_batch_item_t *it, const char *nhs,
+                             bool *refused)
+{
+    const jr_event_t *ev = &it->ev.event;
+    char held[11], today[11], opened_s[11] = "";
+    jr_text_format_date(ev->u.review_held.held_on, held);
+    jr_text_format_date(ctx->today, today);
+    jr_held_verdict_t verdict = JR_HELD_NOT_ENROLLED;
+    jr_day_t opened = JR_DAY_NONE;
+    *refused = false;
+    if (nhs != NULL) {
+        person_events_t pe;
+        int rc = person_events(store, ctx, st, nhs, &pe);
+        if (rc == JR_STORE_OK) {
+            verdict = jr_schedule_check_held(pe.ev, pe.n, ctx->streams, ev->stream,
+                                             ev->u.review_held.held_on, ctx->today, &opened);
+        }
+        person_events_clear(&pe);
+        if (rc != JR_STORE_OK) {
+            return rc;
+        }
+    }
+    if (opened != JR_DAY_NONE) {
+        jr_text_format_date(opened, opened_s);
+    }
+    char reason[320];
+    switch (verdict) {
+    case JR_HELD_OK:
+        return JR_STORE_OK;
+    case JR_HELD_NOT_ENROLLED:
+        snprintf(reason, sizeof reason,
+                 "%s has no enrolment in force for this person on %s: only a funding stream the "
+                 "person is enrolled in on the day may record that their review was held",
+                 ev->stream, held);
+        set_outcome(it, JR_ACK_REJECTED, "NOT_ENROLLED", reason);
+        break;
+    case JR_HELD_IN_FUTURE:
+        snprintf(reason, sizeof reason,
+                 "review_held.held_on %s is after today (%s): record the review once it has been "
+                 "held",
+                 held, today);
+        set_outcome(it, JR_ACK_REJECTED, "HELD_IN_FUTURE", reason);
+        break;
+    case JR_HELD_BEFORE_CYCLE:
+        snprintf(reason, sizeof reason,
+                 "review_held.held_on %s is before this review cycle opened with the review held "
+                 "on %s: check the date",
+                 held, opened_s);
+        set_outcome(it, JR_ACK_REJECTED, "HELD_BEFORE_CYCLE", reason);
+        break;
+    }
+    *refused = true;
+    return jr_store_pg_rejected_add(store, it->sender, ev->stream, ev->source_event_id, it->code,
+                                    it->reason, it->raw, it->raw_len);
+}
+
 /* Decides one valid envelope: its outcome, its row in the event log, the
  * links it adds and the parked events they release. Only rejections, cycle
  * changes and releases of stored events are written at once; rows and
- * links are written for the whole batch once every envelope is decided. */
-static int plan_event(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_t *st,
-                      jr_batch_item_t *it)
+ * links are written for the whole batch once every envelope is decided. A
+ * refused event's key is not remembered: it was not stored. */
+static int plan_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identity_t *ids_map,
+                      batch_state_t *st, jr_batch_item_t *it)
 {
     const jr_event_t *ev = &it->ev.event;
-    bool added = false;
-    if (key_add(st, ev->stream, ev->source_event_id, &added) != 0) {
-        return JR_STORE_RETRY;
-    }
-    if (!added) {
+    char key[KEY_MAX];
+    event_key(key, sizeof key, ev->stream, ev->source_event_id);
+    if (map_get(&st->keys, key) != NULL) {
         set_outcome(it, JR_ACK_DUPLICATE, NULL, "already stored");
         return JR_STORE_OK;
     }
@@ -835,6 +986,19 @@ static int plan_event(jr_store_pg_t *store, jr_identity_t *ids_map, batch_state_
                     "number, NI number and client id against the person's record");
         return jr_store_pg_rejected_add(store, it->sender, ev->stream, ev->source_event_id,
                                         it->code, it->reason, it->raw, it->raw_len);
+    }
+    if (ev->kind == JR_EVENT_REVIEW_HELD) {
+        /* Never parked: identifiers no enrolment links name nobody enrolled. */
+        bool refused = false;
+        int rc =
+            check_review_held(store, ctx, st, it, who == JR_RESOLVE_PERSON ? nhs : NULL, &refused);
+        if (rc != JR_STORE_OK || refused) {
+            return rc;
+        }
+    }
+    bool added = false;
+    if (map_put(&st->keys, key, 0, &added) != 0) {
+        return JR_STORE_RETRY;
     }
     uint32_t cycle = 0;
     int rc = who == JR_RESOLVE_PERSON ? person_cycle(store, st, nhs, &cycle) : JR_STORE_OK;
@@ -1311,7 +1475,7 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         jr_batch_item_t *it = &items[i];
         if (it->decoded) {
-            rc = plan_event(store, ids_map, &st, it);
+            rc = plan_event(store, ctx, ids_map, &st, it);
         } else {
             set_outcome(it, JR_ACK_REJECTED, it->why.code, it->why.text);
             rc = jr_store_pg_rejected_add(store, it->sender, it->stream, it->seid, it->code,

@@ -123,6 +123,18 @@ static jr_day_t today_of(const daemon_t *d)
     return d->opt.today != JR_DAY_NONE ? d->opt.today : jr_text_day_of_ms(wall_ms());
 }
 
+/* Now, on the daemon's day: the clock's time of day on --today's date, so
+ * that everything judged against "now" (an occurred_at in the future, say)
+ * follows the same day as the rules do. */
+static int64_t now_of(const daemon_t *d)
+{
+    int64_t ms = wall_ms();
+    if (d->opt.today == JR_DAY_NONE) {
+        return ms;
+    }
+    return (int64_t)d->opt.today * 86400000 + (ms % 86400000 + 86400000) % 86400000;
+}
+
 static jr_batch_ctx_t batch_ctx(const daemon_t *d)
 {
     return (jr_batch_ctx_t){d->cfg->streams, d->cfg->rules, today_of(d)};
@@ -640,7 +652,7 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
     }
     jr_codec_limits_t limits = {
         .max_text_bytes = (size_t)d->cfg->max_text_bytes,
-        .now_ms = wall_ms(),
+        .now_ms = now_of(d),
         .future_tolerance_ms = (int64_t)d->cfg->future_tolerance_s * 1000,
     };
     it->decoded = jr_codec_decode(it->raw, it->raw_len, d->cfg->streams, &limits, &it->ev, &it->why,

@@ -433,3 +433,39 @@ jr_day_t jr_schedule_next_notice_on(const jr_schedule_t *self, const jr_schedule
     jr_day_t on = overdue_on(d, k);
     return on > today ? on : JR_DAY_NONE;
 }
+
+jr_held_verdict_t jr_schedule_check_held(const jr_event_t *events, size_t n,
+                                         const jr_streams_t *streams, const char *stream,
+                                         jr_day_t held_on, jr_day_t today, jr_day_t *opened)
+{
+    *opened = JR_DAY_NONE;
+    if (events == NULL)
+        n = 0;
+    for (size_t i = 0; i < n; i++) {
+        jr_day_t on = events[i].u.review_held.held_on;
+        if (events[i].kind == JR_EVENT_REVIEW_HELD && on != JR_DAY_NONE &&
+            (*opened == JR_DAY_NONE || on > *opened))
+            *opened = on;
+    }
+    const jr_event_t **sorted = alloc_array(n, sizeof *sorted);
+    if (sorted == NULL && n > 0)
+        return JR_HELD_NOT_ENROLLED; /* out of memory: refuse rather than guess */
+    slot_t slots[JR_STREAMS_MAX];
+    size_t n_slots = collect_slots(events, n, streams, sorted, slots);
+    bool enrolled = false;
+    for (size_t i = 0; i < n_slots && stream != NULL; i++) {
+        if (strcmp(slots[i].row->code, stream) != 0)
+            continue;
+        const jr_event_t *in_force = started_by(&slots[i], held_on);
+        enrolled = in_force != NULL && (in_force->u.enrolment.ended_on == JR_DAY_NONE ||
+                                        in_force->u.enrolment.ended_on > held_on);
+    }
+    free(sorted);
+    if (!enrolled)
+        return JR_HELD_NOT_ENROLLED;
+    if (held_on > today)
+        return JR_HELD_IN_FUTURE;
+    if (*opened != JR_DAY_NONE && held_on < *opened)
+        return JR_HELD_BEFORE_CYCLE;
+    return JR_HELD_OK;
+}

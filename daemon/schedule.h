@@ -170,4 +170,26 @@ bool jr_schedule_latest_notice(const jr_schedule_t *self, const jr_schedule_rule
 jr_day_t jr_schedule_next_notice_on(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
                                     jr_day_t today);
 
+/* Who may say the joined-up review was held (DOMAIN.md, "Who may say a
+ * review was held"), for a review held reported by `stream` on held_on:
+ *  - the stream must have the person enrolled on held_on: its newest
+ *    enrolment started by then (as at a replayed meeting, above) has not
+ *    ended by then (ended_on <= held_on counts as ended, as everywhere);
+ *  - held_on may not be after today;
+ *  - held_on may not be before the day the current cycle opened: the latest
+ *    held_on among the reviews held in `events` (each closed a cycle).
+ * `events` are the person's stored enrolments and reviews held (any order;
+ * other kinds are ignored). Checked in that order; *opened receives the day
+ * the cycle opened (JR_DAY_NONE for the first cycle). */
+typedef enum {
+    JR_HELD_OK = 0,
+    JR_HELD_NOT_ENROLLED = 1,
+    JR_HELD_IN_FUTURE = 2,
+    JR_HELD_BEFORE_CYCLE = 3,
+} jr_held_verdict_t;
+
+jr_held_verdict_t jr_schedule_check_held(const jr_event_t *events, size_t n,
+                                         const jr_streams_t *streams, const char *stream,
+                                         jr_day_t held_on, jr_day_t today, jr_day_t *opened);
+
 #endif

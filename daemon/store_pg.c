@@ -104,15 +104,17 @@ static const char *const g_sql[S_COUNT] = {
     /* A round of the trim: the oldest rows past the retention, at most $2. */
     [S_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE created_at < "
                       "now() - make_interval(days => $1) ORDER BY created_at LIMIT $2)",
-    /* The current record of every person and each person's latest published
-     * notice of the current cycle, in one sequence order; optionally only
-     * those whose next review a stream leads ($1) or who are enrolled in a
-     * stream ($2). A cursor, so that a snapshot of a million persons is read
-     * 1,000 rows at a time inside its transaction, never held whole. */
+    /* The current record of every person (their newest cycle's: after a
+     * review held, the held cycle's final record until the next event) and
+     * each person's latest published notice of the current cycle, in one
+     * sequence order; optionally only those whose next review a stream leads
+     * ($1) or who are enrolled in a stream ($2). A cursor, so that a
+     * snapshot of a million persons is read 1,000 rows at a time inside its
+     * transaction, never held whole. */
     [S_SNAPSHOT] =
         "DECLARE jr_snapshot NO SCROLL CURSOR FOR "
-        "SELECT c.seq, 'review'::text, c.record FROM consolidated_review c "
-        "JOIN person p ON p.nhs_number = c.nhs_number AND p.cycle = c.cycle "
+        "SELECT c.seq, 'review'::text, c.record FROM (SELECT DISTINCT ON (nhs_number) * "
+        "FROM consolidated_review ORDER BY nhs_number, cycle DESC) c "
         "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
         "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "
         "UNION ALL "

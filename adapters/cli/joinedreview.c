@@ -1075,13 +1075,13 @@ static int cmd_reviews(int argc, char **argv)
                                              {"json", no_argument, NULL, 'j'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    /* Parameters only: the NHS number is $1, never part of the text. */
-    static const char sql_all[] = "SELECT record FROM consolidated_review c JOIN person p "
-                                  "USING (nhs_number) WHERE c.cycle = p.cycle "
-                                  "ORDER BY nhs_number";
-    static const char sql_one[] = "SELECT record FROM consolidated_review c JOIN person p "
-                                  "USING (nhs_number) WHERE c.cycle = p.cycle "
-                                  "AND nhs_number = $1 ORDER BY nhs_number";
+    /* Parameters only: the NHS number is $1, never part of the text. Each
+     * person's newest cycle's record: after a review held, the held cycle's
+     * final one until the next event. */
+    static const char sql_all[] = "SELECT DISTINCT ON (nhs_number) record FROM "
+                                  "consolidated_review ORDER BY nhs_number, cycle DESC";
+    static const char sql_one[] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 "
+                                  "ORDER BY cycle DESC LIMIT 1";
     const char *conninfo = NULL, *nhs_arg = NULL;
     bool as_json = false;
     char nhs[11];

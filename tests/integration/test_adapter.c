@@ -338,6 +338,11 @@ static long long wait_count(const h_db_t *db, const char *sql, long long want, i
     return n;
 }
 
+/* The samples' rows happened up to mid-November 2026: the daemon runs on a
+ * day after them, or it would refuse them as in its future. */
+#define SAMPLE_DAY "2026-11-27"
+static const char *const g_on_sample_day[] = {"--today", SAMPLE_DAY, NULL};
+
 /* ---- every stream's sample ---------------------------------------------------------- */
 
 static const struct {
@@ -376,7 +381,7 @@ static void test_samples_of_six_streams(void)
     h_db_t db;
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "adapter_samples") == 0);
-    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, g_on_sample_day) == 0);
 
     run_samples(&d, "1");
     char sql[256];
@@ -461,7 +466,7 @@ static void test_malformed_rows_refused_good_rows_arrive(void)
     h_db_t db;
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "adapter_malformed") == 0);
-    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, g_on_sample_day) == 0);
     dirs_t dirs;
     dirs_for(&dirs, "malformed");
 
@@ -557,7 +562,7 @@ static void test_kill9_mid_file_then_restart(void)
     h_db_t db;
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "adapter_kill9") == 0);
-    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, g_on_sample_day) == 0);
     dirs_t dirs;
     dirs_for(&dirs, "kill9");
     size_t len;
@@ -624,7 +629,7 @@ static void test_daemon_restart_mid_file(void)
     h_db_t db;
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "adapter_dstop") == 0);
-    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, g_on_sample_day) == 0);
     char endpoint[128];
     snprintf(endpoint, sizeof endpoint, "%s", d.ingest);
     dirs_t dirs;
@@ -648,7 +653,7 @@ static void test_daemon_restart_mid_file(void)
     CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), 0); /* the adapter waits */
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), at_stop);
 
-    const char *const again[] = {"--ingest", endpoint, NULL};
+    const char *const again[] = {"--ingest", endpoint, "--today", SAMPLE_DAY, NULL};
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, again) == 0);
     CU_ASSERT_STRING_EQUAL(d.ingest, endpoint);
     CU_ASSERT_EQUAL(adapter_wait(pid, 90000), 0);
@@ -728,7 +733,7 @@ static void test_watch_mode_daemon_starts_later(void)
     CU_ASSERT_TRUE(exists(dirs.inbox, "ices-1.csv"));
     CU_ASSERT_EQUAL(waitpid(pid, NULL, WNOHANG), 0);
 
-    const char *const extra[] = {"--ingest", endpoint, NULL};
+    const char *const extra[] = {"--ingest", endpoint, "--today", SAMPLE_DAY, NULL};
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
     for (int i = 0; i < 200 && !exists(dirs.done, "ices-1.csv"); i++)
         h_sleep_ms(50);

@@ -508,9 +508,9 @@ static void hex(const uint8_t *data, size_t len, char *out)
 
 /* Each person's current record, and latest notice of the current cycle, as
  * the database has them: what every subscriber must end up holding. */
-static const char SQL_RECORDS[] = "SELECT nhs_number, seq, version, encode(record, 'hex') "
-                                  "FROM consolidated_review c JOIN person p USING (nhs_number) "
-                                  "WHERE c.cycle = p.cycle ORDER BY nhs_number";
+static const char SQL_RECORDS[] = "SELECT DISTINCT ON (nhs_number) nhs_number, seq, version, "
+                                  "encode(record, 'hex') FROM consolidated_review "
+                                  "ORDER BY nhs_number, cycle DESC";
 static const char SQL_NOTICES[] = "SELECT d.nhs_number, max(d.seq) FROM due_notice d "
                                   "JOIN person p USING (nhs_number) WHERE d.cycle = p.cycle "
                                   "AND d.seq IS NOT NULL GROUP BY d.nhs_number";

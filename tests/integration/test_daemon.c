@@ -428,7 +428,7 @@ static void test_rebuild_equals_live(void)
     CU_ASSERT_EQUAL(h_push(w.dealer, &e.env, NULL), ST_PARKED);
     h_enrolment(&e, "ATW", "e3", T0, H_NHS_B, "CE654321A", "2026-01-01");
     CU_ASSERT_EQUAL(h_push(w.dealer, &e.env, NULL), ST_OK);
-    h_review_held(&e, "SC", "held-1", T0 + 40 * HOUR, H_NHS_A, "2026-10-03");
+    h_review_held(&e, "SC", "held-1", T0 + 40 * HOUR, H_NHS_A, "2026-10-02");
     CU_ASSERT_EQUAL(h_push(w.dealer, &e.env, NULL), ST_OK);
     h_contribution(&e, "SC", "after", T0 + 50 * HOUR, H_NHS_A, T(HEALTH), R(PERSON), P(RED),
                    "new cycle");
@@ -436,7 +436,7 @@ static void test_rebuild_equals_live(void)
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT cycle FROM person WHERE nhs_number='9434765919'"), 2);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM consolidated_review"), 3);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM consolidated_review "
-                                     "WHERE held_on = '2026-10-03'"),
+                                     "WHERE held_on = '2026-10-02'"),
                     1);
     CU_ASSERT_EQUAL(world_down(&w), 0);
 

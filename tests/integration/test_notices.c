@@ -11,9 +11,10 @@
 #include "harness.h"
 #include "jr_cunit.h"
 
-#define T0    1790845200000LL /* 2026-10-01T09:00:00Z */
-#define HOUR  3600000LL
-#define ST_OK JOINEDREVIEW__V1__ACK__STATUS__OK
+#define T0          1790845200000LL /* 2026-10-01T09:00:00Z */
+#define HOUR        3600000LL
+#define ST_OK       JOINEDREVIEW__V1__ACK__STATUS__OK
+#define ST_REJECTED JOINEDREVIEW__V1__ACK__STATUS__REJECTED
 
 /* Receives one notice (topic + DueNotice) within timeout_ms. */
 static Joinedreview__V1__DueNotice *recv_notice(void *sub, int timeout_ms, char *topic, size_t tlen)
@@ -216,6 +217,190 @@ static void test_review_held_starts_new_cycle_and_moves_dates(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* DOMAIN.md, "Who may say a review was held": only a stream with the
+ * person enrolled on the held date, never after the daemon's day, never
+ * before the cycle opened; each refusal with its own reason, kept. */
+static void test_who_may_say_a_review_was_held(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "heldrules") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-20") == 0);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    h_env_t e;
+    char code[64];
+    h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-01-05");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+
+    /* ILF has nothing to do with this person: refused, SC's cycle stays. */
+    h_review_held(&e, "ILF", "ilf-held", T0 + HOUR, H_NHS_A, "2026-10-19");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "NOT_ENROLLED");
+    /* 47 days after the daemon's day. */
+    h_review_held(&e, "SC", "sc-ahead", T0 + HOUR, H_NHS_A, "2026-12-06");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "HELD_IN_FUTURE");
+    /* Identifiers no enrolment links: nobody enrolled, so refused, not parked. */
+    h_review_held(&e, "ATW", "atw-held", T0 + HOUR, NULL, "2026-10-19");
+    e.ids.ni_number = "CE654321A";
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "NOT_ENROLLED");
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM person"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM consolidated_review "
+                                   "WHERE held_on IS NOT NULL"),
+                    0);
+    char reason[400] = "";
+    h_sql_text(&db, "SELECT reason FROM rejected_event WHERE source_event_id = 'ilf-held'", reason,
+               sizeof reason);
+    CU_ASSERT_STRING_EQUAL(reason,
+                           "ILF has no enrolment in force for this person on 2026-10-19: only a "
+                           "funding stream the person is enrolled in on the day may record that "
+                           "their review was held");
+    h_sql_text(&db, "SELECT reason FROM rejected_event WHERE source_event_id = 'sc-ahead'", reason,
+               sizeof reason);
+    CU_ASSERT_STRING_EQUAL(reason, "review_held.held_on 2026-12-06 is after today (2026-10-20): "
+                                   "record the review once it has been held");
+
+    /* The enrolled stream closes the cycle; a later report dated before the
+     * cycle opened is refused. */
+    h_review_held(&e, "SC", "sc-held", T0 + 2 * HOUR, H_NHS_A, "2026-10-19");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM person"), 2);
+    h_review_held(&e, "SC", "sc-early", T0 + 3 * HOUR, H_NHS_A, "2026-10-01");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "HELD_BEFORE_CYCLE");
+    h_sql_text(&db, "SELECT reason FROM rejected_event WHERE source_event_id = 'sc-early'", reason,
+               sizeof reason);
+    CU_ASSERT_STRING_EQUAL(reason, "review_held.held_on 2026-10-01 is before this review cycle "
+                                   "opened with the review held on 2026-10-19: check the date");
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM person"), 2);
+    /* A refusal is not a duplicate: corrected, the same key is stored. */
+    h_review_held(&e, "SC", "sc-ahead", T0 + 4 * HOUR, H_NHS_A, "2026-10-20");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT cycle FROM person"), 3);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+/* One notion of today: a run with --today in the future takes events of
+ * that day (the clock's day would call them the future), and the review
+ * held that day. */
+static void test_today_drives_the_future_check(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "todayahead") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2031-03-01") == 0);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    h_env_t e;
+    const int64_t march_2031 = 1930035600000LL; /* 2031-02-28T09:00:00Z */
+    h_enrolment(&e, "SC", "sc-e", march_2031, H_NHS_A, NULL, "2030-01-05");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    h_review_held(&e, "SC", "sc-held", march_2031 + HOUR, H_NHS_A, "2031-02-28");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    /* A day past the daemon's day and its tolerance (a day) is the future. */
+    char code[64];
+    h_contribution(&e, "SC", "sc-later", march_2031 + 3 * 24 * HOUR, H_NHS_A, 1, 1, 1, "later");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, code), ST_REJECTED);
+    CU_ASSERT_STRING_EQUAL(code, "IMPOSSIBLE_TIME");
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+/* Review records of the current state, as a late subscriber's SNAPSHOT has
+ * them: nhs -> (cycle, held_on, review date). Returns the count. */
+static int snapshot_reviews(const char *endpoint, const char *want_nhs, uint32_t *cycle,
+                            char *held_on, char *review_on)
+{
+    void *s = h_dealer(h_zctx, endpoint);
+    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
+    uint8_t buf[128];
+    zmq_send(s, buf, joinedreview__v1__catchup_request__pack(&req, buf), 0);
+    int reviews = 0;
+    for (bool last = false; !last;) {
+        Joinedreview__V1__CatchupReply *r = h_recv_catchup(s, 5000);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+        last = r->last;
+        for (size_t i = 0; i < r->n_items; i++) {
+            if (strcmp(r->items[i]->topic, "review") != 0) {
+                continue;
+            }
+            reviews++;
+            Joinedreview__V1__ConsolidatedReview *cr =
+                joinedreview__v1__consolidated_review__unpack(NULL, r->items[i]->payload.len,
+                                                              r->items[i]->payload.data);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+            if (strcmp(cr->nhs_number, want_nhs) == 0) {
+                *cycle = cr->cycle;
+                snprintf(held_on, 11, "%s", cr->held_on ? cr->held_on : "");
+                snprintf(review_on, 11, "%s",
+                         cr->schedule && cr->schedule->review_on ? cr->schedule->review_on : "");
+            }
+            joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
+        }
+        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
+    }
+    zmq_close(s);
+    return reviews;
+}
+
+/* Between a review held and the person's next event, the held cycle's final
+ * record, with the new review date, is their current state everywhere. */
+static void test_held_person_stays_current(void)
+{
+    enum { PERSONS = 12, HELD = 5 };
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "heldcurrent") == 0);
+    CU_ASSERT_FATAL(start(&d, &db, "2026-10-20") == 0);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    h_env_t e;
+    char nhs[PERSONS][11], seid[32];
+    for (int i = 0; i < PERSONS; i++) {
+        h_nhs_of(i, nhs[i]);
+        snprintf(seid, sizeof seid, "sc-e-%d", i);
+        h_enrolment(&e, "SC", seid, T0, nhs[i], NULL, "2025-10-01");
+        CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    }
+    for (int i = 0; i < HELD; i++) {
+        snprintf(seid, sizeof seid, "sc-held-%d", i);
+        h_review_held(&e, "SC", seid, T0 + HOUR, nhs[i], "2026-10-19");
+        CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    }
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM person WHERE cycle = 2"), HELD);
+    /* A late subscriber's snapshot: every person, the held ones with their
+     * final record carrying the new date (SC yearly: 2027-10-19). */
+    uint32_t cycle = 0;
+    char held_on[11] = "", review_on[11] = "";
+    CU_ASSERT_EQUAL(snapshot_reviews(d.catchup, nhs[0], &cycle, held_on, review_on), PERSONS);
+    CU_ASSERT_EQUAL(cycle, 1);
+    CU_ASSERT_STRING_EQUAL(held_on, "2026-10-19");
+    CU_ASSERT_STRING_EQUAL(review_on, "2027-10-19");
+    /* The reporting view and the statistics built on it. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM report_current_review"), PERSONS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT sum(enrolled) FROM report_completeness_by_stream"),
+                    PERSONS);
+    void *s = h_dealer(h_zctx, d.catchup);
+    Joinedreview__V1__CatchupReply *st =
+        h_catchup(s, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st->statistics);
+    CU_ASSERT_EQUAL(st->statistics->reviews, PERSONS);
+    joinedreview__v1__catchup_reply__free_unpacked(st, NULL);
+    zmq_close(s);
+    /* The next event opens the new cycle's record, which becomes current. */
+    h_contribution(&e, "SC", "sc-next", T0 + 2 * HOUR, nhs[0], 1, 1, 1, "new cycle");
+    CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+    CU_ASSERT_EQUAL(snapshot_reviews(d.catchup, nhs[0], &cycle, held_on, review_on), PERSONS);
+    CU_ASSERT_EQUAL(cycle, 2);
+    CU_ASSERT_STRING_EQUAL(held_on, "");
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM report_current_review"), PERSONS);
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 /* More persons due than one round of the due check takes: the daemon is
  * ready first, then settles them all in rounds between its other work,
  * each notice once, with no gap in the sequence. */
@@ -280,6 +465,9 @@ int main(void)
         {"review held starts a new cycle and moves dates",
          test_review_held_starts_new_cycle_and_moves_dates},
         {"more due than a round: ready first, then every notice once", test_due_check_in_rounds},
+        {"who may say a review was held", test_who_may_say_a_review_was_held},
+        {"--today drives the future check", test_today_drives_the_future_check},
+        {"a person whose review was held stays current", test_held_person_stays_current},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"notices", h_suite_init, h_suite_clean, NULL, NULL, tests},

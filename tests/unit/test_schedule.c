@@ -616,6 +616,72 @@ static void test_configured_lead_times(void)
     jr_schedule_destroy(&s);
 }
 
+/* ---- who may say a review was held ---- */
+
+static jr_held_verdict_t may_close(const jr_event_t *ev, size_t n, const char *stream,
+                                   const char *held_on, const char *today, jr_day_t *opened)
+{
+    return jr_schedule_check_held(ev, n, streams, stream, D(held_on), D(today), opened);
+}
+
+static void test_only_an_enrolled_stream_may_close(void)
+{
+    jr_event_t ev[3] = {enrol("SC", "sc-e", "2025-01-01"), enrol("ILF", "ilf-e", "2025-03-01"),
+                        enrol("ICES", "ices-e", "2025-01-01")};
+    ev[2].u.enrolment.ended_on = D("2025-05-01");
+    jr_day_t opened = 0;
+    CU_ASSERT_EQUAL(may_close(ev, 3, "SC", "2025-06-01", "2025-06-02", &opened), JR_HELD_OK);
+    CU_ASSERT_EQUAL(opened, JR_DAY_NONE); /* the first cycle */
+    /* Not enrolled at all. */
+    CU_ASSERT_EQUAL(may_close(ev, 3, "ATW", "2025-06-01", "2025-06-02", &opened),
+                    JR_HELD_NOT_ENROLLED);
+    /* Enrolled, but not yet on the held date ... */
+    CU_ASSERT_EQUAL(may_close(ev, 3, "ILF", "2025-02-28", "2025-06-02", &opened),
+                    JR_HELD_NOT_ENROLLED);
+    CU_ASSERT_EQUAL(may_close(ev, 3, "ILF", "2025-03-01", "2025-06-02", &opened), JR_HELD_OK);
+    /* ... or no longer: ended on 2025-05-01 (the end day counts as ended). */
+    CU_ASSERT_EQUAL(may_close(ev, 3, "ICES", "2025-04-30", "2025-06-02", &opened), JR_HELD_OK);
+    CU_ASSERT_EQUAL(may_close(ev, 3, "ICES", "2025-05-01", "2025-06-02", &opened),
+                    JR_HELD_NOT_ENROLLED);
+    /* Nobody known: no enrolment at all. */
+    CU_ASSERT_EQUAL(may_close(NULL, 0, "SC", "2025-06-01", "2025-06-02", &opened),
+                    JR_HELD_NOT_ENROLLED);
+}
+
+static void test_held_date_within_the_cycle_and_not_ahead(void)
+{
+    jr_event_t ev[3] = {enrol("SC", "sc-e", "2025-01-01"), held("h1", "2025-03-10"),
+                        held("h2", "2025-06-20")};
+    jr_day_t opened = 0;
+    /* After today: refused, whoever sends it. */
+    CU_ASSERT_EQUAL(may_close(ev, 3, "SC", "2025-07-02", "2025-07-01", &opened), JR_HELD_IN_FUTURE);
+    CU_ASSERT_EQUAL(may_close(ev, 3, "SC", "2025-07-01", "2025-07-01", &opened), JR_HELD_OK);
+    /* The cycle opened with the latest review held, 2025-06-20. */
+    CU_ASSERT_EQUAL(opened, D("2025-06-20"));
+    CU_ASSERT_EQUAL(may_close(ev, 3, "SC", "2025-06-19", "2025-07-01", &opened),
+                    JR_HELD_BEFORE_CYCLE);
+    CU_ASSERT_EQUAL(may_close(ev, 3, "SC", "2025-06-20", "2025-07-01", &opened), JR_HELD_OK);
+    /* Not enrolled is said first. */
+    CU_ASSERT_EQUAL(may_close(ev, 3, "DFG", "2025-06-19", "2025-06-01", &opened),
+                    JR_HELD_NOT_ENROLLED);
+}
+
+/* A stream re-enrolled after a gap: the enrolment in force on the held day
+ * decides, as at a replayed meeting. */
+static void test_held_judged_by_the_enrolment_in_force(void)
+{
+    jr_event_t first = enrol("SP", "sp-1", "2024-01-01");
+    first.u.enrolment.ended_on = D("2024-06-01");
+    jr_event_t again = enrol("SP", "sp-2", "2025-01-01");
+    again.occurred_at_ms = T0 + HOUR;
+    jr_event_t ev[2] = {first, again};
+    jr_day_t opened = 0;
+    CU_ASSERT_EQUAL(may_close(ev, 2, "SP", "2024-03-01", "2025-06-01", &opened), JR_HELD_OK);
+    CU_ASSERT_EQUAL(may_close(ev, 2, "SP", "2024-09-01", "2025-06-01", &opened),
+                    JR_HELD_NOT_ENROLLED);
+    CU_ASSERT_EQUAL(may_close(ev, 2, "SP", "2025-02-01", "2025-06-01", &opened), JR_HELD_OK);
+}
+
 static CU_TestInfo stream_tests[] = {
     {"SC: first review at 56 days, then 365", test_social_care_first_review_then_yearly},
     {"SP 365, ILF 730, ICES 365, overrides", test_sp_ilf_ices_intervals},
@@ -636,6 +702,9 @@ static CU_TestInfo review_tests[] = {
     {"a renewed award keeps past meetings", test_renewed_award_does_not_rewrite_past_meeting},
     {"lead: default precedence", test_lead_default_precedence},
     {"lead: reconfigured precedence", test_lead_reconfigured_precedence},
+    {"only an enrolled stream may close the cycle", test_only_an_enrolled_stream_may_close},
+    {"held within the cycle and not ahead of today", test_held_date_within_the_cycle_and_not_ahead},
+    {"held judged by the enrolment in force", test_held_judged_by_the_enrolment_in_force},
     CU_TEST_INFO_NULL,
 };
 
