@@ -12,6 +12,7 @@
 #include "access.h"
 #include "codec.h"
 #include "log.h"
+#include "pseudonym.h"
 #include "reader_thread.h"
 #include "store_pg.h"
 #include "zap.h"
@@ -146,7 +147,8 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     if (r->pseudonymised) {
-        if (jr_codec_pseudonymise(topic, payload, len, r->self->key, &it->payload, &it->len) != 0) {
+        if (jr_pseudonym_publication(topic, payload, len, r->self->key, &it->payload, &it->len) !=
+            0) {
             /* Unreadable: its sequence goes with an empty payload, so the
              * client sees no gap, and nothing identifiable leaks. */
             it->payload = NULL;

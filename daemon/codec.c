@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "joinedreview/joinedreview.pb-c.h"
-#include <sodium.h>
 #include "text.h"
 
 /* 1990-01-01T00:00:00Z: nothing in a review history is older. */
@@ -966,95 +965,5 @@ int jr_codec_encode_catchup_reply(const char *request_id, jr_catchup_status_t st
         }
     }
     arena_free(&a);
-    return rc;
-}
-
-/* ---- pseudonymised feed -------------------------------------------------- */
-
-static void pseudonym(const char *nhs, const uint8_t key[JR_PSEUDONYM_KEY_LEN], char out[65])
-{
-    uint8_t mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, key, JR_PSEUDONYM_KEY_LEN);
-    crypto_auth_hmacsha256_update(&st, (const uint8_t *)nhs, strlen(nhs));
-    crypto_auth_hmacsha256_final(&st, mac);
-    sodium_bin2hex(out, 65, mac, sizeof mac);
-}
-
-int jr_codec_pseudonymise(const char *topic, const uint8_t *payload, size_t len,
-                          const uint8_t key[JR_PSEUDONYM_KEY_LEN], uint8_t **out, size_t *out_len)
-{
-    char alias[65];
-    int rc = -1;
-    if (strcmp(topic, "review") == 0) {
-        Joinedreview__V1__ConsolidatedReview *r =
-            joinedreview__v1__consolidated_review__unpack(NULL, len, payload);
-        if (r == NULL) {
-            return -1;
-        }
-        char *nhs = r->nhs_number;
-        pseudonym(nhs ? nhs : "", key, alias);
-        r->nhs_number = alias;
-        /* Pointers into the unpacked message are swapped for NULL while
-         * packing and put back before it is freed. */
-        typedef struct {
-            char **at;
-            char *was;
-        } saved_t;
-        size_t cap = 8;
-        for (size_t i = 0; i < r->n_areas; i++) {
-            cap += 3 * r->areas[i]->n_statements;
-        }
-        saved_t *saved = calloc(cap, sizeof *saved);
-        size_t n = 0;
-        if (saved != NULL) {
-            for (size_t i = 0; i < r->n_areas; i++) {
-                for (size_t j = 0; j < r->areas[i]->n_statements; j++) {
-                    Joinedreview__V1__Statement *st = r->areas[i]->statements[j];
-                    saved[n++] = (saved_t){&st->working, st->working};
-                    saved[n++] = (saved_t){&st->not_working, st->not_working};
-                    if (st->provenance != NULL) {
-                        saved[n++] =
-                            (saved_t){&st->provenance->author_name, st->provenance->author_name};
-                    }
-                }
-            }
-            if (r->plan_revision != NULL) {
-                saved[n++] = (saved_t){&r->plan_revision->revised_by, r->plan_revision->revised_by};
-                saved[n++] = (saved_t){&r->plan_revision->approver, r->plan_revision->approver};
-            }
-            for (size_t i = 0; i < n; i++) {
-                *saved[i].at = NULL;
-            }
-            *out_len = joinedreview__v1__consolidated_review__get_packed_size(r);
-            *out = malloc(*out_len ? *out_len : 1);
-            if (*out != NULL) {
-                joinedreview__v1__consolidated_review__pack(r, *out);
-                rc = 0;
-            }
-            for (size_t i = 0; i < n; i++) {
-                *saved[i].at = saved[i].was;
-            }
-            free(saved);
-        }
-        r->nhs_number = nhs;
-        joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
-    } else if (strncmp(topic, "notice.", 7) == 0) {
-        Joinedreview__V1__DueNotice *dn = joinedreview__v1__due_notice__unpack(NULL, len, payload);
-        if (dn == NULL) {
-            return -1;
-        }
-        char *nhs = dn->nhs_number;
-        pseudonym(nhs ? nhs : "", key, alias);
-        dn->nhs_number = alias;
-        *out_len = joinedreview__v1__due_notice__get_packed_size(dn);
-        *out = malloc(*out_len ? *out_len : 1);
-        if (*out != NULL) {
-            joinedreview__v1__due_notice__pack(dn, *out);
-            rc = 0;
-        }
-        dn->nhs_number = nhs;
-        joinedreview__v1__due_notice__free_unpacked(dn, NULL);
-    }
     return rc;
 }

@@ -140,15 +140,6 @@ int jr_codec_encode_catchup_reply(const char *request_id, jr_catchup_status_t st
                                   const jr_codec_item_t *items, size_t n,
                                   const jr_statistics_t *stats, uint8_t **out, size_t *len);
 
-#define JR_PSEUDONYM_KEY_LEN 32
-
-/* The pseudonymised copy of a publication ("review" or "notice.*"): the NHS
- * number becomes the hex HMAC-SHA256 of it under `key`, and free text
- * (statements, names, who revises the plan) is left out. Caller owns *out.
- * Returns 0, or -1 when the payload cannot be read or memory runs out. */
-int jr_codec_pseudonymise(const char *topic, const uint8_t *payload, size_t len,
-                          const uint8_t key[JR_PSEUDONYM_KEY_LEN], uint8_t **out, size_t *out_len);
-
 /* Packs a Statistics message. Caller owns *out. */
 int jr_codec_encode_statistics(const jr_statistics_t *stats, uint8_t **out, size_t *len);
 

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "pseudonym.h"
 #include "publish.h"
 #include "store_pg.h"
 #include "text.h"
@@ -428,7 +429,7 @@ static int pseudonymise(void *arg, const char *topic, const uint8_t *payload, si
     if (!d->have_pseudonym_key) {
         return -1;
     }
-    return jr_codec_pseudonymise(topic, payload, len, d->pseudonym_key, out, out_len);
+    return jr_pseudonym_publication(topic, payload, len, d->pseudonym_key, out, out_len);
 }
 
 static void send_both(daemon_t *d, const char *topic, const uint8_t *payload, size_t len)

@@ -2,6 +2,7 @@
  * a ZAP allow-list, stream rights judged per message from the authenticated
  * key, a pseudonymised feed without NHS numbers, and revocation on reload. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,133 @@ static void test_only_the_right_systems_get_in(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* Every identifier pushed inside a free-form field, in every way a back
+ * office writes it. */
+static const char *const g_identifiers[] = {
+    "9434765919", "943 476 5919",  "943-476-5919", "9434765870",
+    "AB123456C",  "AB 12 34 56 C", "SC-77-12",     "Ms Ada Lovelace",
+};
+
+/* Counts a record and notes when its statements happened. */
+static int note_record(const uint8_t *data, size_t len, int64_t *occurred_at_seen)
+{
+    Joinedreview__V1__ConsolidatedReview *r =
+        joinedreview__v1__consolidated_review__unpack(NULL, len, data);
+    int records = 0;
+    if (r != NULL && r->n_areas == 9) {
+        records++;
+        for (size_t a = 0; a < r->n_areas; a++) {
+            for (size_t k = 0; k < r->areas[a]->n_statements; k++) {
+                *occurred_at_seen = r->areas[a]->statements[k]->provenance->occurred_at;
+            }
+        }
+    }
+    if (r != NULL) {
+        joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+    }
+    return records;
+}
+
+/* Reads every message the socket has within ms (publications, or catch-up
+ * replies when catchup); fails the test on any identifier in it. Returns the
+ * number of records seen. */
+static int drain_without_identifiers(void *sock, int ms, bool catchup, int64_t *occurred_at_seen)
+{
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    int records = 0;
+    while (zmq_poll(&it, 1, ms) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, sock, 0);
+        for (size_t i = 0; i < sizeof g_identifiers / sizeof *g_identifiers; i++) {
+            CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), g_identifiers[i]));
+        }
+        if (!catchup) {
+            records += zmq_msg_size(&m) > 40
+                           ? note_record(zmq_msg_data(&m), zmq_msg_size(&m), occurred_at_seen)
+                           : 0;
+        } else {
+            Joinedreview__V1__CatchupReply *rep =
+                joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+            for (size_t i = 0; rep != NULL && i < rep->n_items; i++) {
+                if (strcmp(rep->items[i]->topic, "review") == 0) {
+                    records += note_record(rep->items[i]->payload.data, rep->items[i]->payload.len,
+                                           occurred_at_seen);
+                }
+            }
+            if (rep != NULL) {
+                joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
+            }
+        }
+        zmq_msg_close(&m);
+    }
+    return records;
+}
+
+/* Nothing a sender wrote freely reaches the pseudonymised feed, live or by
+ * catch-up: identifiers pushed in every free-form field are nowhere in it. */
+static void test_pseudonymised_feed_carries_no_identifier(void)
+{
+    char allow[600];
+    snprintf(allow, sizeof allow,
+             "[client.any-adapter]\npublic_key = %s\nstreams = ALL\n\n"
+             "[client.analyst]\npublic_key = %s\nfeeds = pseudonymised statistics\n",
+             g_stranger.pub, g_stats.pub);
+    write_text(g_allow, allow);
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "pseudofree") == 0);
+    CU_ASSERT_FATAL(start(&d, &db) == 0);
+    void *sub = curve_socket(ZMQ_SUB, &g_stats, d.pseudonymised);
+    h_sleep_ms(500);
+    void *adapter = curve_socket(ZMQ_DEALER, &g_stranger, d.ingest);
+    h_env_t e;
+    /* T0 is 2026-10-01T09:00:00Z; a sender may pick any millisecond. */
+    const int64_t at = T0 + 9434765LL;
+    h_enrolment(&e, "SC", "sc-9434765919-e1", at, H_NHS_A, "AB 12 34 56 C", "2026-01-05");
+    e.ids.local_id = "SC-77-12";
+    e.enrolment.stream_reference = "award for 943 476 5919 (Ms Ada Lovelace)";
+    CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
+    h_contribution(&e, "SC", "sc-9434765870-c1", at, H_NHS_A, T(HEALTH), R(CARER), P(RED),
+                   "Ms Ada Lovelace, 943-476-5919, walks again");
+    e.contribution.not_working = "her NI number AB123456C is on the letter";
+    e.contribution.author_name = "9434765870";
+    CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
+    h_plan_revision(&e, "SC", "sc-AB123456C-p1", at, H_NHS_A, "2026-12-01", "Ms Ada Lovelace");
+    e.plan.approver = "9434765919";
+    CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
+    h_contribution(&e, "ATW", "atw-SC-77-12", at, NULL, T(EMPLOYMENT), R(PERSON), P(GREEN),
+                   "via local id");
+    e.ids.local_id = "SC-77-12"; /* another stream's client id: parked, never published */
+    h_push(adapter, &e.env, NULL);
+
+    int64_t occurred = 0;
+    CU_ASSERT_EQUAL(drain_without_identifiers(sub, 1500, false, &occurred), 3);
+    /* When it happened: the day only. */
+    CU_ASSERT_EQUAL(occurred, 1790812800000LL); /* 2026-10-01T00:00:00Z */
+
+    /* The same by catch-up: a snapshot and everything since 0. */
+    void *cu = curve_socket(ZMQ_DEALER, &g_stats, d.catchup);
+    for (int kind = 1; kind <= 2; kind++) {
+        Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+        req.has_kind = 1;
+        req.kind = kind;
+        req.has_after_sequence = kind == 2;
+        uint8_t buf[64];
+        zmq_send(cu, buf, joinedreview__v1__catchup_request__pack(&req, buf), 0);
+        occurred = 0;
+        /* The snapshot has the current record; SINCE 0 all three versions. */
+        CU_ASSERT_EQUAL(drain_without_identifiers(cu, 1500, true, &occurred), kind == 1 ? 1 : 3);
+        CU_ASSERT_EQUAL(occurred, 1790812800000LL);
+    }
+    void *socks[] = {sub, adapter, cu};
+    for (size_t i = 0; i < 3; i++) {
+        zmq_close(socks[i]);
+    }
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    write_allow_list(1);
+}
+
 static void test_curve_needs_keys(void)
 {
     h_db_t db;
@@ -388,6 +516,8 @@ int main(void)
     CU_TestInfo tests[] = {
         {"only the right systems get in", test_only_the_right_systems_get_in},
         {"CURVE without keys refuses to start", test_curve_needs_keys},
+        {"the pseudonymised feed carries no identifier",
+         test_pseudonymised_feed_carries_no_identifier},
         {"a secret others can read is refused", test_secret_readable_by_others_refused},
         {"least privilege in PostgreSQL", test_least_privilege},
         CU_TEST_INFO_NULL,
