@@ -33,8 +33,8 @@ struct jr_catchup {
 
 static void *run(void *arg);
 
-jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secret_key,
-                             const char *conninfo, int statement_timeout_ms,
+jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const jr_zap_edge_t *edge,
+                             jr_conns_t *conns, const char *conninfo, int statement_timeout_ms,
                              const jr_catchup_hooks_t *hooks, char *err, size_t errlen)
 {
     jr_catchup_t *self = calloc(1, sizeof *self);
@@ -49,15 +49,16 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secre
         self->have_key = true;
     }
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
-    int one = 1, zero = 0, sndtimeo = 2000, hwm = 1000;
-    int64_t cap = 64 * 1024;
+    int one = 1, zero = 0, sndtimeo = 2000, sndhwm = 8, rcvhwm = 100;
+    int64_t cap = 4 * MAX_REQUEST; /* bigger: dropped; from MAX_REQUEST: BAD_REQUEST */
     if (self->sock == NULL ||
         zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &cap, sizeof cap) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        jr_zap_secure(self->sock, secret_key, JR_ZAP_CATCHUP) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
+        jr_zap_secure(self->sock, edge, JR_ZAP_CATCHUP) != 0 ||
         zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "catch-up socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_catchup_destroy(&self);
@@ -65,6 +66,11 @@ jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secre
     }
     size_t len = sizeof self->endpoint;
     zmq_getsockopt(self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+    /* Before the thread owns the socket. */
+    if (conns != NULL && jr_conns_watch(conns, self->sock, "catch-up", err, errlen) != 0) {
+        jr_catchup_destroy(&self);
+        return NULL;
+    }
 
     if (jr_reader_thread_start(&self->rt, zctx, "catchup", conninfo, statement_timeout_ms, run,
                                self, err, errlen) != 0) {

@@ -21,8 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conns.h"
 #include "statistics.h"
 #include "text.h"
+#include "zap.h"
 
 typedef struct jr_catchup jr_catchup_t;
 
@@ -46,14 +48,19 @@ typedef struct {
     const uint8_t *pseudonym_key;
 } jr_catchup_hooks_t;
 
-/* Binds the ROUTER (a CURVE server in ZAP domain "catchup" when secret_key
- * is given) and starts the thread that answers it, reading through its own
- * session on conninfo (connected when first needed). A client with the
- * identifiable feed gets everything; one with only the pseudonymised feed
- * gets pseudonymised publications; one with only statistics gets STATISTICS
- * and nothing else. */
-jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const char *secret_key,
-                             const char *conninfo, int statement_timeout_ms,
+/* Binds the ROUTER (prepared by jr_zap_secure in ZAP domain "catchup"; its
+ * connections watched by conns, when not NULL) and starts the thread that
+ * answers it, reading through its own session on conninfo (connected when
+ * first needed). A client with the identifiable feed gets everything; one
+ * with only the pseudonymised feed gets pseudonymised publications; one with
+ * only statistics gets STATISTICS and nothing else.
+ *
+ * A client that does not read its answers holds at most 8 replies of at
+ * most 1,000 publications in the daemon; the thread waits 2 s for it to read
+ * more, then drops the request. Requests queue at most 100 per client, each
+ * at most 4 KiB. */
+jr_catchup_t *jr_catchup_new(void *zctx, const char *endpoint, const jr_zap_edge_t *edge,
+                             jr_conns_t *conns, const char *conninfo, int statement_timeout_ms,
                              const jr_catchup_hooks_t *hooks, char *err, size_t errlen);
 
 /* Stops the thread and frees everything. A snapshot being sent is cut

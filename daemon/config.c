@@ -40,7 +40,9 @@ static const cfg_key_t g_daemon_keys[] = {
     {"catchup_endpoint", CFG_STRING, D(catchup_endpoint), "tcp://127.0.0.1:5562", 0, 0,
      "ZeroMQ endpoint the catch-up ROUTER binds for subscribers that missed publications"},
     {"pseudonymised_endpoint", CFG_STRING, D(pseudonymised_endpoint), "tcp://127.0.0.1:5563", 0, 0,
-     "ZeroMQ endpoint of the PUB carrying pseudonymised records and statistics"},
+     "ZeroMQ endpoint of the PUB carrying pseudonymised records and notices, and statistics"},
+    {"statistics_endpoint", CFG_STRING, D(statistics_endpoint), "tcp://127.0.0.1:5564", 0, 0,
+     "ZeroMQ endpoint of the PUB carrying statistics alone, for keys with the statistics right"},
     {"security", CFG_STRING, D(security), "curve", 0, 0,
      "curve (every socket encrypted and authenticated), or plaintext-development (never in "
      "production)"},
@@ -80,6 +82,25 @@ static const cfg_key_t g_daemon_keys[] = {
      "how often statistics are published under the topic 'statistics'"},
     {"due_check_interval_s", CFG_INT, D(due_check_interval_s), "60", 1, 86400,
      "how often the daemon checks which notices have fallen due"},
+    {"rejected_retention_days", CFG_INT, D(rejected_retention_days), "90", 1, 3650,
+     "how long a rejected message not seen again is kept for inspection"},
+    {"rejected_max_rows", CFG_INT, D(rejected_max_rows), "100000", 100, 10000000,
+     "most rejected messages kept (each at most 4 KiB of its bytes); the least recently seen "
+     "make room"},
+    {"max_connections", CFG_INT, D(max_connections), "1000", 1, 1000000,
+     "client connections open at once across the public sockets; more are shut at once (lowered "
+     "at start-up to what the open-files limit allows)"},
+    {"handshake_timeout_ms", CFG_INT, D(handshake_timeout_ms), "5000", 100, 60000,
+     "a connection that has not finished its CURVE handshake by then is dropped"},
+    {"ingest_queue", CFG_INT, D(ingest_queue), "1000", 10, 100000,
+     "envelopes received from one adapter connection and not yet taken by the daemon; beyond it "
+     "the adapter waits"},
+    {"ack_queue", CFG_INT, D(ack_queue), "1000", 10, 100000,
+     "acks held for one adapter connection that does not read them; beyond it they are dropped "
+     "(a resend is answered DUPLICATE)"},
+    {"publish_queue", CFG_INT, D(publish_queue), "10000", 100, 1000000,
+     "publications held for one subscriber that does not read them; beyond it they are dropped "
+     "(catch-up fills the gap)"},
 };
 #undef D
 

@@ -21,7 +21,8 @@ typedef struct {
     char *ingest_endpoint;        /* ROUTER bind, e.g. tcp://127.0.0.1:5560 */
     char *publish_endpoint;       /* PUB bind */
     char *catchup_endpoint;       /* catch-up ROUTER bind */
-    char *pseudonymised_endpoint; /* PUB for the pseudonymised and statistics feed */
+    char *pseudonymised_endpoint; /* PUB for the pseudonymised feed (and statistics) */
+    char *statistics_endpoint;    /* PUB for statistics alone */
     char *security;               /* "curve", or "plaintext-development" */
     char *server_key_file;        /* the daemon's CURVE key pair (secret) */
     char *allow_list_file;        /* clients and their rights */
@@ -34,12 +35,19 @@ typedef struct {
     int max_text_bytes;           /* longest statement text accepted */
     int reconnect_max_ms;         /* cap of the database reconnect backoff */
     int statement_timeout_ms;
-    int future_tolerance_s;    /* how far in the future occurred_at may be */
-    int due_check_interval_s;  /* how often the due check runs */
-    int outbox_retention_days; /* how long publications stay available for catch-up */
-    int statistics_interval_s; /* how often statistics are published */
-    jr_schedule_rules_t rules; /* alignment window and notice lead times */
-    jr_streams_t *streams;     /* owned */
+    int future_tolerance_s;      /* how far in the future occurred_at may be */
+    int due_check_interval_s;    /* how often the due check runs */
+    int outbox_retention_days;   /* how long publications stay available for catch-up */
+    int statistics_interval_s;   /* how often statistics are published */
+    int rejected_retention_days; /* how long a rejection not seen again is kept */
+    int rejected_max_rows;       /* most rows of rejected input kept */
+    int max_connections;         /* client connections across the public sockets */
+    int handshake_timeout_ms;    /* a connection not authenticated by then is dropped */
+    int ingest_queue;            /* envelopes queued per adapter connection */
+    int ack_queue;               /* unread acks held per adapter connection */
+    int publish_queue;           /* unread publications held per subscriber */
+    jr_schedule_rules_t rules;   /* alignment window and notice lead times */
+    jr_streams_t *streams;       /* owned */
 } jr_config_t;
 
 /* The defaults. Caller owns the result; NULL when out of memory. */

@@ -10,19 +10,21 @@
 #include "zap.h"
 
 /* libzmq disconnects a peer whose frame exceeds ZMQ_MAXMSGSIZE without a
- * word; keep that as a memory guard well above the configured cap, and
- * answer envelopes between the two with a reason instead. */
-#define HARD_FRAME_CAP (4 * 1024 * 1024)
+ * word (conns.h logs and counts it); keep that as a memory guard well above
+ * the configured cap, and answer envelopes between the two with a reason
+ * instead. */
+#define HARD_FRAME_CAP JR_INGEST_FRAME_CAP
 
 struct jr_ingest {
     void *sock;
     size_t max_message_bytes;
     char endpoint[256];
+    uint64_t acks_dropped;
     jr_log_limit_t unreachable_limit;
 };
 
-jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes,
-                           const char *secret_key, char *err, size_t errlen)
+jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes, int queue,
+                           int ack_queue, const jr_zap_edge_t *edge, char *err, size_t errlen)
 {
     jr_ingest_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -32,18 +34,20 @@ jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_
     self->max_message_bytes = max_message_bytes;
     self->unreachable_limit.interval_ms = 10000;
     self->sock = zmq_socket(zctx, ZMQ_ROUTER);
-    int one = 1, zero = 0, hwm = 100000;
+    int one = 1, zero = 0;
     int64_t cap = HARD_FRAME_CAP;
-    int ivl = 10000, ttl = 30000;
+    /* No ZMTP heartbeats (TCP keepalive finds vanished peers instead): in
+     * libzmq 4.3.4 a heartbeat falling due on a connection whose peer left
+     * while its input was stopped (its queue full) aborts the process
+     * (stream_engine_base.cpp:331, _io_error). The queues are bounded in
+     * messages both ways; acks beyond ack_queue are dropped, not held. */
     if (self->sock == NULL ||
         zmq_setsockopt(self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(self->sock, ZMQ_MAXMSGSIZE, &cap, sizeof cap) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl) != 0 ||
-        jr_zap_secure(self->sock, secret_key, JR_ZAP_INGEST) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &ack_queue, sizeof ack_queue) != 0 ||
+        zmq_setsockopt(self->sock, ZMQ_RCVHWM, &queue, sizeof queue) != 0 ||
+        jr_zap_secure(self->sock, edge, JR_ZAP_INGEST) != 0 ||
         zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "ingest socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_ingest_destroy(&self);
@@ -143,9 +147,11 @@ int jr_ingest_reply(jr_ingest_t *self, jr_ingest_msg_t *msg, const uint8_t *ack,
 {
     int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     if (zmq_send(self->sock, zmq_msg_data(&msg->id), zmq_msg_size(&msg->id), flags) < 0) {
+        self->acks_dropped++;
         jr_log_limited(&self->unreachable_limit, JR_LOG_NOTICE, "ingest",
                        "cannot ack %s: %s (it will resend)", msg->sender,
-                       zmq_strerror(zmq_errno()));
+                       zmq_errno() == EAGAIN ? "it is not reading its acks"
+                                             : zmq_strerror(zmq_errno()));
         return -1;
     }
     if (msg->delimiter) {
@@ -161,4 +167,9 @@ void jr_ingest_msg_close(jr_ingest_msg_t *msg)
 {
     zmq_msg_close(&msg->id);
     zmq_msg_close(&msg->body);
+}
+
+uint64_t jr_ingest_acks_dropped(const jr_ingest_t *self)
+{
+    return self->acks_dropped;
 }

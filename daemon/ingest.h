@@ -2,7 +2,14 @@
  *
  * A message is [routing id][envelope] from a DEALER, or [routing id][empty
  * delimiter][envelope] from a REQ; the ack goes back in the same shape. The
- * whole multipart message is always drained, whatever its frame count. */
+ * whole multipart message is always drained, whatever its frame count.
+ *
+ * What one client can make the daemon hold: `queue` envelopes received and
+ * not yet read by the loop (each at most JR_INGEST_FRAME_CAP on the wire,
+ * answered TOO_LARGE beyond max_message_bytes), the one frame being
+ * received, and `ack_queue` acks it has not read. An ack that finds the
+ * client's queue full is dropped: the client resends what was not acked, and
+ * a resend is answered DUPLICATE. */
 #ifndef JR_INGEST_H
 #define JR_INGEST_H
 
@@ -10,6 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <zmq.h>
+
+#include "zap.h"
+
+/* The largest frame the transport takes: a bigger one drops the connection
+ * (conns.h logs and counts it). */
+#define JR_INGEST_FRAME_CAP (4 * 1024 * 1024)
 
 typedef struct jr_ingest jr_ingest_t;
 
@@ -29,10 +42,10 @@ typedef struct {
     char user_id[64]; /* the ZAP User-Id (client public key); "" in plaintext mode */
 } jr_ingest_msg_t;
 
-/* Binds a ROUTER on endpoint, a CURVE server when secret_key is given (ZAP
- * domain "ingest"). Caller owns the result; NULL with err filled. */
-jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes,
-                           const char *secret_key, char *err, size_t errlen);
+/* Binds a ROUTER on endpoint, prepared by jr_zap_secure in ZAP domain
+ * "ingest". Caller owns the result; NULL with err filled. */
+jr_ingest_t *jr_ingest_new(void *zctx, const char *endpoint, size_t max_message_bytes, int queue,
+                           int ack_queue, const jr_zap_edge_t *edge, char *err, size_t errlen);
 void jr_ingest_destroy(jr_ingest_t **self_p);
 
 void *jr_ingest_socket(jr_ingest_t *self); /* borrowed, for zmq_poll */
@@ -49,5 +62,8 @@ int jr_ingest_recv(jr_ingest_t *self, jr_ingest_msg_t *msg);
 int jr_ingest_reply(jr_ingest_t *self, jr_ingest_msg_t *msg, const uint8_t *ack, size_t len);
 
 void jr_ingest_msg_close(jr_ingest_msg_t *msg);
+
+/* Acks dropped because their client was not reading them, or had gone. */
+uint64_t jr_ingest_acks_dropped(const jr_ingest_t *self);
 
 #endif

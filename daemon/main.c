@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sodium.h>
 #include <systemd/sd-daemon.h>
@@ -27,6 +28,7 @@
 #include "catchup.h"
 #include "codec.h"
 #include "config.h"
+#include "conns.h"
 #include "ingest.h"
 #include "log.h"
 #include "pseudonym.h"
@@ -60,6 +62,8 @@ typedef struct {
     jr_ingest_t *ingest;
     jr_publish_t *publish;       /* identifiable records and notices, statistics */
     jr_publish_t *pseudonymised; /* pseudonymised records and notices, statistics */
+    jr_publish_t *statistics;    /* statistics alone */
+    jr_conns_t *conns;           /* the public sockets' connections: counted and capped */
     jr_catchup_t *catchup;
     jr_zap_t *zap;       /* NULL in plaintext development mode */
     jr_access_t *access; /* the allow-list; NULL in plaintext development mode */
@@ -89,7 +93,7 @@ typedef struct {
     int64_t retention_at_ms;
     bool trim_running; /* the outbox trim is between rounds */
     int64_t trim_started_ms;
-    uint64_t trim_deleted, trim_rounds;
+    uint64_t trim_deleted, trim_rejects, trim_rounds;
     /* accepted events per second over the last minute, for statistics */
     uint64_t rate_buckets[60];
     uint64_t rate_total; /* the buckets' sum */
@@ -268,6 +272,44 @@ static jr_config_t *load_config(const options_t *opt)
     return cfg;
 }
 
+/* Descriptors kept for everything but client connections: the database
+ * sessions (the writer's, two readers', the migrations'), libzmq's own, the
+ * signalfd, files. */
+#define FD_RESERVE 256
+
+/* Raises the soft limit of open files to the hard one (systemd starts
+ * services at 1,024) and returns the connection cap that limit allows:
+ * daemon.max_connections, lowered so that clients can never take the
+ * descriptors the database sessions need. */
+static size_t connection_cap(const daemon_t *d)
+{
+    struct rlimit rl;
+    uint64_t nofile = 1024;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlim_t was = rl.rlim_cur;
+        if (rl.rlim_cur != rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+                rl.rlim_cur = was;
+            } else {
+                jr_log(JR_LOG_INFO, "main", "open files: soft limit raised from %llu to %llu",
+                       (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+            }
+        }
+        nofile = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX / 2 : (uint64_t)rl.rlim_cur;
+    }
+    size_t cap = (size_t)d->cfg->max_connections;
+    size_t budget = jr_conns_budget(nofile, FD_RESERVE);
+    if (cap > budget) {
+        jr_log(JR_LOG_WARNING, "main",
+               "max_connections %zu lowered to %zu: %llu open files allow no more (each "
+               "connection takes two; raise LimitNOFILE=)",
+               cap, budget, (unsigned long long)nofile);
+        cap = budget;
+    }
+    return cap;
+}
+
 static void reload(daemon_t *d)
 {
     sd_notify(0, "RELOADING=1");
@@ -294,6 +336,11 @@ static void reload(daemon_t *d)
         d->cfg->due_check_interval_s = cfg->due_check_interval_s;
         d->cfg->statistics_interval_s = cfg->statistics_interval_s;
         d->cfg->outbox_retention_days = cfg->outbox_retention_days;
+        d->cfg->rejected_retention_days = cfg->rejected_retention_days;
+        d->cfg->rejected_max_rows = cfg->rejected_max_rows;
+        d->cfg->max_connections = cfg->max_connections;
+        jr_conns_set_max(d->conns, connection_cap(d));
+        jr_store_pg_set_rejected_max(d->store, d->cfg->rejected_max_rows);
         jr_config_destroy(&cfg);
         if (d->access != NULL) {
             char err[512];
@@ -311,9 +358,15 @@ static void reload(daemon_t *d)
                 /* A subscriber whose rights went is cut off: every subscriber
                  * reconnects and is judged again; adapters are judged per
                  * message, so they keep their connections. */
-                if (revoked && (jr_publish_reset(d->publish) != 0 ||
-                                jr_publish_reset(d->pseudonymised) != 0)) {
-                    jr_log(JR_LOG_ERR, "main", "could not rebind the publish sockets");
+                if (revoked) {
+                    jr_publish_t *feeds[] = {d->publish, d->pseudonymised, d->statistics};
+                    for (size_t i = 0; i < 3; i++) {
+                        if (jr_publish_reset(feeds[i]) != 0) {
+                            jr_log(JR_LOG_ERR, "main", "could not rebind %s",
+                                   jr_publish_endpoint(feeds[i]));
+                        }
+                        jr_conns_forget(d->conns, jr_publish_socket(feeds[i]));
+                    }
                 }
             }
         }
@@ -559,6 +612,7 @@ static void statistics_ready(daemon_t *d)
     if (jr_codec_encode_statistics(&st, &buf, &len) == 0) {
         jr_publish_send(d->publish, "statistics", buf, len);
         jr_publish_send(d->pseudonymised, "statistics", buf, len);
+        jr_publish_send(d->statistics, "statistics", buf, len);
     }
     free(buf);
 }
@@ -593,7 +647,8 @@ static jr_day_t today(void *arg)
 /* Publications older than the retention leave the outbox, once an hour, in
  * rounds of TRIM_ROUND rows between the loop's other work, so that a day's
  * worth at a million persons never holds up ingest; a subscriber asking for
- * them is told to take a snapshot. */
+ * them is told to take a snapshot. Rejected input not seen again within its
+ * own retention leaves in the same rounds. */
 #define TRIM_ROUND 5000
 
 static void trim_outbox(daemon_t *d)
@@ -604,13 +659,19 @@ static void trim_outbox(daemon_t *d)
     if (!d->trim_running) {
         d->trim_running = true;
         d->trim_started_ms = mono_ms();
-        d->trim_deleted = d->trim_rounds = 0;
+        d->trim_deleted = d->trim_rejects = d->trim_rounds = 0;
     }
-    uint64_t deleted = 0;
+    uint64_t deleted = 0, rejects = 0;
     int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND, &deleted);
+    if (rc == JR_STORE_OK) {
+        /* Rejected input not seen again within its retention goes too. */
+        rc = jr_store_pg_rejected_trim(d->store, d->cfg->rejected_retention_days, TRIM_ROUND,
+                                       &rejects);
+    }
     d->trim_deleted += deleted;
+    d->trim_rejects += rejects;
     d->trim_rounds++;
-    if (rc == JR_STORE_OK && deleted == TRIM_ROUND) {
+    if (rc == JR_STORE_OK && (deleted == TRIM_ROUND || rejects == TRIM_ROUND)) {
         d->retention_at_ms = mono_ms(); /* the next round, after any waiting input */
         return;
     }
@@ -622,6 +683,10 @@ static void trim_outbox(daemon_t *d)
                (unsigned long long)d->trim_deleted, d->cfg->outbox_retention_days,
                (unsigned long long)d->trim_rounds, d->trim_rounds == 1 ? "" : "s",
                (long long)(mono_ms() - d->trim_started_ms));
+    }
+    if (rc == JR_STORE_OK && d->trim_rejects > 0) {
+        jr_log(JR_LOG_INFO, "ingest", "%llu rejected messages not seen for %d days were dropped",
+               (unsigned long long)d->trim_rejects, d->cfg->rejected_retention_days);
     }
     d->trim_running = false;
     d->retention_at_ms = mono_ms() + 3600 * 1000;
@@ -648,7 +713,6 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
         snprintf(it->why.text, sizeof it->why.text,
                  "the envelope is %zu bytes; the most accepted is %d: shorten its texts",
                  it->raw_len, d->cfg->max_message_bytes);
-        it->raw_len = it->raw_len > 4096 ? 4096 : it->raw_len; /* keep the head for inspection */
         return;
     }
     jr_codec_limits_t limits = {
@@ -778,30 +842,37 @@ static void handle_signals(daemon_t *d)
 
 static void status_line(daemon_t *d)
 {
-    sd_notifyf(0, "STATUS=%s; ok %llu, duplicate %llu, parked %llu, rejected %llu, retry %llu",
+    jr_conns_sweep(d->conns);
+    jr_conns_stats_t c = jr_conns_stats(d->conns);
+    sd_notifyf(0,
+               "STATUS=%s; ok %llu, duplicate %llu, parked %llu, rejected %llu, retry %llu; "
+               "connections %zu (refused at the cap %llu, dropped mid-message %llu); acks "
+               "dropped %llu",
                jr_store_pg_connected(d->store) ? "Running" : "Database unreachable",
                (unsigned long long)d->n_ok, (unsigned long long)d->n_duplicate,
                (unsigned long long)d->n_parked, (unsigned long long)d->n_rejected,
-               (unsigned long long)d->n_retry);
+               (unsigned long long)d->n_retry, c.open, (unsigned long long)c.refused,
+               (unsigned long long)c.dropped_mid,
+               (unsigned long long)jr_ingest_acks_dropped(d->ingest));
 }
 
 static int run_loop(daemon_t *d)
 {
     int64_t status_next = mono_ms() + 5000;
     while (!d->stopping) {
-        zmq_pollitem_t items[5] = {
+        zmq_pollitem_t items[5 + JR_CONNS_SOCKETS_MAX] = {
             {jr_ingest_socket(d->ingest), 0, ZMQ_POLLIN, 0},
             {NULL, d->sigfd, ZMQ_POLLIN, 0},
             {d->zap ? jr_zap_socket(d->zap) : NULL, -1, d->zap ? ZMQ_POLLIN : 0, 0},
             {jr_stats_worker_socket(d->stats), 0, ZMQ_POLLIN, 0},
-            {NULL, -1, 0, 0},
+            {NULL, -1, 0, 0}, /* the database's socket while connecting */
         };
-        int n_items = 4;
-        if (d->connecting && jr_store_pg_socket(d->store) >= 0) {
+        bool polls_db = d->connecting && jr_store_pg_socket(d->store) >= 0;
+        if (polls_db) {
             items[4].fd = jr_store_pg_socket(d->store);
             items[4].events = d->want_write ? ZMQ_POLLOUT : ZMQ_POLLIN;
-            n_items = 5;
         }
+        int n_items = 5 + (int)jr_conns_pollitems(d->conns, &items[5], JR_CONNS_SOCKETS_MAX);
         int64_t now = mono_ms();
         long timeout = status_next - now;
         if (!jr_store_pg_connected(d->store) && !d->connecting) {
@@ -833,6 +904,7 @@ static int run_loop(daemon_t *d)
         if (items[1].revents & ZMQ_POLLIN) {
             handle_signals(d);
         }
+        jr_conns_handle(d->conns); /* before new input: the cap holds */
         if (items[0].revents & ZMQ_POLLIN) {
             handle_ingest(d);
         }
@@ -843,7 +915,7 @@ static int run_loop(daemon_t *d)
             statistics_ready(d);
         }
         rate_add(d, 0); /* the rate decays while nothing arrives */
-        if (n_items == 5 && items[4].revents) {
+        if (polls_db && items[4].revents) {
             db_step(d);
         } else if (!jr_store_pg_connected(d->store) && !d->connecting) {
             db_step(d);
@@ -877,8 +949,15 @@ static int start_database(daemon_t *d)
     int backoff = 200;
     sd_notify(0, "STATUS=Connecting to the database");
     for (;;) {
-        if (jr_store_pg_connect_wait(d->store, 10000) == JR_STORE_OK) {
+        int rc = jr_store_pg_connect_wait(d->store, 10000);
+        if (rc == JR_STORE_OK) {
             break;
+        }
+        if (rc == JR_STORE_BUSY && d->opt.rebuild) {
+            jr_log(JR_LOG_ERR, "rebuild",
+                   "joinedreviewd is running against this database (it holds the writer's "
+                   "lock): stop it first, then rebuild");
+            return -1;
         }
         jr_log_limited(&d->db_limit, JR_LOG_WARNING, "store", "%s; retrying",
                        jr_store_pg_error(d->store));
@@ -995,6 +1074,7 @@ int main(int argc, char **argv)
         jr_log(JR_LOG_ERR, "main", "cannot start: %s", strerror(errno));
         goto out;
     }
+    jr_store_pg_set_rejected_max(d.store, d.cfg->rejected_max_rows);
     if (!d.opt.rebuild && load_secrets(&d) != 0) {
         goto out;
     }
@@ -1007,7 +1087,13 @@ int main(int argc, char **argv)
     }
     char err[512];
     d.zctx = zmq_ctx_new();
-    const char *secret = d.access ? d.server_secret : NULL;
+    size_t max_conns = connection_cap(&d);
+    d.conns = jr_conns_new(d.zctx, max_conns);
+    if (d.zctx == NULL || d.conns == NULL) {
+        jr_log(JR_LOG_ERR, "main", "cannot start: out of memory");
+        goto out;
+    }
+    const jr_zap_edge_t edge = {d.access ? d.server_secret : NULL, d.cfg->handshake_timeout_ms};
     if (d.access != NULL) {
         /* Before any public bind: without a ZAP handler CURVE lets anyone in. */
         d.zap = jr_zap_new(d.zctx, err, sizeof err);
@@ -1017,26 +1103,36 @@ int main(int argc, char **argv)
         }
     }
     d.ingest = jr_ingest_new(d.zctx, d.cfg->ingest_endpoint, (size_t)d.cfg->max_message_bytes,
-                             secret, err, sizeof err);
-    if (d.ingest == NULL) {
+                             d.cfg->ingest_queue, d.cfg->ack_queue, &edge, err, sizeof err);
+    if (d.ingest == NULL ||
+        jr_conns_watch(d.conns, jr_ingest_socket(d.ingest), "ingest", err, sizeof err) != 0) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, secret, JR_ZAP_IDENTIFIABLE, err,
-                               sizeof err);
-    if (d.publish == NULL) {
+    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, &edge, JR_ZAP_IDENTIFIABLE,
+                               d.cfg->publish_queue, err, sizeof err);
+    if (d.publish == NULL ||
+        jr_conns_watch(d.conns, jr_publish_socket(d.publish), "publish", err, sizeof err) != 0) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.pseudonymised = jr_publish_new(d.zctx, d.cfg->pseudonymised_endpoint, secret,
-                                     JR_ZAP_PSEUDONYMISED, err, sizeof err);
-    if (d.pseudonymised == NULL) {
+    d.pseudonymised = jr_publish_new(d.zctx, d.cfg->pseudonymised_endpoint, &edge,
+                                     JR_ZAP_PSEUDONYMISED, d.cfg->publish_queue, err, sizeof err);
+    if (d.pseudonymised == NULL || jr_conns_watch(d.conns, jr_publish_socket(d.pseudonymised),
+                                                  "pseudonymised", err, sizeof err) != 0) {
+        jr_log(JR_LOG_ERR, "main", "%s", err);
+        goto out;
+    }
+    d.statistics = jr_publish_new(d.zctx, d.cfg->statistics_endpoint, &edge, JR_ZAP_STATISTICS,
+                                  d.cfg->publish_queue, err, sizeof err);
+    if (d.statistics == NULL || jr_conns_watch(d.conns, jr_publish_socket(d.statistics),
+                                               "statistics", err, sizeof err) != 0) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
     jr_catchup_hooks_t hooks = {rights, rate, today, &d,
                                 d.have_pseudonym_key ? d.pseudonym_key : NULL};
-    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, secret, d.cfg->database,
+    d.catchup = jr_catchup_new(d.zctx, d.cfg->catchup_endpoint, &edge, d.conns, d.cfg->database,
                                d.cfg->statement_timeout_ms, &hooks, err, sizeof err);
     if (d.catchup == NULL) {
         jr_log(JR_LOG_ERR, "main", "%s", err);
@@ -1056,9 +1152,12 @@ int main(int argc, char **argv)
         goto out;
     }
     d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
-    jr_log(JR_LOG_NOTICE, "main", "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s",
+    jr_log(JR_LOG_NOTICE, "main",
+           "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s, statistics %s; at most "
+           "%zu connections",
            jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
-           jr_catchup_endpoint(d.catchup), jr_publish_endpoint(d.pseudonymised));
+           jr_catchup_endpoint(d.catchup), jr_publish_endpoint(d.pseudonymised),
+           jr_publish_endpoint(d.statistics), max_conns);
     sd_notify(0, "READY=1\nSTATUS=Running");
     rc = run_loop(&d) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
@@ -1070,8 +1169,10 @@ out:
     jr_ingest_destroy(&d.ingest);
     jr_publish_destroy(&d.publish);
     jr_publish_destroy(&d.pseudonymised);
+    jr_publish_destroy(&d.statistics);
     jr_catchup_destroy(&d.catchup);
     jr_zap_destroy(&d.zap);
+    jr_conns_destroy(&d.conns);
     jr_access_destroy(&d.access);
     sodium_memzero(d.server_secret, sizeof d.server_secret);
     sodium_memzero(d.pseudonym_key, sizeof d.pseudonym_key);

@@ -7,15 +7,13 @@
 #include <time.h>
 #include <zmq.h>
 
-#include "zap.h"
-
 struct jr_publish {
     void *sock;
     char endpoint[256];
 };
 
-jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, const char *secret_key,
-                             const char *domain, char *err, size_t errlen)
+jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, const jr_zap_edge_t *edge,
+                             const char *domain, int queue, char *err, size_t errlen)
 {
     jr_publish_t *self = calloc(1, sizeof *self);
     if (self == NULL) {
@@ -23,10 +21,10 @@ jr_publish_t *jr_publish_new(void *zctx, const char *endpoint, const char *secre
         return NULL;
     }
     self->sock = zmq_socket(zctx, ZMQ_PUB);
-    int zero = 0, hwm = 100000;
+    int zero = 0;
     if (self->sock == NULL || zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        jr_zap_secure(self->sock, secret_key, domain) != 0 || zmq_bind(self->sock, endpoint) != 0) {
+        zmq_setsockopt(self->sock, ZMQ_SNDHWM, &queue, sizeof queue) != 0 ||
+        jr_zap_secure(self->sock, edge, domain) != 0 || zmq_bind(self->sock, endpoint) != 0) {
         snprintf(err, errlen, "publish socket %s: %s", endpoint, zmq_strerror(zmq_errno()));
         jr_publish_destroy(&self);
         return NULL;
@@ -51,6 +49,11 @@ void jr_publish_destroy(jr_publish_t **self_p)
 const char *jr_publish_endpoint(const jr_publish_t *self)
 {
     return self->endpoint;
+}
+
+void *jr_publish_socket(jr_publish_t *self)
+{
+    return self->sock;
 }
 
 int jr_publish_send(jr_publish_t *self, const char *topic, const uint8_t *payload, size_t len)

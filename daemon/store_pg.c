@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "log.h"
@@ -24,6 +25,8 @@ typedef enum {
     S_REVIEW_GET,
     S_LAST_SEQ,
     S_REJECTED_ADD,
+    S_REJECTED_EVICT,
+    S_REJECTED_TRIM,
     S_PERSONS,
     S_SCHEDULE_DUE,
     S_NOTICE_KEYS,
@@ -77,8 +80,21 @@ static const char *const g_sql[S_COUNT] = {
                    "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state), "
                    "(SELECT coalesce(max(seq), 0) FROM consolidated_review), "
                    "(SELECT coalesce(max(seq), 0) FROM due_notice))::int8",
-    [S_REJECTED_ADD] = "INSERT INTO rejected_event (sender, stream, source_event_id, "
-                       "reason_code, reason, raw) VALUES ($1, $2, $3, $4, $5, $6)",
+    /* One row per distinct rejection (its bytes and reason): a resend counts
+     * and takes the new id its insert drew, so that ids follow when each was
+     * last seen. */
+    [S_REJECTED_ADD] =
+        "INSERT INTO rejected_event (sender, stream, source_event_id, reason_code, reason, raw, "
+        "raw_length, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (digest, "
+        "reason_code) DO UPDATE SET id = EXCLUDED.id, times = "
+        "rejected_event.times + 1, last_seen = now(), sender = EXCLUDED.sender, stream = "
+        "EXCLUDED.stream, source_event_id = EXCLUDED.source_event_id, reason = EXCLUDED.reason "
+        "RETURNING id",
+    /* Keeps the newest $2 ids: a bound on rows whatever the rate of junk. */
+    [S_REJECTED_EVICT] = "DELETE FROM rejected_event WHERE id <= $1::int8 - $2::int8",
+    /* A round of the retention: rows not seen for $1 days, at most $2. */
+    [S_REJECTED_TRIM] = "DELETE FROM rejected_event WHERE id IN (SELECT id FROM rejected_event "
+                        "WHERE last_seen < now() - make_interval(days => $1) LIMIT $2)",
     [S_PERSONS] = "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
     [S_SCHEDULE_DUE] = "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING "
                        "(nhs_number) WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, "
@@ -226,7 +242,8 @@ struct jr_store_pg {
      * every table a statement names, and a reader must not wait on tables
      * it never reads). */
     bool prepared[S_COUNT];
-    bool copy_pending; /* a COPY's data is sent; its result not yet read */
+    bool copy_pending;      /* a COPY's data is sent; its result not yet read */
+    long long rejected_max; /* rows of rejected_event kept; 0: no bound */
     char error[512];
 };
 
@@ -366,7 +383,7 @@ static int session_setup(jr_store_pg_t *self)
     if (!locked) {
         snprintf(self->error, sizeof self->error,
                  "another joinedreviewd holds this database's writer lock");
-        return JR_STORE_RETRY;
+        return JR_STORE_BUSY;
     }
     return JR_STORE_OK;
 }
@@ -463,7 +480,7 @@ int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
         memcpy(keep, self->error, sizeof keep);
         jr_store_pg_disconnect(self);
         memcpy(self->error, keep, sizeof keep);
-        return JR_STORE_RETRY;
+        return rc == JR_STORE_BUSY ? JR_STORE_BUSY : JR_STORE_RETRY;
     }
     self->ready = true;
     return JR_STORE_OK;
@@ -809,18 +826,54 @@ int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
     return run_u64(self, S_LAST_SEQ, seq);
 }
 
+void jr_store_pg_set_rejected_max(jr_store_pg_t *self, long long max_rows)
+{
+    self->rejected_max = max_rows;
+}
+
 int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char *stream,
                              const char *seid, const char *code, const char *reason,
                              const uint8_t *raw, size_t len)
 {
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, raw, len);
     params_t p = {0};
     p_text(&p, sender);
     p_text(&p, stream);
     p_text(&p, seid);
     p_text(&p, code);
     p_text(&p, reason);
-    p_bytes(&p, raw, len);
-    return run(self, S_REJECTED_ADD, &p, 0, NULL);
+    p_bytes(&p, raw, len < JR_STORE_REJECTED_HEAD ? len : JR_STORE_REJECTED_HEAD);
+    p_int(&p, (long long)len);
+    p_bytes(&p, digest, sizeof digest);
+    PGresult *res = NULL;
+    int rc = run(self, S_REJECTED_ADD, &p, 0, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    long long id = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (self->rejected_max <= 0 || id <= self->rejected_max) {
+        return JR_STORE_OK;
+    }
+    params_t e = {0};
+    p_int(&e, id);
+    p_int(&e, self->rejected_max);
+    return run(self, S_REJECTED_EVICT, &e, 0, NULL);
+}
+
+int jr_store_pg_rejected_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted)
+{
+    params_t p = {0};
+    p_int(&p, days);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    int rc = run(self, S_REJECTED_TRIM, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *deleted = strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
 }
 
 /* Runs s and calls fn with each (nhs_number, cycle) row it answers, until

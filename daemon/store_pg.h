@@ -30,6 +30,7 @@ typedef enum {
     JR_STORE_RETRY = -1,
     JR_STORE_DATA = -2,
     JR_STORE_FATAL = -3,
+    JR_STORE_BUSY = -4, /* connecting: another daemon holds the database's writer lock */
 } jr_store_status_t;
 
 typedef struct jr_store_pg jr_store_pg_t;
@@ -53,7 +54,8 @@ int jr_store_pg_connect_start(jr_store_pg_t *self);
 
 /* Advances it. Returns JR_STORE_OK when connected and ready (statements
  * prepared, lock held), 1 while in progress (wait for jr_store_pg_socket() to
- * become readable when *want_write is false, writable otherwise), or
+ * become readable when *want_write is false, writable otherwise),
+ * JR_STORE_BUSY when another daemon holds the writer lock, or
  * JR_STORE_RETRY on failure (a reason is in jr_store_pg_error()). */
 int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write);
 
@@ -162,9 +164,25 @@ int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
 /* The highest published sequence number (0 when none). */
 int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq);
 
+/* Bytes of a rejected message kept for diagnosis (with its length and
+ * SHA-256 digest). */
+#define JR_STORE_REJECTED_HEAD 4096
+
+/* Keeps input the daemon refused: one row per distinct rejection (the
+ * message's bytes and the reason code), counted when it comes again, with
+ * the message's length, digest and first JR_STORE_REJECTED_HEAD bytes.
+ * Beyond the bound set by jr_store_pg_set_rejected_max, the rows seen least
+ * recently make room. */
 int jr_store_pg_rejected_add(jr_store_pg_t *self, const char *sender, const char *stream,
                              const char *seid, const char *code, const char *reason,
                              const uint8_t *raw, size_t len);
+
+/* The most rows of rejected input kept (0: no bound). */
+void jr_store_pg_set_rejected_max(jr_store_pg_t *self, long long max_rows);
+
+/* Deletes rejected input not seen for `days`, at most limit rows: one round
+ * of the retention (*deleted < limit: the last). */
+int jr_store_pg_rejected_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted);
 
 /* Every person and current cycle, in NHS-number order, for rebuild. The
  * callback returns 0 to go on. */

@@ -61,9 +61,9 @@ static bool allowed(const jr_access_t *access, const char *domain, const char *k
         return (feeds & JR_FEED_IDENTIFIABLE) != 0;
     }
     if (strcmp(domain, JR_ZAP_PSEUDONYMISED) == 0) {
-        return (feeds & (JR_FEED_PSEUDONYMISED | JR_FEED_STATISTICS)) != 0;
+        return (feeds & JR_FEED_PSEUDONYMISED) != 0;
     }
-    if (strcmp(domain, JR_ZAP_CATCHUP) == 0) {
+    if (strcmp(domain, JR_ZAP_STATISTICS) == 0 || strcmp(domain, JR_ZAP_CATCHUP) == 0) {
         return feeds != 0;
     }
     return false;
@@ -139,14 +139,21 @@ void jr_zap_handle(jr_zap_t *self, const jr_access_t *access)
     }
 }
 
-int jr_zap_secure(void *sock, const char *secret_key, const char *domain)
+int jr_zap_secure(void *sock, const jr_zap_edge_t *edge, const char *domain)
 {
-    if (secret_key == NULL) {
+    int one = 1, idle = 60, intvl = 10, cnt = 6;
+    if (zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &edge->handshake_ms, sizeof(int)) != 0 ||
+        zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE, &one, sizeof one) != 0 ||
+        zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_IDLE, &idle, sizeof idle) != 0 ||
+        zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_INTVL, &intvl, sizeof intvl) != 0 ||
+        zmq_setsockopt(sock, ZMQ_TCP_KEEPALIVE_CNT, &cnt, sizeof cnt) != 0) {
+        return -1;
+    }
+    if (edge->secret_key == NULL) {
         return 0;
     }
-    int one = 1;
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret_key, JR_KEY_Z85_LEN) != 0 ||
+        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, edge->secret_key, JR_KEY_Z85_LEN) != 0 ||
         zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0) {
         return -1;
     }

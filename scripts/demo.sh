@@ -9,7 +9,11 @@
 #
 # Every socket uses CURVE, with keys and an allow-list made for the run.
 # Ports: JR_INGEST (default tcp://127.0.0.1:5560), JR_PUBLISH (5561),
-# JR_CATCHUP (5562), JR_PSEUDONYMISED (5563).
+# JR_CATCHUP (5562), JR_PSEUDONYMISED (5563), JR_STATISTICS (5564).
+#
+# The daemon logs in as jr_daemon, a member of joinedreview_app, which can
+# read and write rows and nothing more; the schema's owner (the cluster's
+# superuser here) runs the migrations, as in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,6 +22,7 @@ ingest=${JR_INGEST:-tcp://127.0.0.1:5560}
 publish=${JR_PUBLISH:-tcp://127.0.0.1:5561}
 catchup=${JR_CATCHUP:-tcp://127.0.0.1:5562}
 pseudonymised=${JR_PSEUDONYMISED:-tcp://127.0.0.1:5563}
+statistics=${JR_STATISTICS:-tcp://127.0.0.1:5564}
 
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -32,14 +37,28 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 as_pg "$pgbin/dropdb" -h "$demo/pg" -U postgres --if-exists --force joinedreview
 as_pg "$pgbin/createdb" -h "$demo/pg" -U postgres joinedreview
+# The daemon's own login, with no right to change the schema (what the DBA
+# does once per cluster; migration 004 grants the group its rights).
+as_pg "$pgbin/psql" -q -h "$demo/pg" -U postgres -d joinedreview -v ON_ERROR_STOP=1 <<'SQL'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'joinedreview_app') THEN
+    CREATE ROLE joinedreview_app NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'joinedreview_reader') THEN
+    CREATE ROLE joinedreview_reader NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jr_daemon') THEN
+    CREATE ROLE jr_daemon LOGIN IN ROLE joinedreview_app; END IF;
+END $$;
+SQL
+owner_conninfo=$conninfo
+daemon_conninfo="host=$demo/pg user=jr_daemon dbname=joinedreview"
 
 # Keys, as in production: the daemon's pair, one per client, an allow-list
 # naming each client's rights, and the pseudonym key. Made afresh each run.
 jr=build/adapters/cli/joinedreview
 keys=$demo/keys
 rm -rf "$keys" "$demo/inbox" "$demo/state" "$demo/adapters.log" && mkdir -m 700 "$keys"
-for name in daemon review-team dashboard sp-adapter ilf-adapter ices-adapter atw-adapter \
-  dfg-adapter sc-adapter; do
+for name in daemon review-team dashboard equipment-dashboard sp-adapter ilf-adapter \
+  ices-adapter atw-adapter dfg-adapter sc-adapter; do
   "$jr" keygen "$keys/$name" >/dev/null
 done
 pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
@@ -57,6 +76,10 @@ feeds = identifiable
 [client.dashboard]
 public_key = $(pubkey dashboard)
 feeds = pseudonymised statistics
+
+[client.equipment-dashboard]
+public_key = $(pubkey equipment-dashboard)
+feeds = statistics
 ALLOW
 } >"$demo/allow-list.ini"
 server_key=$(pubkey daemon)
@@ -70,9 +93,10 @@ cleanup() {
 trap cleanup EXIT
 
 build/daemon/joinedreviewd --config systemd/joinedreviewd.conf \
-  --database "$conninfo" --ingest "$ingest" --publish "$publish" \
-  --set daemon.database_owner= \
+  --database "$daemon_conninfo" --ingest "$ingest" --publish "$publish" \
+  --set daemon.database_owner="$owner_conninfo" \
   --set daemon.catchup_endpoint="$catchup" --set daemon.pseudonymised_endpoint="$pseudonymised" \
+  --set daemon.statistics_endpoint="$statistics" \
   --set daemon.server_key_file="$keys/daemon.key" --set daemon.allow_list_file="$demo/allow-list.ini" \
   --set daemon.pseudonym_key_file="$keys/pseudonym.key" 2>"$demo/daemon.log" &
 daemon_pid=$!
@@ -81,7 +105,7 @@ for _ in $(seq 100); do
   kill -0 "$daemon_pid" 2>/dev/null || { cat "$demo/daemon.log" >&2; exit 1; }
   sleep 0.1
 done
-echo "== joinedreviewd running (log: $demo/daemon.log)"
+echo "== joinedreviewd running as the database login jr_daemon (log: $demo/daemon.log)"
 
 # The six back offices: each adapter reads its stream's CSV export from its
 # inbox, with its own key, which the allow-list lets speak for that stream
@@ -115,10 +139,10 @@ build/adapters/cli/joinedreview reviews --database "$conninfo"
 echo "== due-date notices published"
 build/adapters/cli/joinedreview notices --database "$conninfo"
 
-echo "== what a statistics dashboard sees (pseudonymised feed, CURVE key with statistics rights)"
-"$jr" tail --kind statistics --count 1 --publish "$pseudonymised" --catchup "$catchup" \
-  --server-key "$server_key" --key-file "$keys/dashboard.key"
+echo "== what a statistics dashboard sees (the statistics feed, a CURVE key with statistics rights only)"
+"$jr" tail --kind statistics --count 1 --publish "$statistics" --catchup "$catchup" \
+  --server-key "$server_key" --key-file "$keys/equipment-dashboard.key"
 
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
-  "SELECT stream, source_event_id, reason_code, reason FROM rejected_event ORDER BY id"
+  "SELECT stream, source_event_id, reason_code, times, reason FROM rejected_event ORDER BY id"

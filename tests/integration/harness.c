@@ -119,6 +119,8 @@ static int build_argv(const char **argv, size_t max, const h_db_t *db, const cha
     argv[n++] = "daemon.security=plaintext-development";
     argv[n++] = "--set";
     argv[n++] = "daemon.pseudonymised_endpoint=tcp://127.0.0.1:*";
+    argv[n++] = "--set";
+    argv[n++] = "daemon.statistics_endpoint=tcp://127.0.0.1:*";
     argv[n++] = "--today";
     argv[n++] = H_TODAY;
     if (with_endpoints) {
@@ -169,10 +171,11 @@ int h_daemon_start_timeout(h_daemon_t *d, const h_db_t *db, const char *const *e
         char line[1024];
         while (f != NULL && fgets(line, sizeof line, f) != NULL) {
             char *p = strstr(line, "ready: ingest ");
-            if (p != NULL && sscanf(p,
-                                    "ready: ingest %127[^,], publish %127[^,], catch-up %127[^,], "
-                                    "pseudonymised %127s",
-                                    d->ingest, d->publish, d->catchup, d->pseudonymised) == 4) {
+            if (p != NULL &&
+                sscanf(p,
+                       "ready: ingest %127[^,], publish %127[^,], catch-up %127[^,], "
+                       "pseudonymised %127[^,;\n], statistics %127[^;\n]",
+                       d->ingest, d->publish, d->catchup, d->pseudonymised, d->statistics) >= 4) {
                 fclose(f);
                 return 0;
             }

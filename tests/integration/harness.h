@@ -42,6 +42,7 @@ typedef struct {
     char publish[128];
     char catchup[128];
     char pseudonymised[128];
+    char statistics[128];
     char log_path[256];
 } h_daemon_t;
 

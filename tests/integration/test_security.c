@@ -25,7 +25,7 @@ typedef struct {
     char sec[41];
 } keypair_t;
 
-static keypair_t g_server, g_ilf, g_stats, g_worker, g_stranger;
+static keypair_t g_server, g_ilf, g_stats, g_worker, g_stranger, g_analyst;
 static char g_dir[256], g_allow[300], g_server_file[300], g_pseudo_file[300];
 
 static void write_text(const char *path, const char *text)
@@ -42,23 +42,25 @@ static void write_secret(const char *path, const char *text)
     chmod(path, 0600);
 }
 
-/* Phase 1: an ILF adapter, a statistics dashboard and the review team.
- * Phase 2: the ILF adapter and the review team revoked; the stranger's key
- * becomes a social care adapter. */
+/* Phase 1: an ILF adapter, a statistics dashboard, an analyst with the
+ * pseudonymised feed and the review team. Phase 2: the ILF adapter and the
+ * review team revoked; the stranger's key becomes a social care adapter. */
 static void write_allow_list(int phase)
 {
-    char text[1024];
+    char text[1200];
     if (phase == 1) {
         snprintf(text, sizeof text,
                  "[client.ilf-adapter]\npublic_key = %s\nstreams = ILF\n\n"
                  "[client.equipment-dashboard]\npublic_key = %s\nfeeds = statistics\n\n"
+                 "[client.analyst]\npublic_key = %s\nfeeds = pseudonymised\n\n"
                  "[client.review-team]\npublic_key = %s\nfeeds = identifiable\n",
-                 g_ilf.pub, g_stats.pub, g_worker.pub);
+                 g_ilf.pub, g_stats.pub, g_analyst.pub, g_worker.pub);
     } else {
         snprintf(text, sizeof text,
                  "[client.equipment-dashboard]\npublic_key = %s\nfeeds = statistics\n\n"
+                 "[client.analyst]\npublic_key = %s\nfeeds = pseudonymised\n\n"
                  "[client.sc-adapter]\npublic_key = %s\nstreams = SC\n",
-                 g_stats.pub, g_stranger.pub);
+                 g_stats.pub, g_analyst.pub, g_stranger.pub);
     }
     write_text(g_allow, text);
 }
@@ -68,8 +70,8 @@ static int suite_init(void)
     if (h_suite_init() != 0) {
         return 1;
     }
-    keypair_t *all[] = {&g_server, &g_ilf, &g_stats, &g_worker, &g_stranger};
-    for (size_t i = 0; i < 5; i++) {
+    keypair_t *all[] = {&g_server, &g_ilf, &g_stats, &g_worker, &g_stranger, &g_analyst};
+    for (size_t i = 0; i < 6; i++) {
         if (zmq_curve_keypair(all[i]->pub, all[i]->sec) != 0) {
             return 1;
         }
@@ -87,6 +89,15 @@ static int suite_init(void)
     write_secret(g_pseudo_file, "0123456789abcdef0123456789abcdef-not-a-real-secret");
     write_allow_list(1);
     return 0;
+}
+
+/* Polls one item until `until` (h_now_ms() time): 1 when it is ready. The
+ * feeds carry statistics every second, so a drain stops at a deadline, not
+ * at the first quiet spell. */
+static int poll_until(zmq_pollitem_t *it, int64_t until)
+{
+    long left = (long)(until - h_now_ms());
+    return left > 0 && zmq_poll(it, 1, left) > 0;
 }
 
 /* A socket that speaks CURVE with the given client key (NULL: plaintext). */
@@ -114,7 +125,8 @@ static int start(h_daemon_t *d, h_db_t *db)
     snprintf(allow, sizeof allow, "daemon.allow_list_file=%s", g_allow);
     snprintf(pseudo, sizeof pseudo, "daemon.pseudonym_key_file=%s", g_pseudo_file);
     const char *const extra[] = {
-        "--set", "daemon.security=curve", "--set", key, "--set", allow, "--set", pseudo, NULL};
+        "--set", "daemon.security=curve",          "--set", key, "--set", allow, "--set", pseudo,
+        "--set", "daemon.statistics_interval_s=1", NULL};
     return h_daemon_start(d, db, extra);
 }
 
@@ -146,7 +158,9 @@ static void test_only_the_right_systems_get_in(void)
     /* Subscribers first (slow joiners). */
     void *worker_sub = curve_socket(ZMQ_SUB, &g_worker, d.publish);
     void *stats_on_identifiable = curve_socket(ZMQ_SUB, &g_stats, d.publish);
-    void *stats_sub = curve_socket(ZMQ_SUB, &g_stats, d.pseudonymised);
+    void *stats_on_pseudonymised = curve_socket(ZMQ_SUB, &g_stats, d.pseudonymised);
+    void *stats_sub = curve_socket(ZMQ_SUB, &g_stats, d.statistics);
+    void *analyst_sub = curve_socket(ZMQ_SUB, &g_analyst, d.pseudonymised);
     void *stranger_sub = curve_socket(ZMQ_SUB, &g_stranger, d.pseudonymised);
     void *plain_sub = curve_socket(ZMQ_SUB, NULL, d.publish);
     h_sleep_ms(500);
@@ -184,17 +198,27 @@ static void test_only_the_right_systems_get_in(void)
     CU_ASSERT_STRING_EQUAL(r->nhs_number, H_NHS_A);
     joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
 
-    /* The statistics dashboard cannot join the identifiable feed; on the
-     * pseudonymised one it never sees an NHS number or a statement. */
+    /* The statistics dashboard joins neither the identifiable feed nor the
+     * pseudonymised one: the same rule as catch-up applies to it below. It
+     * reads the statistics feed. */
     CU_ASSERT_PTR_NULL(h_recv_review(stats_on_identifiable, 500));
     CU_ASSERT_PTR_NULL(h_recv_review(plain_sub, 200));
     CU_ASSERT_PTR_NULL(h_recv_review(stranger_sub, 200));
-    zmq_pollitem_t it = {stats_sub, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t nothing = {stats_on_pseudonymised, 0, ZMQ_POLLIN, 0};
+    CU_ASSERT_EQUAL(zmq_poll(&nothing, 1, 1500), 0); /* not even statistics */
+    char topic[32] = "";
+    zmq_pollitem_t on_stats = {stats_sub, 0, ZMQ_POLLIN, 0};
+    CU_ASSERT_EQUAL(zmq_poll(&on_stats, 1, 3000), 1);
+    CU_ASSERT_EQUAL(zmq_recv(stats_sub, topic, sizeof topic - 1, 0), 10);
+    CU_ASSERT_STRING_EQUAL(topic, "statistics");
+    /* The analyst's pseudonymised feed never shows an NHS number or a
+     * statement. */
+    zmq_pollitem_t it = {analyst_sub, 0, ZMQ_POLLIN, 0};
     int got = 0;
-    while (zmq_poll(&it, 1, 1500) > 0) {
+    for (int64_t until = h_now_ms() + 1500; poll_until(&it, until);) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        zmq_msg_recv(&m, stats_sub, 0);
+        zmq_msg_recv(&m, analyst_sub, 0);
         CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), H_NHS_A));
         CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), "Walking"));
         if (zmq_msg_size(&m) > 20) {
@@ -240,11 +264,11 @@ static void test_only_the_right_systems_get_in(void)
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), 1);
 
     /* The review team was revoked too: its subscription is cut off. The
-     * dashboard, still allowed, is dropped with everyone else on that feed
+     * analyst, still allowed, is dropped with everyone else on that feed
      * and reconnects by itself within seconds (a subscriber fills any gap
      * by catch-up); keep publishing until it is back. */
     void *sc = curve_socket(ZMQ_DEALER, &g_stranger, d.ingest);
-    it.socket = stats_sub;
+    it.socket = analyst_sub;
     got = 0;
     int pushed_ok = 0;
     for (int round = 0; round < 15 && got == 0; round++) {
@@ -253,10 +277,10 @@ static void test_only_the_right_systems_get_in(void)
         contribution(&e, "SC", seid);
         e.env.occurred_at += round;
         pushed_ok += h_push(sc, &e.env, NULL) == ST_OK;
-        while (zmq_poll(&it, 1, 1000) > 0) {
+        for (int64_t until = h_now_ms() + 1000; poll_until(&it, until);) {
             zmq_msg_t m;
             zmq_msg_init(&m);
-            zmq_msg_recv(&m, stats_sub, 0);
+            zmq_msg_recv(&m, analyst_sub, 0);
             CU_ASSERT_FALSE(contains(zmq_msg_data(&m), zmq_msg_size(&m), H_NHS_A));
             got += zmq_msg_size(&m) > 20;
             zmq_msg_close(&m);
@@ -267,9 +291,19 @@ static void test_only_the_right_systems_get_in(void)
     CU_ASSERT_PTR_NULL(h_recv_review(worker_sub, 500));
     zmq_close(sc);
 
-    void *socks[] = {
-        worker_sub, stats_on_identifiable, stats_sub, stranger_sub, plain_sub, ilf, stranger,
-        plain,      stranger_cu,           stats_cu,  ilf_again};
+    void *socks[] = {worker_sub,
+                     stats_on_identifiable,
+                     stats_on_pseudonymised,
+                     stats_sub,
+                     analyst_sub,
+                     stranger_sub,
+                     plain_sub,
+                     ilf,
+                     stranger,
+                     plain,
+                     stranger_cu,
+                     stats_cu,
+                     ilf_again};
     for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
         zmq_close(socks[i]);
     }
@@ -310,7 +344,7 @@ static int drain_without_identifiers(void *sock, int ms, bool catchup, int64_t *
 {
     zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
     int records = 0;
-    while (zmq_poll(&it, 1, ms) > 0) {
+    for (int64_t until = h_now_ms() + ms; poll_until(&it, until);) {
         zmq_msg_t m;
         zmq_msg_init(&m);
         zmq_msg_recv(&m, sock, 0);
