@@ -3,7 +3,11 @@
  *
  * The file has the input's header plus a column "reason" (or the input's own
  * "reason" column, refilled, when a corrected rejects file is sent again),
- * then each refused row with its original fields and the reason. Every field
+ * then each refused row with its original fields and the reason. Every row
+ * has exactly the header's columns, so the reason is always in the reason
+ * column: a row with fewer fields than the header is padded with empty
+ * ones, and the surplus of a row with more is joined, with the commas that
+ * split it off, into the last column before the reason. Every field
  * is written in double quotes with libcsv's csv_fwrite(), so commas, quotes
  * and line breaks survive; lines end in CRLF and the file starts with a
  * UTF-8 byte-order mark, as spreadsheets expect. The file is created with the

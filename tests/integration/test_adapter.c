@@ -750,6 +750,69 @@ static void test_watch_mode_daemon_starts_later(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* ---- the rejects file: the reason in its column, whatever the row's width -------------------- */
+
+/* The header of an SC rejects file: the export's columns and "reason", every
+ * field quoted, CRLF, after a UTF-8 byte-order mark. */
+#define SC_REJECTS_HEADER                                                                          \
+    "\xEF\xBB\xBF\"record_id\",\"record_type\",\"client_id\",\"nhs_number\",\"entered_at\","       \
+    "\"outcome_area\",\"author_role\",\"author\",\"whats_working\",\"whats_not_working\","         \
+    "\"priority\",\"no_change\",\"plan_start_date\",\"plan_end_date\",\"last_review_date\","       \
+    "\"plan_reference\",\"review_held_date\",\"revise_by\",\"revision_owner\","                    \
+    "\"approval_needed\",\"approver\",\"reason\"\r\n"
+
+static void test_rejects_reason_in_its_column(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "adapter_rejwidth") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    dirs_t dirs;
+    dirs_for(&dirs, "rejwidth");
+
+    /* Line 2: an unquoted comma makes 22 fields; line 3: 3 fields; line 4:
+     * 21 fields, an unmapped code. */
+    static const char text[] =
+        "record_id,record_type,client_id,nhs_number,entered_at,outcome_area,author_role,author,"
+        "whats_working,whats_not_working,priority,no_change,plan_start_date,plan_end_date,"
+        "last_review_date,plan_reference,review_held_date,revise_by,revision_owner,"
+        "approval_needed,approver\n"
+        "w-1,REVIEW_ENTRY,SC-1,943 476 5919,2026-10-01,HOUSING,CARER,Grace,The ramp, the rail,,,N,"
+        ",,,,,,,,approver x\n"
+        "w-2,REVIEW_ENTRY,SC-1\n"
+        "w-3,REVIEW_ENTRY,SC-1,943 476 5919,2026-10-01,WELLBEING,CARER,Grace,ok,,,N,,,,,,,,,\n";
+    drop(dirs.inbox, "width.csv", text, sizeof text - 1);
+    const char *args[] = {"--stream", "SC",       "--endpoint", d.ingest, "--inbox", dirs.inbox,
+                          "--state",  dirs.state, "--timeout",  "30",     NULL};
+    CU_ASSERT_EQUAL(adapter_run(args, dirs.log), 1);
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 0);
+
+    /* The surplus field joins the last column before the reason, with the
+     * comma that split it off. */
+    static const char want[] = SC_REJECTS_HEADER
+        "\"w-1\",\"REVIEW_ENTRY\",\"SC-1\",\"943 476 5919\",\"2026-10-01\",\"HOUSING\",\"CARER\","
+        "\"Grace\",\"The ramp\",\"the rail\",\"\",\"\",\"N\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+        "\",approver x\",\"FIELD_COUNT: the row has 22 fields but the header has 21: a value "
+        "holding a comma or a line break must be in double quotes (line 2)\"\r\n"
+        "\"w-2\",\"REVIEW_ENTRY\",\"SC-1\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+        "\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"FIELD_COUNT: the row has 3 fields but the header "
+        "has 21: a value holding a comma or a line break must be in double quotes (line 3)\"\r\n"
+        "\"w-3\",\"REVIEW_ENTRY\",\"SC-1\",\"943 476 5919\",\"2026-10-01\",\"WELLBEING\","
+        "\"CARER\",\"Grace\",\"ok\",\"\",\"\",\"N\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
+        "\"UNMAPPED_CODE: outcome_area \"\"WELLBEING\"\" is not in [topics] of the SC mapping "
+        "(built-in adapters/sc/mapping.ini): correct the row, or add the word to the mapping "
+        "(line 4)\"\r\n";
+    char rej[512];
+    snprintf(rej, sizeof rej, "%s/width.csv.rejected.csv", dirs.done);
+    size_t len = 0;
+    char *got = read_file(rej, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_EQUAL(len, sizeof want - 1);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    free(got);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ---- setup ------------------------------------------------------------------------------------
  */
 
@@ -775,6 +838,8 @@ int main(void)
          test_daemon_restart_mid_file},
         {"watch mode: files as they arrive, the daemon starting later",
          test_watch_mode_daemon_starts_later},
+        {"the rejects file keeps the reason in its column, whatever the row's width",
+         test_rejects_reason_in_its_column},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
