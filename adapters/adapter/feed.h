@@ -1,17 +1,21 @@
 /* feed.h -- one export file from the inbox, row by row, to the daemon, with
- * nothing lost and nothing stored twice.
+ * nothing lost and nothing stored twice, in memory that does not grow with
+ * the file.
  *
  * For each input file:
  *
- *   1. read it whole and parse it (csvin); find the mapping's columns in the
- *      header (rows). A file that is not CSV or lacks a column goes to
+ *   1. read it through once (csvin, a chunk at a time, decoding its
+ *      encoding), keeping only its header: find the mapping's columns in it
+ *      (rows), count the rows and hash the bytes. A file that is not CSV,
+ *      lacks a column or whose header is not text in its encoding goes to
  *      failed/ with the reason: nothing of it is sent.
  *   2. look for its checkpoint (same name, same content hash): resume from
  *      the row it records, with the rejects file cut back to match.
- *   3. turn each row into an Envelope (or refuse it with a reason) and
- *      submit it through jr_client: a DEALER socket with a bounded window of
- *      rows in flight, resent after the ack timeout and after RETRY_LATER,
- *      with backoff, for as long as it takes.
+ *   3. read it again from the top (exactly the bytes the first pass read),
+ *      turn each row from the watermark on into an Envelope (or refuse it
+ *      with a reason) and submit it through jr_client: a DEALER socket with
+ *      a bounded window of rows in flight, resent after the ack timeout and
+ *      after RETRY_LATER, with backoff, for as long as it takes.
  *   4. as answers arrive, advance the watermark: the lowest row without a
  *      final outcome. Refused rows below it go to <file>.rejected.csv; the
  *      watermark, the rejects file's length and the counts are checkpointed
@@ -21,7 +25,16 @@
  *      crash at any point is completed by jr_feed_recover() at start-up.
  *
  * A row is resent after a crash only if it was above the watermark; the
- * daemon answers it DUPLICATE if it had been stored. */
+ * daemon answers it DUPLICATE if it had been stored. If the file is not the
+ * same in the second pass (its bytes, its rows) or after it, what was sent
+ * stands (the ids are the rows' content) and the file is read again.
+ *
+ * Memory: the rows between the watermark and the newest row read are kept
+ * (a copy of each until its outcome is final and written), at most
+ * JR_FEED_SPAN_WINDOWS windows of them and, beyond one row, at most
+ * JR_FEED_HELD_BYTES of copies; reading waits while either is reached.
+ * With the reader's chunk and row (csvin.h) and jr_client's window of
+ * packed envelopes, that bounds the adapter whatever the file's size. */
 #ifndef JR_FEED_H
 #define JR_FEED_H
 
@@ -31,6 +44,12 @@
 
 #include "inbox.h"
 #include "mapping.h"
+
+/* Rows read ahead of the watermark, at most, in windows: room for one slow
+ * answer while the rest of the window keeps moving. */
+#define JR_FEED_SPAN_WINDOWS 4
+/* Copies of rows awaiting their outcome, at most (one row always fits). */
+#define JR_FEED_HELD_BYTES (16 * 1024 * 1024)
 
 typedef struct {
     const char *endpoint;               /* the daemon's ingest socket */

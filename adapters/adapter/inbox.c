@@ -217,73 +217,21 @@ int jr_inbox_stamp(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *s
     return 0;
 }
 
-int jr_inbox_read(const jr_inbox_t *self, const char *name, size_t max_bytes, char **data,
-                  size_t *len, jr_inbox_stamp_t *stamp)
+int jr_inbox_open_file(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp)
 {
-    *data = NULL;
-    *len = 0;
     int fd = openat(self->fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int err = errno;
+    int err = fstat(fd, &st) != 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    if (err) {
         close(fd);
         errno = err;
         return -1;
     }
-    if ((uint64_t)st.st_size > max_bytes) {
-        close(fd);
-        errno = EFBIG;
-        return -1;
-    }
     if (stamp)
         stamp_of(&st, stamp);
-    size_t cap = (size_t)st.st_size + 1, got = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        errno = ENOMEM;
-        return -1;
-    }
-    for (;;) {
-        if (got + 1 >= cap) {
-            /* It grew while being read: keep reading up to the cap. */
-            if (cap > max_bytes) {
-                free(buf);
-                close(fd);
-                errno = EFBIG;
-                return -1;
-            }
-            char *p = realloc(buf, cap * 2);
-            if (!p) {
-                free(buf);
-                close(fd);
-                errno = ENOMEM;
-                return -1;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + got, cap - 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int err = errno;
-            free(buf);
-            close(fd);
-            errno = err;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
-    return 0;
+    return fd;
 }
 
 static bool taken(const char *dir, const char *name)

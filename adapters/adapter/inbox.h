@@ -56,11 +56,10 @@ typedef struct {
     long long mtime_ns;
 } jr_inbox_stamp_t;
 
-/* Reads the whole of inbox/`name` into *data (caller frees; NUL-terminated
- * for convenience) and, when stamp is non-NULL, its stamp as it was read.
- * Fails with EFBIG beyond max_bytes. 0, or -1 with errno. */
-int jr_inbox_read(const jr_inbox_t *self, const char *name, size_t max_bytes, char **data,
-                  size_t *len, jr_inbox_stamp_t *stamp);
+/* Opens inbox/`name` for reading (not following a symbolic link) and, when
+ * stamp is non-NULL, gives its stamp as it was opened. Returns the file
+ * descriptor (caller closes it), or -1 with errno. */
+int jr_inbox_open_file(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp);
 
 /* The stamp of inbox/`name` now. 0, or -1 with errno. */
 int jr_inbox_stamp(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp);
