@@ -767,6 +767,35 @@ static bool unchanged(const jr_feed_t *self, const char *name, const jr_inbox_st
            now.ino == then->ino && now.size == then->size && now.mtime_ns == then->mtime_ns;
 }
 
+/* The text of the file stops in the middle of a row. Whether it has stayed
+ * so for torn_wait_ms (it is then taken as it is); if not, it is held in
+ * the inbox until it changes or that time is up. */
+static bool torn_long_enough(jr_feed_t *self, file_t *f)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age =
+        ((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - f->sv.stamp.mtime_ns) / 1000000;
+    int64_t left = self->o.torn_wait_ms - (age > 0 ? age : 0);
+    bool line = f->sv.torn == JR_CSVIN_TORN_LINE;
+    if (left <= 0) {
+        jr_log(JR_LOG_WARNING, self->component, "%s: %s, unchanged for %d s: taking it as it is%s",
+               f->name,
+               line ? "its last line has no line end" : "a quoted field is open at its end",
+               self->o.torn_wait_ms / 1000, line ? " (its last line is its last row)" : "");
+        return true;
+    }
+    jr_log(JR_LOG_NOTICE, self->component,
+           "%s: %s: it is still being written; left in the inbox until it is complete (taken "
+           "as it is once unchanged for %d s)",
+           f->name,
+           line ? "its last line has no line end yet" : "a quoted field is still open at its end",
+           self->o.torn_wait_ms / 1000);
+    if (jr_inbox_hold(self->o.inbox, f->name, &f->sv.stamp, (int)left) != 0)
+        jr_log(JR_LOG_WARNING, self->component, "%s: %s", f->name, strerror(errno));
+    return false;
+}
+
 static int feed_once(jr_feed_t *self, const char *name, bool *changed)
 {
     file_t f = {.name = name};
@@ -778,6 +807,10 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
         return JR_FEED_ERROR;
     }
     int sr = survey(self, name, &f.sv, why, sizeof why);
+    if (sr != SURVEY_ERROR && f.sv.torn != JR_CSVIN_WHOLE && !torn_long_enough(self, &f)) {
+        file_free(&f);
+        return JR_FEED_WAITING;
+    }
     if (sr != SURVEY_OK) {
         file_free(&f);
         return sr == SURVEY_REFUSE ? refuse_file(self, name, why) : JR_FEED_ERROR;
@@ -819,6 +852,17 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
         file_free(&f);
         return reset_client(self) == 0 ? JR_FEED_ACCEPTED : JR_FEED_ERROR;
     }
+    if (rc == 0 && jr_inbox_writer(self->o.inbox, name) == 1) {
+        /* Complete when it was read, but opened for writing again since:
+         * it stays, with its checkpoint, until it is complete again. If it
+         * is unchanged then, it finishes from there; if not, it is read
+         * again from the top (what was sent comes back DUPLICATE). */
+        jr_log(JR_LOG_NOTICE, self->component,
+               "%s: every row read has its outcome, but the file is open for writing again; "
+               "left in the inbox until it is complete",
+               name);
+        rc = JR_FEED_WAITING;
+    }
     if (rc == 0)
         rc = finish(self, &f);
     else if (rc != JR_FEED_ERROR && save(self, &f, true) != 0)
@@ -828,7 +872,8 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
                "%s: stopped at row %zu of %zu; the next run resumes there", name, f.wm, f.n);
     self->cur = NULL;
     file_free(&f);
-    if (rc != JR_FEED_ACCEPTED && rc != JR_FEED_REJECTS && reset_client(self) != 0)
+    if (rc != JR_FEED_ACCEPTED && rc != JR_FEED_REJECTS && rc != JR_FEED_WAITING &&
+        reset_client(self) != 0)
         rc = JR_FEED_ERROR;
     return rc;
 }

@@ -6,9 +6,15 @@
  *
  *   1. read it through once (csvin, a chunk at a time, decoding its
  *      encoding), keeping only its header: find the mapping's columns in it
- *      (rows), count the rows and hash the bytes. A file that is not CSV,
- *      lacks a column or whose header is not text in its encoding goes to
- *      failed/ with the reason: nothing of it is sent.
+ *      (rows), count the rows and hash the bytes. A file whose text stops
+ *      in the middle of a row (no line end after its last row, or a quoted
+ *      field still open) is still being written: it is left in the inbox
+ *      (JR_FEED_WAITING, and jr_inbox_hold() until it changes) unless it
+ *      has not changed for torn_wait_ms, when it is taken as it is: its
+ *      last line is its last row (some exporters end the file without a
+ *      line end), an open quote refuses it. A file that is not CSV, lacks a
+ *      column or whose header is not text in its encoding goes to failed/
+ *      with the reason: nothing of it is sent.
  *   2. look for its checkpoint (same name, same content hash): resume from
  *      the row it records, with the rejects file cut back to match.
  *   3. read it again from the top (exactly the bytes the first pass read),
@@ -20,7 +26,9 @@
  *      final outcome. Refused rows below it go to <file>.rejected.csv; the
  *      watermark, the rejects file's length and the counts are checkpointed
  *      durably at most every checkpoint_ms (and when stopping).
- *   5. when every row has its outcome, move the file and its rejects to
+ *   5. when every row has its outcome, and the file is the one read and
+ *      not open for writing again (jr_inbox_writer(); else it stays, with
+ *      its checkpoint, JR_FEED_WAITING), move the file and its rejects to
  *      done/, then remove the checkpoint. Each step is recorded first, so a
  *      crash at any point is completed by jr_feed_recover() at start-up.
  *
@@ -54,7 +62,7 @@
 typedef struct {
     const char *endpoint;               /* the daemon's ingest socket */
     const jr_mapping_t *mapping;        /* borrowed */
-    const jr_inbox_t *inbox;            /* borrowed */
+    jr_inbox_t *inbox;                  /* borrowed */
     const char *state_dir;              /* checkpoints */
     size_t window;                      /* rows in flight at most */
     int ack_timeout_ms;                 /* resend a row after this long without an answer */
@@ -63,6 +71,9 @@ typedef struct {
                                            while rows wait (0: never) */
     int checkpoint_ms;                  /* at most this long between checkpoints */
     size_t max_file_bytes;              /* larger inputs go to failed/ */
+    int torn_wait_ms;                   /* a file whose text stops in the middle of a row is
+                                           left until it has not changed for this long, then
+                                           taken as it is (0: at once) */
     volatile sig_atomic_t *interrupted; /* set by the signal handler: stop soon */
     /* CURVE, when the daemon requires it (40 Z85 characters each; NULL: plain). */
     const char *curve_server_key, *curve_public_key, *curve_secret_key;
@@ -78,6 +89,8 @@ enum {
                              or the whole file was refused (see failed/) */
     JR_FEED_STOPPED = 2,  /* interrupted: progress checkpointed, the file stays */
     JR_FEED_TIMEOUT = 3,  /* no answer within timeout_ms: progress checkpointed */
+    JR_FEED_WAITING = 4,  /* not complete yet (see below): left in the inbox; rows
+                             already read keep their outcomes, checkpointed */
     JR_FEED_ERROR = -1,   /* the file could not be read, or the state not written */
 };
 

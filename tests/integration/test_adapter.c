@@ -4,7 +4,13 @@
  * refused with reasons while good rows arrive; kill -9 mid-file and a
  * restart store every row exactly once; the daemon stopped mid-file and
  * started again loses and doubles nothing; watch mode picks files up as
- * they arrive, also when the daemon starts after the adapter. */
+ * they arrive, also when the daemon starts after the adapter; the rejects
+ * file keeps the reason in its column whatever a row's width; UTF-8,
+ * Windows-1252 and UTF-16 exports store the same statements and an
+ * undecodable byte refuses its row; the adapter's memory does not grow with
+ * the export; a file written in place with a pause, or left open for
+ * writing, is taken only once it is complete. */
+#define _GNU_SOURCE /* F_SETLEASE, to see whether this file system has leases */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +19,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1098,6 +1105,164 @@ static void test_memory_bounded(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* ---- watch mode: a file written in place, with a pause -----------------------------------------
+ */
+
+/* An SC export of `rows` rows about H_NHS_A, one per topic and role, as text. */
+static void watch_rows(char *out, size_t cap, int first, int last)
+{
+    size_t n = 0;
+    for (int i = first; i <= last && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n,
+                              "p-%03d,REVIEW_ENTRY,SC-1,%s,2026-10-01 09:%02d,%s,%s,Tester,entry "
+                              "%d,,,N,,,,,,,,,\n",
+                              i, H_NHS_A, i % 60, g_codes[topic_of(i)], g_roles[role_of(i)], i);
+}
+
+/* Writes rows first..first+39 to inbox/`name` in place, in two halves with
+ * a pause of pause_ms after the first, which ends in the middle of its 21st
+ * row. With reopen, the file is closed during the pause and opened again to
+ * append. During the pause another export arrives, and nothing of this
+ * file is sent or moved. */
+static void write_in_place(const h_db_t *db, const dirs_t *dirs, const char *name, int first,
+                           bool reopen, int pause_ms)
+{
+    char text[16384], key[16];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", sc_header);
+    watch_rows(text + n, sizeof text - n, first, first + 39);
+    snprintf(key, sizeof key, "p-%03d,", first + 20);
+    const char *cut = strstr(text, key);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+    cut += 30; /* in the middle of the row: no line end after it */
+    size_t half = (size_t)(cut - text), len = strlen(text);
+    long long before = sql_int(db, "SELECT count(*) FROM event");
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dirs->inbox, name);
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fwrite(text, 1, half, f), half);
+    fflush(f);
+    if (reopen)
+        fclose(f);
+    /* Another export arriving meanwhile makes the adapter look at the inbox
+     * during the pause: a header alone, no rows. */
+    h_sleep_ms(500);
+    char nudge[64];
+    snprintf(nudge, sizeof nudge, "nudge-%s", name);
+    drop(dirs->inbox, nudge, sc_header, sizeof sc_header - 1);
+    h_sleep_ms(pause_ms - 500);
+    CU_ASSERT_TRUE(exists(dirs->done, nudge));
+    CU_ASSERT_FALSE(exists(dirs->done, name));
+    CU_ASSERT_EQUAL(sql_int(db, "SELECT count(*) FROM event"), before);
+    if (reopen) {
+        f = fopen(path, "ab");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    }
+    CU_ASSERT_EQUAL(fwrite(text + half, 1, len - half, f), len - half);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+static void test_watch_file_written_in_place(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "adapter_inplace") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    dirs_t dirs;
+    dirs_for(&dirs, "inplace");
+    /* settle_ms is the default, 2 s: each pause is longer. */
+    const char *args[] = {"--stream", "SC",      "--endpoint", d.ingest,  "--inbox",
+                          dirs.inbox, "--state", dirs.state,   "--watch", NULL};
+    pid_t pid = adapter_start(args, dirs.log);
+    h_sleep_ms(300);
+
+    static const struct {
+        const char *name;
+        int first;
+        bool reopen;
+    } cases[] = {{"open.csv", 1, false}, {"reopened.csv", 41, true}};
+    for (size_t c = 0; c < 2; c++) {
+        write_in_place(&db, &dirs, cases[c].name, cases[c].first, cases[c].reopen, 4000);
+        for (int i = 0; i < 300 && !exists(dirs.done, cases[c].name); i++)
+            h_sleep_ms(50);
+        CU_ASSERT_TRUE(exists(dirs.done, cases[c].name));
+        CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 40 * (long long)(c + 1));
+        char rej[128];
+        snprintf(rej, sizeof rej, "%s.rejected.csv", cases[c].name);
+        CU_ASSERT_FALSE(exists(dirs.done, rej));
+        CU_ASSERT_FALSE(exists(dirs.inbox, rej));
+        char line[128];
+        snprintf(line, sizeof line, "%s: done, 40 rows: 40 ok, 0 duplicate, 0 parked, 0 rejected",
+                 cases[c].name);
+        CU_ASSERT_TRUE(log_has(dirs.log, line));
+    }
+    kill(pid, SIGTERM);
+    CU_ASSERT_EQUAL(adapter_wait(pid, 10000), 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
+/* One-shot, so no inotify: a file some process has open for writing is left
+ * where it is, even when what it holds so far ends with a line end, because
+ * the kernel grants no read lease on it. */
+static void test_open_for_writing_left_alone(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "adapter_lease") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    dirs_t dirs;
+    dirs_for(&dirs, "lease");
+
+    /* Leases need the file's owner (or CAP_LEASE) and a file system that
+     * has them: without, the adapter relies on inotify and the torn line. */
+    char probe[512];
+    snprintf(probe, sizeof probe, "%s/.probe", dirs.inbox);
+    write_file(probe, "x", 1);
+    int pfd = open(probe, O_RDONLY);
+    bool leases = pfd >= 0 && fcntl(pfd, F_SETLEASE, F_RDLCK) == 0;
+    if (leases)
+        fcntl(pfd, F_SETLEASE, F_UNLCK);
+    if (pfd >= 0)
+        close(pfd);
+    unlink(probe);
+    if (!leases) {
+        fprintf(stderr, "\n  no file leases here (%s): skipped\n", strerror(errno));
+        CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+        return;
+    }
+
+    char text[16384];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", sc_header);
+    watch_rows(text + n, sizeof text - n, 81, 120);
+    const char *cut = strstr(text, "p-101,"); /* 20 whole rows, then a pause */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+    size_t half = (size_t)(cut - text), len = strlen(text);
+    char path[512];
+    snprintf(path, sizeof path, "%s/lease.csv", dirs.inbox);
+    FILE *f = fopen(path, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fwrite(text, 1, half, f), half);
+    fflush(f);
+
+    const char *args[] = {"--stream", "SC",       "--endpoint", d.ingest, "--inbox", dirs.inbox,
+                          "--state",  dirs.state, "--timeout",  "30",     NULL};
+    CU_ASSERT_EQUAL(adapter_run(args, dirs.log), 0);
+    CU_ASSERT_TRUE(exists(dirs.inbox, "lease.csv"));
+    CU_ASSERT_FALSE(exists(dirs.done, "lease.csv"));
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 0);
+    CU_ASSERT_TRUE(log_has(dirs.log, "lease.csv is open for writing; left until it is closed"));
+
+    CU_ASSERT_EQUAL(fwrite(text + half, 1, len - half, f), len - half);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+    CU_ASSERT_EQUAL(adapter_run(args, dirs.log), 0);
+    CU_ASSERT_TRUE(exists(dirs.done, "lease.csv"));
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 40);
+    CU_ASSERT_TRUE(
+        log_has(dirs.log, "lease.csv: done, 40 rows: 40 ok, 0 duplicate, 0 parked, 0 rejected"));
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ---- setup ------------------------------------------------------------------------------------
  */
 
@@ -1129,6 +1294,9 @@ int main(void)
         {"an undecodable byte refuses its row, naming the encoding and the line",
          test_undecodable_row_refused},
         {"memory stays bounded whatever the export's size", test_memory_bounded},
+        {"watch mode: a file written in place with a pause is taken only when complete",
+         test_watch_file_written_in_place},
+        {"a file open for writing is left where it is", test_open_for_writing_left_alone},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {

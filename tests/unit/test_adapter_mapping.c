@@ -1,10 +1,16 @@
 /* test_adapter_mapping.c -- the adapter's modules without a daemon: each
  * stream's sample export maps to the topics and roles a reader of DOMAIN.md
  * expects; CSV as spreadsheets write it (quotes, commas and line breaks in
- * fields, a byte-order mark, CRLF); refusals with their reasons; stable ids;
- * the mapping override; checkpoints and the rejects file. */
+ * fields, a byte-order mark, CRLF), read as a stream in any pieces and in
+ * UTF-8, Windows-1252 or UTF-16; undecodable bytes, torn last lines and the
+ * reader's caps; refusals with their reasons; stable ids; the mapping
+ * override; checkpoints, the rejects file and which inbox files are
+ * complete. */
+#define _GNU_SOURCE /* F_SETLEASE */
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +20,7 @@
 
 #include "checkpoint.h"
 #include "csvin.h"
+#include "inbox.h"
 #include "jr_csv_doc.h"
 #include "jr_cunit.h"
 #include "mapping.h"
@@ -1020,6 +1027,114 @@ static void test_rejects_file(void)
     jr_csv_doc_destroy(&csv);
 }
 
+/* ---- the inbox: which files are complete ----------------------------------------------------- */
+
+static bool listed(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Scans with settle_ms and says whether `name` is among the files handed
+ * over; *wait_ms as the scan gives it. */
+static bool ready(jr_inbox_t *in, int settle_ms, const char *name, int *wait_ms)
+{
+    char **names;
+    size_t n;
+    int wait;
+    CU_ASSERT_EQUAL_FATAL(jr_inbox_scan(in, settle_ms, &names, &n, &wait), 0);
+    bool found = listed(names, n, name);
+    jr_inbox_free_names(names, n);
+    if (wait_ms)
+        *wait_ms = wait;
+    return found;
+}
+
+static void test_inbox_complete_files(void)
+{
+    signal(SIGIO, SIG_IGN); /* as the adapter does: see inbox.h */
+    char dir[] = "/tmp/jr-inbox-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char why[256], path[512];
+    jr_inbox_t *in = jr_inbox_open(dir, why, sizeof why);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+
+    /* A closed file is complete; one open for writing is not, where the
+     * kernel grants this process leases (its owner may). */
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    FILE *a = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    fputs("id\n1\n", a);
+    fclose(a);
+    snprintf(path, sizeof path, "%s/b.csv", dir);
+    FILE *b = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    fputs("id\n", b);
+    fflush(b);
+    /* b.csv is open for writing here: a lease is refused with EAGAIN where
+     * leases work at all. */
+    int fd = open(path, O_RDONLY);
+    bool leases = fd >= 0 && fcntl(fd, F_SETLEASE, F_RDLCK) != 0 && errno == EAGAIN;
+    if (fd >= 0)
+        close(fd);
+    int wait;
+    CU_ASSERT_TRUE(ready(in, 0, "a.csv", &wait));
+    if (leases) {
+        CU_ASSERT_FALSE(ready(in, 0, "b.csv", NULL));
+        CU_ASSERT_EQUAL(jr_inbox_writer(in, "b.csv"), 1);
+    }
+    fclose(b);
+    CU_ASSERT_TRUE(ready(in, 0, "b.csv", NULL));
+    CU_ASSERT_EQUAL(jr_inbox_writer(in, "b.csv"), 0);
+
+    /* Held while it stays as it was; free again once it changes. */
+    jr_inbox_stamp_t st;
+    CU_ASSERT_EQUAL(jr_inbox_stamp(in, "a.csv", &st), 0);
+    CU_ASSERT_EQUAL(jr_inbox_hold(in, "a.csv", &st, 60000), 0);
+    CU_ASSERT_FALSE(ready(in, 0, "a.csv", &wait));
+    CU_ASSERT(wait > 50000 && wait <= 60000);
+    snprintf(path, sizeof path, "%s/a.csv", dir);
+    a = fopen(path, "a");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    fputs("2\n", a);
+    fclose(a);
+    CU_ASSERT_TRUE(ready(in, 0, "a.csv", NULL));
+    /* ... and settled only once unchanged for settle_ms, as this process
+     * has seen it. */
+    CU_ASSERT_FALSE(ready(in, 60000, "a.csv", &wait));
+    CU_ASSERT(wait > 50000 && wait <= 60000);
+
+    /* Watched: a file created and written waits for its close, whatever
+     * leases say. */
+    CU_ASSERT(jr_inbox_watch(in) >= 0);
+    snprintf(path, sizeof path, "%s/c.csv", dir);
+    FILE *c = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    fputs("id\n1\n", c);
+    fflush(c);
+    CU_ASSERT_EQUAL(jr_inbox_drain(in), 0); /* created and written: nothing to do yet */
+    CU_ASSERT_FALSE(ready(in, 0, "c.csv", NULL));
+    CU_ASSERT_EQUAL(jr_inbox_writer(in, "c.csv"), 1);
+    fclose(c);
+    CU_ASSERT_EQUAL(jr_inbox_drain(in), 1); /* closed after writing */
+    CU_ASSERT_TRUE(ready(in, 0, "c.csv", NULL));
+    CU_ASSERT_EQUAL(jr_inbox_writer(in, "c.csv"), 0);
+
+    jr_inbox_destroy(&in);
+    static const char *const files[] = {"a.csv", "b.csv", "c.csv"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/done", dir);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/failed", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     CU_TestInfo samples[] = {
@@ -1054,6 +1169,7 @@ int main(void)
     CU_TestInfo state[] = {
         {"checkpoint round trip", test_checkpoint_round_trip},
         {"rejects file: quoting, padding, cut back to a checkpoint", test_rejects_file},
+        {"inbox: files open for writing, held or unsettled are left", test_inbox_complete_files},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
