@@ -70,7 +70,7 @@ static bool grow(void **buf, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return true;
-    size_t n = *cap ? *cap : 32;
+    size_t n = *cap ? *cap : 8;
     while (n < need) {
         if (n > SIZE_MAX / 2 / elem)
             return false;

@@ -23,6 +23,7 @@
 #define LOGGED_REJECTS  20    /* per file; the rest are only in the rejects file */
 #define QUIET_WARN_MS   10000 /* say so when the daemon has been silent this long */
 #define STEP_MS         1000  /* longest blocking wait: checkpoints, ticks, signals */
+#define FEED_PIECE      8192  /* bytes given to the reader at a time */
 #define STATUS_NONE     0
 #define STATUS_REFUSED  JR_CLIENT_REJECTED
 
@@ -39,9 +40,10 @@ typedef struct {
     int fd;
     jr_csvin_t *csv;
     crypto_generichash_state hash;
-    uint64_t bytes; /* read so far */
-    uint64_t limit; /* read no further */
-    bool ended;     /* the reader was told the end */
+    uint64_t bytes;  /* read so far */
+    uint64_t limit;  /* read no further */
+    size_t pos, len; /* of the chunk in jr_feed's buf not yet given to the reader */
+    bool ended;      /* the reader was told the end */
 } source_t;
 
 /* What the first pass over a file learned. */
@@ -141,7 +143,9 @@ enum { SRC_ROW = 1, SRC_END = 0, SRC_NOT_CSV = -1, SRC_IO = -2, SRC_TOO_BIG = -3
 
 /* The next row, the header first: SRC_ROW with *row (borrowed until the
  * next call), SRC_END, SRC_NOT_CSV (jr_csvin_error() says why), SRC_IO
- * (errno) or SRC_TOO_BIG (over max_file_bytes). Reads a chunk at a time. */
+ * (errno) or SRC_TOO_BIG (over max_file_bytes). Reads a chunk at a time and
+ * gives it to the reader in smaller pieces, so that the rows one piece
+ * completes, which the reader holds at once, stay few however short. */
 static int source_next(jr_feed_t *self, source_t *src, const jr_csvin_row_t **row)
 {
     for (;;) {
@@ -150,6 +154,13 @@ static int source_next(jr_feed_t *self, source_t *src, const jr_csvin_row_t **ro
             return SRC_ROW;
         if (src->ended)
             return SRC_END;
+        if (src->pos < src->len) {
+            size_t piece = src->len - src->pos < FEED_PIECE ? src->len - src->pos : FEED_PIECE;
+            if (jr_csvin_feed(src->csv, self->buf + src->pos, piece) != 0)
+                return SRC_NOT_CSV;
+            src->pos += piece;
+            continue;
+        }
         uint64_t left = src->limit - src->bytes;
         size_t want = left < JR_CSVIN_CHUNK ? (size_t)left : JR_CSVIN_CHUNK;
         ssize_t r = want ? read(src->fd, self->buf, want) : 0;
@@ -167,8 +178,8 @@ static int source_next(jr_feed_t *self, source_t *src, const jr_csvin_row_t **ro
         if (src->bytes > self->o.max_file_bytes)
             return SRC_TOO_BIG;
         crypto_generichash_update(&src->hash, self->buf, (size_t)r);
-        if (jr_csvin_feed(src->csv, self->buf, (size_t)r) != 0)
-            return SRC_NOT_CSV;
+        src->pos = 0;
+        src->len = (size_t)r;
     }
 }
 
