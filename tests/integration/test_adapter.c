@@ -1072,7 +1072,7 @@ static long run_measured(const h_daemon_t *d, const char *label, int rows, int64
     *ms = h_now_ms() - t0;
     CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     CU_ASSERT_TRUE(exists(dirs.done, "large.csv"));
-    fprintf(stderr, "\n  %d rows, %.1f MB: %lld ms, adapter peak RSS %.1f MB\n", rows,
+    fprintf(stderr, "\n  %d rows, %.1f MB: %lld ms, adapter peak RSS %.1f MiB\n", rows,
             (double)st.st_size / 1e6, (long long)*ms, (double)ru.ru_maxrss / 1024);
     unlink(final);
     char done[512];
