@@ -221,6 +221,9 @@ static int hash_file(jr_feed_t *self, const char *name, char out[JR_CHECKPOINT_H
 
 enum { SURVEY_OK = 0, SURVEY_REFUSE = 1, SURVEY_ERROR = -1 };
 
+/* survey_t.torn beyond csvin's: the file has no bytes at all. */
+#define TORN_EMPTY (JR_CSVIN_TORN_QUOTE + 1)
+
 /* The first pass: reads the whole file once, keeping nothing but its
  * header, to refuse a file that is not CSV, lacks a column or whose header
  * is not text in its encoding before anything of it is sent, and to count
@@ -269,9 +272,10 @@ static int survey(jr_feed_t *self, const char *name, survey_t *sv, char *why, si
         }
     }
 done:
-    /* Known only when the reading reached the end: a header refused
-     * before it was complete. */
-    sv->torn = jr_csvin_torn(src.csv);
+    /* Known when the reading reached the end (a header refused on a line of
+     * its own stops it before). An empty file has only been created yet:
+     * its writer may not have begun. */
+    sv->torn = src.ended && src.bytes == 0 ? TORN_EMPTY : jr_csvin_torn(src.csv);
     snprintf(sv->encoding, sizeof sv->encoding, "%s", jr_csvin_encoding(src.csv));
     if (result == SURVEY_OK) {
         switch (rc) {
@@ -783,25 +787,26 @@ static bool unchanged(const jr_feed_t *self, const char *name, const jr_inbox_st
  * the inbox until it changes or that time is up. */
 static bool torn_long_enough(jr_feed_t *self, file_t *f)
 {
+    static const char *const what[] = {
+        [JR_CSVIN_TORN_LINE] = "its last line has no line end",
+        [JR_CSVIN_TORN_QUOTE] = "a quoted field is open at its end",
+        [TORN_EMPTY] = "it is empty",
+    };
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t age =
         ((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - f->sv.stamp.mtime_ns) / 1000000;
     int64_t left = self->o.torn_wait_ms - (age > 0 ? age : 0);
-    bool line = f->sv.torn == JR_CSVIN_TORN_LINE;
     if (left <= 0) {
         jr_log(JR_LOG_WARNING, self->component, "%s: %s, unchanged for %d s: taking it as it is%s",
-               f->name,
-               line ? "its last line has no line end" : "a quoted field is open at its end",
-               self->o.torn_wait_ms / 1000, line ? " (its last line is its last row)" : "");
+               f->name, what[f->sv.torn], self->o.torn_wait_ms / 1000,
+               f->sv.torn == JR_CSVIN_TORN_LINE ? " (its last line is its last row)" : "");
         return true;
     }
     jr_log(JR_LOG_NOTICE, self->component,
-           "%s: %s: it is still being written; left in the inbox until it is complete (taken "
-           "as it is once unchanged for %d s)",
-           f->name,
-           line ? "its last line has no line end yet" : "a quoted field is still open at its end",
-           self->o.torn_wait_ms / 1000);
+           "%s: %s, so it is taken to be still being written: left in the inbox until it "
+           "changes (taken as it is once unchanged for %d s)",
+           f->name, what[f->sv.torn], self->o.torn_wait_ms / 1000);
     if (jr_inbox_hold(self->o.inbox, f->name, &f->sv.stamp, (int)left) != 0)
         jr_log(JR_LOG_WARNING, self->component, "%s: %s", f->name, strerror(errno));
     return false;

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "csvin.h"
@@ -1263,6 +1264,56 @@ static void test_open_for_writing_left_alone(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* A file whose last line has no line end is taken to be still being
+ * written, even when it arrived by rename and nothing has it open; once it
+ * has stayed so for torn_wait_s, it is taken as it is, its last line its
+ * last row. */
+static void test_torn_last_line(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "adapter_torn") == 0);
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    dirs_t dirs;
+    dirs_for(&dirs, "torn");
+    char text[4096];
+    size_t n = (size_t)snprintf(text, sizeof text, "%s", sc_header);
+    watch_rows(text + n, sizeof text - n, 121, 125);
+    size_t len = strlen(text) - 1; /* no line end after the last row */
+    drop(dirs.inbox, "torn.csv", text, len);
+
+    const char *args[] = {"--stream", "SC",       "--endpoint", d.ingest, "--inbox", dirs.inbox,
+                          "--state",  dirs.state, "--timeout",  "30",     NULL};
+    CU_ASSERT_EQUAL(adapter_run(args, dirs.log), 0);
+    CU_ASSERT_TRUE(exists(dirs.inbox, "torn.csv"));
+    CU_ASSERT_FALSE(exists(dirs.done, "torn.csv"));
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 0);
+    CU_ASSERT_TRUE(log_has(dirs.log, "torn.csv: its last line has no line end, so it is taken to "
+                                     "be still being written: left in the inbox until it changes "
+                                     "(taken as it is once unchanged for 600 s)"));
+
+    /* Unchanged for ten seconds, and torn_wait_s is 5: its last line is
+     * its last row. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/torn.csv", dirs.inbox);
+    struct timespec then[2];
+    clock_gettime(CLOCK_REALTIME, &then[0]);
+    then[0].tv_sec -= 10;
+    then[1] = then[0];
+    CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, then, 0), 0);
+    const char *later[] = {"--stream", "SC",      "--endpoint", d.ingest, "--inbox",
+                           dirs.inbox, "--state", dirs.state,   "--set",  "torn_wait_s=5",
+                           NULL};
+    CU_ASSERT_EQUAL(adapter_run(later, dirs.log), 0);
+    CU_ASSERT_TRUE(exists(dirs.done, "torn.csv"));
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 5);
+    CU_ASSERT_TRUE(log_has(dirs.log, "torn.csv: its last line has no line end, unchanged for 5 s: "
+                                     "taking it as it is (its last line is its last row)"));
+    CU_ASSERT_TRUE(
+        log_has(dirs.log, "torn.csv: done, 5 rows: 5 ok, 0 duplicate, 0 parked, 0 rejected"));
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+}
+
 /* ---- setup ------------------------------------------------------------------------------------
  */
 
@@ -1297,6 +1348,8 @@ int main(void)
         {"watch mode: a file written in place with a pause is taken only when complete",
          test_watch_file_written_in_place},
         {"a file open for writing is left where it is", test_open_for_writing_left_alone},
+        {"a torn last line is waited for, then taken as it is after torn_wait_s",
+         test_torn_last_line},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {
