@@ -825,9 +825,9 @@ static void test_rejects_reason_in_its_column(void)
     snprintf(rej, sizeof rej, "%s/width.csv.rejected.csv", dirs.done);
     size_t len = 0;
     char *got = read_file(rej, &len);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_PTR_NOT_NULL(got);
     CU_ASSERT_EQUAL(len, sizeof want - 1);
-    CU_ASSERT_STRING_EQUAL(got, want);
+    CU_ASSERT_STRING_EQUAL(got ? got : "", want);
     free(got);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
@@ -934,21 +934,26 @@ static void check_encoding(const char *label, const char *text, size_t len, cons
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 3);
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM rejected_event"), 0);
 
+    /* Not fatal: the daemon is stopped below whatever happens. */
     Joinedreview__V1__Envelope *e = envelope_of(&db, "e-2");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_STRING_EQUAL(e->contribution->author_name, "Zo\xC3\xAB Bront\xC3\xAB");
-    CU_ASSERT_STRING_EQUAL(e->contribution->working, "Caf\xC3\xA9 trips cost \xC2\xA3"
-                                                     "12 \xE2\x80\x93 worth it");
-    CU_ASSERT_STRING_EQUAL(e->contribution->not_working,
-                           "The carer\xE2\x80\x99s rota is \xE2\x80\x9Ctoo tight\xE2\x80\x9D");
-    joinedreview__v1__envelope__free_unpacked(e, NULL);
+    CU_ASSERT_PTR_NOT_NULL(e);
+    if (e) {
+        CU_ASSERT_STRING_EQUAL(e->contribution->author_name, "Zo\xC3\xAB Bront\xC3\xAB");
+        CU_ASSERT_STRING_EQUAL(e->contribution->working, "Caf\xC3\xA9 trips cost \xC2\xA3"
+                                                         "12 \xE2\x80\x93 worth it");
+        CU_ASSERT_STRING_EQUAL(e->contribution->not_working,
+                               "The carer\xE2\x80\x99s rota is \xE2\x80\x9Ctoo tight\xE2\x80\x9D");
+        joinedreview__v1__envelope__free_unpacked(e, NULL);
+    }
     e = envelope_of(&db, "e-3");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_STRING_EQUAL(e->contribution->author_name, "Ren\xC3\xA9"
-                                                         "e");
-    CU_ASSERT_STRING_EQUAL(e->contribution->working, "The bus pass saves \xE2\x82\xAC"
-                                                     "40 a month\xE2\x80\xA6");
-    joinedreview__v1__envelope__free_unpacked(e, NULL);
+    CU_ASSERT_PTR_NOT_NULL(e);
+    if (e) {
+        CU_ASSERT_STRING_EQUAL(e->contribution->author_name, "Ren\xC3\xA9"
+                                                             "e");
+        CU_ASSERT_STRING_EQUAL(e->contribution->working, "The bus pass saves \xE2\x82\xAC"
+                                                         "40 a month\xE2\x80\xA6");
+        joinedreview__v1__envelope__free_unpacked(e, NULL);
+    }
     /* The same rows, the same ids, whatever the bytes they came in. */
     char text_ids[512];
     CU_ASSERT_EQUAL(h_sql_text(&db,
@@ -1008,15 +1013,15 @@ static void test_undecodable_row_refused(void)
     char rej[512];
     snprintf(rej, sizeof rej, "%s/bad.csv.rejected.csv", dirs.done);
     char *got = read_file(rej, NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_PTR_NOT_NULL(got);
     static const char want[] = SC_REJECTS_HEADER
         "\"u-2\",\"REVIEW_ENTRY\",\"SC-1\",\"943 476 5919\",\"2026-10-01 09:00\",\"HOUSING\","
         "\"CARER\",\"Grace\",\"Two lines,\r\nthe second with \xEF\xBF\xBD in it\",\"\","
         "\"GREEN\",\"N\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\","
         "\"BAD_ENCODING: line 4 has bytes that are not WINDOWS-1252 text (0x81): correct the "
         "row, or name the export's encoding in the SC mapping ([stream] encoding) (line 3)\"\r\n";
-    CU_ASSERT_STRING_EQUAL(got, want);
-    if (strcmp(got, want) != 0)
+    CU_ASSERT_STRING_EQUAL(got ? got : "", want);
+    if (got && strcmp(got, want) != 0)
         fprintf(stderr, "got:\n%s\n", got);
     free(got);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
