@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "csvin.h"
@@ -22,18 +23,51 @@
 #define LOGGED_REJECTS  20    /* per file; the rest are only in the rejects file */
 #define QUIET_WARN_MS   10000 /* say so when the daemon has been silent this long */
 #define STEP_MS         1000  /* longest blocking wait: checkpoints, ticks, signals */
+#define FEED_PIECE      8192  /* bytes given to the reader at a time */
 #define STATUS_NONE     0
 #define STATUS_REFUSED  JR_CLIENT_REJECTED
+
+/* One row read and not yet below the watermark. */
+typedef struct {
+    unsigned char status; /* STATUS_NONE or a final JR_CLIENT_* outcome */
+    char *reason;         /* refused: why, until written to the rejects file */
+    jr_csvin_row_t *row;  /* a copy, until its outcome is final and written */
+    unsigned long line;   /* where it starts in the file */
+} slot_t;
+
+/* An export read from the top: its descriptor, reader and running hash. */
+typedef struct {
+    int fd;
+    jr_csvin_t *csv;
+    crypto_generichash_state hash;
+    uint64_t bytes;  /* read so far */
+    uint64_t limit;  /* read no further */
+    size_t pos, len; /* of the chunk in jr_feed's buf not yet given to the reader */
+    bool ended;      /* the reader was told the end */
+} source_t;
+
+/* What the first pass over a file learned. */
+typedef struct {
+    char hash[JR_CHECKPOINT_HASH_HEX]; /* of every byte read */
+    uint64_t bytes;
+    size_t rows;            /* data rows */
+    jr_csvin_row_t *header; /* owned */
+    jr_rows_binding_t bind;
+    int torn;               /* JR_CSVIN_WHOLE, _TORN_LINE, _TORN_QUOTE */
+    char encoding[64];      /* as read: the mapping's or a byte-order mark's */
+    jr_inbox_stamp_t stamp; /* as opened */
+} survey_t;
 
 /* The file being handled. */
 typedef struct {
     const char *name;
-    jr_csvin_t *csv;
-    jr_rows_binding_t bind;
-    size_t n;              /* data rows */
-    unsigned char *status; /* per row: STATUS_NONE or a final JR_CLIENT_* outcome */
-    char **reasons;        /* per refused row, until written to the rejects file */
-    size_t wm;             /* watermark: every row below has its final outcome */
+    survey_t sv;
+    size_t n;     /* data rows */
+    slot_t *ring; /* row i is ring[i % ring_cap] while wm <= i < next */
+    size_t ring_cap;
+    size_t wm;   /* watermark: every row below has its final outcome */
+    size_t next; /* rows below this are read */
+    size_t held; /* bytes of the row copies in the ring */
     jr_rejects_t *rejects;
     jr_checkpoint_t cp; /* as last saved; counts cover rows below cp.rows_done */
     uint64_t ok, duplicate, parked, rejected; /* rows below wm */
@@ -50,6 +84,7 @@ struct jr_feed {
     jr_client_t *client;
     file_t *cur; /* NULL between files: outcomes then belong to nothing */
     jr_feed_totals_t totals;
+    unsigned char *buf; /* JR_CSVIN_CHUNK bytes of a file at a time */
 };
 
 static int64_t mono_ms(void)
@@ -59,20 +94,223 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void hash_hex(const void *data, size_t len, char out[JR_CHECKPOINT_HASH_HEX])
+static slot_t *slot(const file_t *f, size_t row)
+{
+    return &f->ring[row % f->ring_cap];
+}
+
+/* Forgets the copy of a row whose outcome needs it no more. */
+static void drop_row(file_t *f, slot_t *s)
+{
+    if (s->row) {
+        f->held -= jr_csvin_row_bytes(s->row);
+        jr_csvin_row_destroy(&s->row);
+    }
+}
+
+/* ---- reading a file ----------------------------------------------------------- */
+
+static void source_close(source_t *src)
+{
+    jr_csvin_destroy(&src->csv);
+    if (src->fd >= 0)
+        close(src->fd);
+    src->fd = -1;
+}
+
+/* Opens inbox/`name` to read at most `limit` bytes. 0, or -1 with errno. */
+static int source_open(jr_feed_t *self, const char *name, uint64_t limit, source_t *src,
+                       jr_inbox_stamp_t *stamp)
+{
+    memset(src, 0, sizeof *src);
+    src->limit = limit;
+    src->fd = jr_inbox_open_file(self->o.inbox, name, stamp);
+    if (src->fd < 0)
+        return -1;
+    char why[256];
+    src->csv = jr_csvin_new(jr_mapping_encoding(self->o.mapping), why, sizeof why);
+    if (!src->csv) {
+        /* The mapping's encoding was checked when it was loaded. */
+        source_close(src);
+        errno = ENOMEM;
+        return -1;
+    }
+    crypto_generichash_init(&src->hash, NULL, 0, 32);
+    return 0;
+}
+
+enum { SRC_ROW = 1, SRC_END = 0, SRC_NOT_CSV = -1, SRC_IO = -2, SRC_TOO_BIG = -3 };
+
+/* The next row, the header first: SRC_ROW with *row (borrowed until the
+ * next call), SRC_END, SRC_NOT_CSV (jr_csvin_error() says why), SRC_IO
+ * (errno) or SRC_TOO_BIG (over max_file_bytes). Reads a chunk at a time and
+ * gives it to the reader in smaller pieces, so that the rows one piece
+ * completes, which the reader holds at once, stay few however short. */
+static int source_next(jr_feed_t *self, source_t *src, const jr_csvin_row_t **row)
+{
+    for (;;) {
+        *row = jr_csvin_next(src->csv);
+        if (*row)
+            return SRC_ROW;
+        if (src->ended)
+            return SRC_END;
+        if (src->pos < src->len) {
+            size_t piece = src->len - src->pos < FEED_PIECE ? src->len - src->pos : FEED_PIECE;
+            if (jr_csvin_feed(src->csv, self->buf + src->pos, piece) != 0)
+                return SRC_NOT_CSV;
+            src->pos += piece;
+            continue;
+        }
+        uint64_t left = src->limit - src->bytes;
+        size_t want = left < JR_CSVIN_CHUNK ? (size_t)left : JR_CSVIN_CHUNK;
+        ssize_t r = want ? read(src->fd, self->buf, want) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return SRC_IO;
+        if (r == 0) {
+            src->ended = true;
+            if (jr_csvin_finish(src->csv) != 0)
+                return SRC_NOT_CSV;
+            continue;
+        }
+        src->bytes += (uint64_t)r;
+        if (src->bytes > self->o.max_file_bytes)
+            return SRC_TOO_BIG;
+        crypto_generichash_update(&src->hash, self->buf, (size_t)r);
+        src->pos = 0;
+        src->len = (size_t)r;
+    }
+}
+
+static void source_hash(source_t *src, char out[JR_CHECKPOINT_HASH_HEX])
 {
     unsigned char digest[32];
-    crypto_generichash(digest, sizeof digest, data, len, NULL, 0);
+    crypto_generichash_final(&src->hash, digest, sizeof digest);
     sodium_bin2hex(out, JR_CHECKPOINT_HASH_HEX, digest, sizeof digest);
+}
+
+/* The BLAKE2b-256 of inbox/`name`, read a chunk at a time. 0, or -1 with errno. */
+static int hash_file(jr_feed_t *self, const char *name, char out[JR_CHECKPOINT_HASH_HEX])
+{
+    int fd = jr_inbox_open_file(self->o.inbox, name, NULL);
+    if (fd < 0)
+        return -1;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    for (;;) {
+        ssize_t r = read(fd, self->buf, JR_CSVIN_CHUNK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int err = errno;
+            close(fd);
+            errno = err;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        crypto_generichash_update(&st, self->buf, (size_t)r);
+    }
+    close(fd);
+    unsigned char digest[32];
+    crypto_generichash_final(&st, digest, sizeof digest);
+    sodium_bin2hex(out, JR_CHECKPOINT_HASH_HEX, digest, sizeof digest);
+    return 0;
+}
+
+enum { SURVEY_OK = 0, SURVEY_REFUSE = 1, SURVEY_ERROR = -1 };
+
+/* survey_t.torn beyond csvin's: the file has no bytes at all. */
+#define TORN_EMPTY (JR_CSVIN_TORN_QUOTE + 1)
+
+/* The first pass: reads the whole file once, keeping nothing but its
+ * header, to refuse a file that is not CSV, lacks a column or whose header
+ * is not text in its encoding before anything of it is sent, and to count
+ * its rows and hash it. SURVEY_OK with *sv filled; SURVEY_REFUSE with the
+ * reason in why; SURVEY_ERROR (logged). Either way sv->torn says whether
+ * the file stopped in the middle of a row (an open quote at the end is
+ * also a refusal, which only holds once the file is complete). */
+static int survey(jr_feed_t *self, const char *name, survey_t *sv, char *why, size_t why_len)
+{
+    source_t src;
+    why[0] = '\0';
+    if (source_open(self, name, UINT64_MAX, &src, &sv->stamp) != 0) {
+        jr_log(JR_LOG_ERR, self->component, "%s/%s: %s", jr_inbox_dir(self->o.inbox), name,
+               strerror(errno));
+        return SURVEY_ERROR;
+    }
+    int result = SURVEY_OK, rc;
+    const jr_csvin_row_t *row;
+    size_t rows = 0;
+    if (sv->stamp.size > self->o.max_file_bytes) {
+        rc = SRC_TOO_BIG;
+        goto done;
+    }
+    while ((rc = source_next(self, &src, &row)) == SRC_ROW) {
+        if (sv->header) {
+            rows++;
+            continue;
+        }
+        const char *bad = jr_csvin_row_bad_text(row, NULL);
+        if (bad) {
+            snprintf(why, why_len,
+                     "the header: %s: save the export in that encoding, or name its encoding in "
+                     "the %s mapping ([stream] encoding)",
+                     bad, jr_mapping_stream(self->o.mapping));
+            result = SURVEY_REFUSE;
+            break;
+        }
+        if (!(sv->header = jr_csvin_row_copy(row))) {
+            jr_log(JR_LOG_ERR, self->component, "%s: out of memory", name);
+            result = SURVEY_ERROR;
+            break;
+        }
+        if (jr_rows_bind(self->o.mapping, sv->header, &sv->bind, why, why_len) != 0) {
+            result = SURVEY_REFUSE;
+            break;
+        }
+    }
+done:
+    /* Known when the reading reached the end (a header refused on a line of
+     * its own stops it before). An empty file has only been created yet:
+     * its writer may not have begun. */
+    sv->torn = src.ended && src.bytes == 0 ? TORN_EMPTY : jr_csvin_torn(src.csv);
+    snprintf(sv->encoding, sizeof sv->encoding, "%s", jr_csvin_encoding(src.csv));
+    if (result == SURVEY_OK) {
+        switch (rc) {
+        case SRC_END:
+            break;
+        case SRC_NOT_CSV:
+            snprintf(why, why_len, "%s", jr_csvin_error(src.csv));
+            result = SURVEY_REFUSE;
+            break;
+        case SRC_TOO_BIG:
+            snprintf(why, why_len, "larger than max_file_bytes (%zu bytes)",
+                     self->o.max_file_bytes);
+            result = SURVEY_REFUSE;
+            break;
+        default:
+            jr_log(JR_LOG_ERR, self->component, "%s/%s: %s", jr_inbox_dir(self->o.inbox), name,
+                   strerror(errno));
+            result = SURVEY_ERROR;
+            break;
+        }
+    }
+    sv->rows = rows;
+    sv->bytes = src.bytes;
+    source_hash(&src, sv->hash);
+    source_close(&src);
+    return result;
 }
 
 /* ---- outcomes ------------------------------------------------------------------ */
 
-static void log_refusal(jr_feed_t *self, file_t *f, size_t row, const char *who, const char *why)
+static void log_refusal(jr_feed_t *self, file_t *f, unsigned long line, const char *who,
+                        const char *why)
 {
     if (f->logged < LOGGED_REJECTS)
-        jr_log(JR_LOG_NOTICE, self->component, "%s line %lu: %s: %s", f->name,
-               jr_csvin_line(f->csv, row), who, why);
+        jr_log(JR_LOG_NOTICE, self->component, "%s line %lu: %s: %s", f->name, line, who, why);
     else if (f->logged == LOGGED_REJECTS)
         jr_log(JR_LOG_NOTICE, self->component,
                "%s: more rows refused; every one is in %s" REJECTED_SUFFIX, f->name, f->name);
@@ -89,27 +327,30 @@ static void on_outcome(void *ctx, const char *stream, const char *id, int status
     size_t row = (size_t)(uintptr_t)user - 1;
     /* ABANDONED is not an outcome: the row stays above the watermark and is
      * sent again by the next run. */
-    if (!f || status == JR_CLIENT_ABANDONED || row >= f->n)
+    if (!f || status == JR_CLIENT_ABANDONED || row < f->wm || row >= f->next)
         return;
+    slot_t *s = slot(f, row);
     f->last_answer_ms = mono_ms();
     if (status == JR_CLIENT_REJECTED) {
         char why[JR_ROWS_REASON_MAX + 64];
         snprintf(why, sizeof why, "%s: %s", *code ? code : "REJECTED",
                  *reason ? reason : "the daemon gave no reason");
-        free(f->reasons[row]);
-        f->reasons[row] = strdup(why);
-        log_refusal(self, f, row, "rejected by the daemon", why);
+        free(s->reason);
+        s->reason = strdup(why);
+        log_refusal(self, f, s->line, "rejected by the daemon", why);
+    } else {
+        drop_row(f, s); /* accepted: the rejects file will not need it */
     }
-    f->status[row] = (unsigned char)status;
+    s->status = (unsigned char)status;
 }
 
 /* Moves the watermark over every row with its final outcome, writing the
  * refused ones to the rejects file in row order. 0, or -1 on a write error. */
 static int advance(jr_feed_t *self, file_t *f)
 {
-    while (f->wm < f->n && f->status[f->wm] != STATUS_NONE) {
-        size_t row = f->wm;
-        switch (f->status[row]) {
+    while (f->wm < f->next && slot(f, f->wm)->status != STATUS_NONE) {
+        slot_t *s = slot(f, f->wm);
+        switch (s->status) {
         case JR_CLIENT_OK:
             f->ok++;
             break;
@@ -121,19 +362,21 @@ static int advance(jr_feed_t *self, file_t *f)
             break;
         default: {
             char text[JR_ROWS_REASON_MAX + 96];
-            snprintf(text, sizeof text, "%s (line %lu)",
-                     f->reasons[row] ? f->reasons[row] : "REJECTED", jr_csvin_line(f->csv, row));
-            if (jr_rejects_write(f->rejects, row, text) != 0) {
+            snprintf(text, sizeof text, "%s (line %lu)", s->reason ? s->reason : "REJECTED",
+                     s->line);
+            if (jr_rejects_write(f->rejects, s->row, text) != 0) {
                 jr_log(JR_LOG_ERR, self->component, "%s" REJECTED_SUFFIX ": %s", f->name,
                        strerror(errno));
                 return -1;
             }
             f->rejected++;
-            free(f->reasons[row]);
-            f->reasons[row] = NULL;
             break;
         }
         }
+        free(s->reason);
+        s->reason = NULL;
+        drop_row(f, s);
+        s->status = STATUS_NONE;
         f->wm++;
     }
     return 0;
@@ -188,7 +431,7 @@ static int step(jr_feed_t *self, file_t *f)
                "%s: no answer from the daemon at %s for %d s with %zu rows waiting; giving up "
                "for now (progress is saved: the next run resumes at line %lu)",
                f->name, self->o.endpoint, self->o.timeout_ms / 1000, pending,
-               f->wm < f->n ? jr_csvin_line(f->csv, f->wm) : 0);
+               f->wm < f->next ? slot(f, f->wm)->line : 0);
         return JR_FEED_TIMEOUT;
     }
     if (quiet >= QUIET_WARN_MS && now - f->last_warn_ms >= 6 * QUIET_WARN_MS) {
@@ -199,6 +442,28 @@ static int step(jr_feed_t *self, file_t *f)
         f->last_warn_ms = now;
     }
     return 0;
+}
+
+/* Waits until row `row` may be read: fewer than ring_cap rows between the
+ * watermark and it, and the copies held within JR_FEED_HELD_BYTES. The
+ * watermark waits only for rows in flight, whose answers (or resends) come.
+ * Returns 0, or a JR_FEED_* result. */
+static int make_room(jr_feed_t *self, file_t *f, size_t row)
+{
+    for (;;) {
+        if (advance(self, f) != 0)
+            return JR_FEED_ERROR;
+        if (row - f->wm < f->ring_cap && f->held <= JR_FEED_HELD_BYTES)
+            return 0;
+        int rc = jr_client_poll(self->client, STEP_MS);
+        if (rc < 0 && rc != JR_CLIENT_EINTR) {
+            jr_log(JR_LOG_ERR, self->component, "%s: %s", f->name, jr_client_strerror(rc));
+            return JR_FEED_ERROR;
+        }
+        int st = step(self, f);
+        if (st != 0)
+            return st;
+    }
 }
 
 /* Submits one converted row, waiting for room in the window as long as it
@@ -216,10 +481,11 @@ static int submit(jr_feed_t *self, file_t *f, size_t row, const jr_rows_event_t 
             if (rc < 0 && rc != JR_CLIENT_EINTR)
                 goto broken;
         } else if (rc == JR_CLIENT_ETOOBIG) {
-            f->reasons[row] = strdup("TOO_LARGE: the row makes an event over 256 KiB: shorten "
-                                     "its text");
-            f->status[row] = STATUS_REFUSED;
-            log_refusal(self, f, row, "refused", "TOO_LARGE");
+            slot_t *s = slot(f, row);
+            s->reason = strdup("TOO_LARGE: the row makes an event over 256 KiB: shorten "
+                               "its text");
+            s->status = STATUS_REFUSED;
+            log_refusal(self, f, s->line, "refused", "TOO_LARGE");
             return 0;
         } else if (rc != JR_CLIENT_ETIMEDOUT && rc != JR_CLIENT_EINTR) {
             goto broken;
@@ -239,12 +505,14 @@ static int submit(jr_feed_t *self, file_t *f, size_t row, const jr_rows_event_t 
 
 static void file_free(file_t *f)
 {
-    for (size_t i = 0; f->reasons && i < f->n; i++)
-        free(f->reasons[i]);
-    free(f->reasons);
-    free(f->status);
+    for (size_t i = f->wm; f->ring && i < f->next; i++) {
+        slot_t *s = slot(f, i);
+        free(s->reason);
+        drop_row(f, s);
+    }
+    free(f->ring);
     jr_rejects_close(&f->rejects);
-    jr_csvin_destroy(&f->csv);
+    jr_csvin_row_destroy(&f->sv.header);
 }
 
 /* "<name>.rejected.csv"; -1 when it would not fit a file name. */
@@ -339,9 +607,10 @@ static int refuse_file(jr_feed_t *self, const char *name, const char *why)
 }
 
 /* Where to start: the checkpoint's watermark if it is this file's, else 0. */
-static int resume_point(jr_feed_t *self, file_t *f, const char *hash)
+static int resume_point(jr_feed_t *self, file_t *f)
 {
     const char *stream = jr_mapping_stream(self->o.mapping);
+    const char *hash = f->sv.hash;
     char rej[PATH_MAX];
     snprintf(rej, sizeof rej, "%s/%s" REJECTED_SUFFIX, jr_inbox_dir(self->o.inbox), f->name);
     jr_checkpoint_t cp;
@@ -360,7 +629,7 @@ static int resume_point(jr_feed_t *self, file_t *f, const char *hash)
         jr_log(JR_LOG_INFO, self->component,
                "%s is not the file its checkpoint was for; starting it from the top", f->name);
     if (same) {
-        f->rejects = jr_rejects_open(rej, f->csv, cp.rejects_bytes);
+        f->rejects = jr_rejects_open(rej, f->sv.header, cp.rejects_bytes);
         if (!f->rejects && errno == ERANGE) {
             jr_log(JR_LOG_WARNING, self->component,
                    "%s" REJECTED_SUFFIX " is shorter than its checkpoint says; starting %s "
@@ -375,20 +644,16 @@ static int resume_point(jr_feed_t *self, file_t *f, const char *hash)
     if (same) {
         f->cp = cp;
         f->cp.done_name[0] = '\0';
-        f->wm = cp.rows_done;
+        f->wm = f->next = cp.rows_done;
         f->ok = cp.ok;
         f->duplicate = cp.duplicate;
         f->parked = cp.parked;
         f->rejected = cp.rejected;
-        if (f->wm > 0)
-            jr_log(JR_LOG_NOTICE, self->component,
-                   "%s: resuming at row %zu of %zu (line %lu), from its checkpoint", f->name, f->wm,
-                   f->n, f->wm < f->n ? jr_csvin_line(f->csv, f->wm) : 0);
         return 0;
     }
     memset(&f->cp, 0, sizeof f->cp);
     snprintf(f->cp.file_hash, sizeof f->cp.file_hash, "%s", hash);
-    f->rejects = jr_rejects_open(rej, f->csv, 0);
+    f->rejects = jr_rejects_open(rej, f->sv.header, 0);
     if (!f->rejects) {
         jr_log(JR_LOG_ERR, self->component, "%s: %s", rej, strerror(errno));
         return -1;
@@ -396,33 +661,92 @@ static int resume_point(jr_feed_t *self, file_t *f, const char *hash)
     return 0;
 }
 
-static int run_rows(jr_feed_t *self, file_t *f)
+/* Converts and sends one row read (borrowed), row number `row`. Returns 0,
+ * or a JR_FEED_* result. */
+static int take_row(jr_feed_t *self, file_t *f, size_t row, const jr_csvin_row_t *r)
 {
-    const jr_mapping_t *m = self->o.mapping;
-    for (size_t row = f->wm; row < f->n; row++) {
-        jr_rows_event_t ev;
-        char why[JR_ROWS_REASON_MAX];
-        if (jr_rows_convert(m, &f->bind, f->csv, row, &ev, why, sizeof why) != 0) {
-            f->reasons[row] = strdup(why);
-            f->status[row] = STATUS_REFUSED;
-            log_refusal(self, f, row, "refused", why);
-        } else {
-            int rc = submit(self, f, row, &ev);
-            if (rc != 0)
-                return rc;
-        }
-        if (advance(self, f) != 0 || save(self, f, false) != 0)
-            return JR_FEED_ERROR;
-        if (self->o.tick)
-            self->o.tick(self->o.tick_ctx);
-        if (self->o.interrupted && *self->o.interrupted)
-            return JR_FEED_STOPPED;
+    int rc = make_room(self, f, row);
+    if (rc != 0)
+        return rc;
+    slot_t *s = slot(f, row);
+    *s = (slot_t){.line = jr_csvin_row_line(r), .row = jr_csvin_row_copy(r)};
+    if (!s->row) {
+        jr_log(JR_LOG_ERR, self->component, "%s: out of memory", f->name);
+        return JR_FEED_ERROR;
     }
+    f->held += jr_csvin_row_bytes(s->row);
+    f->next = row + 1;
+    jr_rows_event_t ev;
+    char why[JR_ROWS_REASON_MAX];
+    if (jr_rows_convert(self->o.mapping, &f->sv.bind, r, row, &ev, why, sizeof why) != 0) {
+        s->reason = strdup(why);
+        s->status = STATUS_REFUSED;
+        log_refusal(self, f, s->line, "refused", why);
+    } else if ((rc = submit(self, f, row, &ev)) != 0) {
+        return rc;
+    }
+    if (advance(self, f) != 0 || save(self, f, false) != 0)
+        return JR_FEED_ERROR;
+    if (self->o.tick)
+        self->o.tick(self->o.tick_ctx);
+    if (self->o.interrupted && *self->o.interrupted)
+        return JR_FEED_STOPPED;
+    return 0;
+}
+
+/* The second pass: reads the file again from the top, exactly the bytes the
+ * first pass read, and sends the rows from the watermark on. *changed is set
+ * when the file is no longer what the first pass read. Returns 0 when every
+ * row has its outcome (or the file changed), else a JR_FEED_* result. */
+static int run_rows(jr_feed_t *self, file_t *f, bool *changed)
+{
+    source_t src;
+    jr_inbox_stamp_t stamp;
+    if (source_open(self, f->name, f->sv.bytes, &src, &stamp) != 0) {
+        jr_log(JR_LOG_ERR, self->component, "%s/%s: %s", jr_inbox_dir(self->o.inbox), f->name,
+               strerror(errno));
+        return JR_FEED_ERROR;
+    }
+    const jr_csvin_row_t *r;
+    size_t row = 0;
+    bool header = true;
+    int rc = 0, got;
+    while ((got = source_next(self, &src, &r)) == SRC_ROW) {
+        if (header) {
+            header = false;
+            continue;
+        }
+        if (row >= f->n) {
+            *changed = true;
+            break;
+        }
+        if (row == f->wm && row > 0 && row == f->next)
+            jr_log(JR_LOG_NOTICE, self->component,
+                   "%s: resuming at row %zu of %zu (line %lu), from its checkpoint", f->name, row,
+                   f->n, jr_csvin_row_line(r));
+        if (row >= f->next && (rc = take_row(self, f, row, r)) != 0)
+            break;
+        row++;
+    }
+    if (rc == 0 && !*changed) {
+        char hash[JR_CHECKPOINT_HASH_HEX];
+        source_hash(&src, hash);
+        if (got == SRC_IO) {
+            jr_log(JR_LOG_ERR, self->component, "%s/%s: %s", jr_inbox_dir(self->o.inbox), f->name,
+                   strerror(errno));
+            rc = JR_FEED_ERROR;
+        } else if (got != SRC_END || row != f->n || strcmp(hash, f->sv.hash) != 0) {
+            *changed = true; /* what the first pass read was well-formed */
+        }
+    }
+    source_close(&src);
+    if (rc != 0 || *changed)
+        return rc;
     /* Everything is sent: wait for the last answers. */
     while (jr_client_pending(self->client) > 0) {
-        int rc = jr_client_flush(self->client, STEP_MS);
-        if (rc < 0 && rc != JR_CLIENT_EINTR) {
-            jr_log(JR_LOG_ERR, self->component, "%s: %s", f->name, jr_client_strerror(rc));
+        int fl = jr_client_flush(self->client, STEP_MS);
+        if (fl < 0 && fl != JR_CLIENT_EINTR) {
+            jr_log(JR_LOG_ERR, self->component, "%s: %s", f->name, jr_client_strerror(fl));
             return JR_FEED_ERROR;
         }
         int st = step(self, f);
@@ -458,57 +782,79 @@ static bool unchanged(const jr_feed_t *self, const char *name, const jr_inbox_st
            now.ino == then->ino && now.size == then->size && now.mtime_ns == then->mtime_ns;
 }
 
+/* The text of the file stops in the middle of a row. Whether it has stayed
+ * so for torn_wait_ms (it is then taken as it is); if not, it is held in
+ * the inbox until it changes or that time is up. */
+static bool torn_long_enough(jr_feed_t *self, file_t *f)
+{
+    static const char *const what[] = {
+        [JR_CSVIN_TORN_LINE] = "its last line has no line end",
+        [JR_CSVIN_TORN_QUOTE] = "a quoted field is open at its end",
+        [TORN_EMPTY] = "it is empty",
+    };
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age =
+        ((int64_t)now.tv_sec * 1000000000LL + now.tv_nsec - f->sv.stamp.mtime_ns) / 1000000;
+    int64_t left = self->o.torn_wait_ms - (age > 0 ? age : 0);
+    if (left <= 0) {
+        jr_log(JR_LOG_WARNING, self->component, "%s: %s, unchanged for %d s: taking it as it is%s",
+               f->name, what[f->sv.torn], self->o.torn_wait_ms / 1000,
+               f->sv.torn == JR_CSVIN_TORN_LINE ? " (its last line is its last row)" : "");
+        return true;
+    }
+    jr_log(JR_LOG_NOTICE, self->component,
+           "%s: %s, so it is taken to be still being written: left in the inbox until it "
+           "changes (taken as it is once unchanged for %d s)",
+           f->name, what[f->sv.torn], self->o.torn_wait_ms / 1000);
+    if (jr_inbox_hold(self->o.inbox, f->name, &f->sv.stamp, (int)left) != 0)
+        jr_log(JR_LOG_WARNING, self->component, "%s: %s", f->name, strerror(errno));
+    return false;
+}
+
 static int feed_once(jr_feed_t *self, const char *name, bool *changed)
 {
     file_t f = {.name = name};
-    char *data = NULL;
-    size_t len = 0;
-    char why[1024], hash[JR_CHECKPOINT_HASH_HEX];
-    jr_inbox_stamp_t stamp;
+    char why[1024];
 
     if (!self->client && !(self->client = jr_client_new(self->o.endpoint, &self->client_opts))) {
         jr_log(JR_LOG_ERR, self->component, "cannot use endpoint %s: %s", self->o.endpoint,
                strerror(errno));
         return JR_FEED_ERROR;
     }
-    if (jr_inbox_read(self->o.inbox, name, self->o.max_file_bytes, &data, &len, &stamp) != 0) {
-        if (errno == EFBIG) {
-            snprintf(why, sizeof why, "larger than max_file_bytes (%zu bytes)",
-                     self->o.max_file_bytes);
-            return refuse_file(self, name, why);
-        }
-        jr_log(JR_LOG_ERR, self->component, "%s/%s: %s", jr_inbox_dir(self->o.inbox), name,
-               strerror(errno));
-        return JR_FEED_ERROR;
+    int sr = survey(self, name, &f.sv, why, sizeof why);
+    if (sr != SURVEY_ERROR && f.sv.torn != JR_CSVIN_WHOLE && !torn_long_enough(self, &f)) {
+        file_free(&f);
+        return JR_FEED_WAITING;
     }
-    hash_hex(data, len, hash);
-    f.csv = jr_csvin_parse(data, len, why, sizeof why);
-    free(data);
-    if (!f.csv)
-        return refuse_file(self, name, why);
-    if (jr_rows_bind(self->o.mapping, f.csv, &f.bind, why, sizeof why) != 0) {
-        jr_csvin_destroy(&f.csv);
-        return refuse_file(self, name, why);
+    if (sr != SURVEY_OK) {
+        file_free(&f);
+        return sr == SURVEY_REFUSE ? refuse_file(self, name, why) : JR_FEED_ERROR;
     }
-    f.n = jr_csvin_rows(f.csv);
-    f.status = calloc(f.n ? f.n : 1, 1);
-    f.reasons = calloc(f.n ? f.n : 1, sizeof *f.reasons);
-    if (!f.status || !f.reasons) {
-        jr_log(JR_LOG_ERR, self->component, "%s: out of memory for %zu rows", name, f.n);
+    f.n = f.sv.rows;
+    /* Rows between the watermark and the newest read, at most: a few
+     * windows, so that one slow answer does not stop the reading. */
+    f.ring_cap = self->o.window * JR_FEED_SPAN_WINDOWS;
+    f.ring = calloc(f.ring_cap, sizeof *f.ring);
+    if (!f.ring) {
+        jr_log(JR_LOG_ERR, self->component, "%s: out of memory", name);
         file_free(&f);
         return JR_FEED_ERROR;
     }
-    if (resume_point(self, &f, hash) != 0) {
+    if (resume_point(self, &f) != 0) {
         file_free(&f);
         return JR_FEED_ERROR;
     }
     if (f.wm == 0)
-        jr_log(JR_LOG_INFO, self->component, "%s: %zu rows", name, f.n);
+        jr_log(JR_LOG_INFO, self->component, "%s: %zu rows%s%s", name, f.n,
+               strcmp(f.sv.encoding, "UTF-8") ? ", read as " : "",
+               strcmp(f.sv.encoding, "UTF-8") ? f.sv.encoding : "");
 
     f.last_answer_ms = f.last_save_ms = mono_ms();
     self->cur = &f;
-    int rc = run_rows(self, &f);
-    if (rc == 0 && !unchanged(self, name, &stamp)) {
+    bool reread = false;
+    int rc = run_rows(self, &f, &reread);
+    if (rc == 0 && (reread || !unchanged(self, name, &f.sv.stamp))) {
         /* Rewritten in place while it was read (exports should arrive by
          * rename): what was read is delivered, but the file now holds
          * something else, so it is read again rather than moved unread. */
@@ -520,7 +866,18 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
         *changed = true;
         self->cur = NULL;
         file_free(&f);
-        return JR_FEED_ACCEPTED;
+        return reset_client(self) == 0 ? JR_FEED_ACCEPTED : JR_FEED_ERROR;
+    }
+    if (rc == 0 && jr_inbox_writer(self->o.inbox, name) == 1) {
+        /* Complete when it was read, but opened for writing again since:
+         * it stays, with its checkpoint, until it is complete again. If it
+         * is unchanged then, it finishes from there; if not, it is read
+         * again from the top (what was sent comes back DUPLICATE). */
+        jr_log(JR_LOG_NOTICE, self->component,
+               "%s: every row read has its outcome, but the file is open for writing again; "
+               "left in the inbox until it is complete",
+               name);
+        rc = JR_FEED_WAITING;
     }
     if (rc == 0)
         rc = finish(self, &f);
@@ -531,7 +888,8 @@ static int feed_once(jr_feed_t *self, const char *name, bool *changed)
                "%s: stopped at row %zu of %zu; the next run resumes there", name, f.wm, f.n);
     self->cur = NULL;
     file_free(&f);
-    if (rc != JR_FEED_ACCEPTED && rc != JR_FEED_REJECTS && reset_client(self) != 0)
+    if (rc != JR_FEED_ACCEPTED && rc != JR_FEED_REJECTS && rc != JR_FEED_WAITING &&
+        reset_client(self) != 0)
         rc = JR_FEED_ERROR;
     return rc;
 }
@@ -571,18 +929,8 @@ int jr_feed_recover(jr_feed_t *self)
         bool here = jr_inbox_has(self->o.inbox, name);
         if (lr == 0 && cp.done_name[0]) {
             /* Finished, but the move to done/ was cut short. */
-            bool same = false;
-            if (here) {
-                char *data;
-                size_t len;
-                char hash[JR_CHECKPOINT_HASH_HEX];
-                if (jr_inbox_read(self->o.inbox, name, self->o.max_file_bytes, &data, &len, NULL) ==
-                    0) {
-                    hash_hex(data, len, hash);
-                    free(data);
-                    same = strcmp(hash, cp.file_hash) == 0;
-                }
-            }
+            char hash[JR_CHECKPOINT_HASH_HEX];
+            bool same = here && hash_file(self, name, hash) == 0 && strcmp(hash, cp.file_hash) == 0;
             if (same &&
                 jr_inbox_done_name(self->o.inbox, name, cp.done_name, sizeof cp.done_name) != 0)
                 same = false;
@@ -616,6 +964,12 @@ jr_feed_t *jr_feed_new(const jr_feed_options_t *opts, char *why, size_t why_len)
         return NULL;
     }
     self->o = *opts;
+    self->buf = malloc(JR_CSVIN_CHUNK);
+    if (!self->buf) {
+        snprintf(why, why_len, "out of memory");
+        free(self);
+        return NULL;
+    }
     snprintf(self->component, sizeof self->component, "adapter.%s",
              jr_mapping_stream(opts->mapping));
     self->client_opts = (jr_client_options_t){
@@ -633,6 +987,7 @@ jr_feed_t *jr_feed_new(const jr_feed_options_t *opts, char *why, size_t why_len)
     self->client = jr_client_new(opts->endpoint, &self->client_opts);
     if (!self->client) {
         snprintf(why, why_len, "cannot use endpoint %s: %s", opts->endpoint, strerror(errno));
+        free(self->buf);
         free(self);
         return NULL;
     }
@@ -646,6 +1001,7 @@ void jr_feed_destroy(jr_feed_t **self_p)
     jr_feed_t *self = *self_p;
     self->cur = NULL;
     jr_client_destroy(&self->client);
+    free(self->buf);
     free(self);
     *self_p = NULL;
 }

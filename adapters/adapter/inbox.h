@@ -9,9 +9,25 @@
  * An input is a regular file whose name ends in ".csv" (any case), does not
  * start with "." and does not end in ".rejected.csv". Exports should be
  * dropped by renaming them into the inbox (write "NAME.csv.part" or
- * ".NAME.csv", then rename), so that a half-written file is never read; in
- * watch mode a file is also left alone until it has not changed for the
- * settle time.
+ * ".NAME.csv", then rename), so that a half-written file is never seen.
+ *
+ * A file written in place is handed over only once it is complete:
+ *
+ *   - not open for writing. With jr_inbox_watch(), inotify says so: a file
+ *     created or written to (IN_CREATE, IN_MODIFY) waits for IN_CLOSE_WRITE;
+ *     a moved-in name (IN_MOVED_TO) is complete. For files no event has
+ *     spoken of (there at start-up, in one-shot mode, or after lost
+ *     events), a read lease says so: fcntl(F_SETLEASE, F_RDLCK) fails with
+ *     EAGAIN while any process has the file open for writing (the lease is
+ *     released at once). A lease needs the file's owner or CAP_LEASE; when
+ *     the adapter has neither, only the rules below remain.
+ *   - unchanged (device, inode, size, modification time) for settle_ms, as
+ *     this process has seen it.
+ *   - not held: the caller holds a file whose text stops in the middle of a
+ *     row (jr_inbox_hold()) until it changes or a time passes.
+ *
+ * The process must ignore SIGIO: the kernel signals a lease's holder when a
+ * writer opens the file, and SIGIO's default action ends the process.
  *
  * One adapter at a time: jr_inbox_open() takes an exclusive flock() on the
  * inbox directory and fails if another process holds it. */
@@ -38,11 +54,24 @@ const char *jr_inbox_failed_dir(const jr_inbox_t *self);
 /* Whether `name` is an input by the rule above. */
 bool jr_inbox_is_input(const char *name);
 
-/* The inputs now in the inbox, sorted by name (exports usually carry their
- * date in the name). Files changed less than settle_ms ago are left out;
- * *wait_ms then says how long until the first of them settles (-1: none).
- * Caller owns *names (jr_inbox_free_names()). 0, or -1 with errno. */
-int jr_inbox_scan(const jr_inbox_t *self, int settle_ms, char ***names, size_t *n, int *wait_ms);
+/* Starts watching the inbox with inotify. Returns the descriptor to poll
+ * for reading (owned by the inbox: call jr_inbox_drain() when it is
+ * readable), or -1 with errno. */
+int jr_inbox_watch(jr_inbox_t *self);
+
+/* Reads the inotify events waiting (none when not watching). Returns 1 when
+ * one of them, or one read meanwhile by the other calls, may have made a
+ * file complete (a close after writing, a moved-in name, lost events), 0
+ * when none did, -1 with errno. */
+int jr_inbox_drain(jr_inbox_t *self);
+
+/* The inputs now in the inbox that are complete by the rules above, sorted
+ * by name (exports usually carry their date in the name). *wait_ms says
+ * when the first of those left out for a time (settling, held) is due to be
+ * looked at again (-1: none; a file being written is due when inotify says
+ * it was closed). Logs once why a file is being left. Caller owns *names
+ * (jr_inbox_free_names()). 0, or -1 with errno. */
+int jr_inbox_scan(jr_inbox_t *self, int settle_ms, char ***names, size_t *n, int *wait_ms);
 
 void jr_inbox_free_names(char **names, size_t n);
 
@@ -56,14 +85,23 @@ typedef struct {
     long long mtime_ns;
 } jr_inbox_stamp_t;
 
-/* Reads the whole of inbox/`name` into *data (caller frees; NUL-terminated
- * for convenience) and, when stamp is non-NULL, its stamp as it was read.
- * Fails with EFBIG beyond max_bytes. 0, or -1 with errno. */
-int jr_inbox_read(const jr_inbox_t *self, const char *name, size_t max_bytes, char **data,
-                  size_t *len, jr_inbox_stamp_t *stamp);
+/* Opens inbox/`name` for reading (not following a symbolic link) and, when
+ * stamp is non-NULL, gives its stamp as it was opened. Returns the file
+ * descriptor (caller closes it), or -1 with errno. */
+int jr_inbox_open_file(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp);
 
 /* The stamp of inbox/`name` now. 0, or -1 with errno. */
 int jr_inbox_stamp(const jr_inbox_t *self, const char *name, jr_inbox_stamp_t *stamp);
+
+/* Leaves inbox/`name` out of scans while its stamp is `stamp`, for at most
+ * wait_ms: the caller found its text stopping in the middle of a row. 0, or
+ * -1 with errno. */
+int jr_inbox_hold(jr_inbox_t *self, const char *name, const jr_inbox_stamp_t *stamp, int wait_ms);
+
+/* Whether inbox/`name` is open for writing now, as far as inotify or a
+ * lease can tell: 1 yes, 0 not that anything shows, -1 with errno when the
+ * events cannot be read. */
+int jr_inbox_writer(jr_inbox_t *self, const char *name);
 
 /* A name for `name` in done/ that neither it nor its rejects file takes
  * yet: `name` itself, else "STEM~2.csv", "STEM~3.csv", ... 0, or -1. */

@@ -11,8 +11,11 @@
  *   2  trouble: usage, configuration, mapping, the inbox or state directory,
  *      no answer from the daemon within the timeout, or a signal. Progress
  *      is checkpointed: the next run resumes.
- * --watch handles files as they arrive (inotify) until SIGTERM or SIGINT,
- * then exits 0 (2 on trouble at start-up). See adapters/README.md. */
+ * Files still being written (open for writing, or ending in the middle of a
+ * row) are left in the inbox for a later run and do not change the status.
+ * --watch handles files as they arrive and are complete (inotify) until
+ * SIGTERM or SIGINT, then exits 0 (2 on trouble at start-up). See
+ * adapters/README.md. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -23,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -59,6 +61,9 @@ static void catch_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* The inbox's lease test: a writer opening a file while the adapter
+     * holds its lease (for an instant) signals SIGIO. */
+    signal(SIGIO, SIG_IGN);
 }
 
 static void usage(FILE *out)
@@ -78,7 +83,8 @@ static void usage(FILE *out)
           "  -i, --inbox DIR         where exports are dropped [inbox]\n"
           "  -S, --state DIR         where checkpoints are kept [state]\n"
           "  -m, --mapping FILE      use this mapping instead of the built-in one\n"
-          "  -w, --watch             keep running, handling files as they arrive\n"
+          "  -w, --watch             keep running, handling files as they arrive and are\n"
+          "                          complete\n"
           "  -t, --timeout SECONDS   one-shot: give up after this long without an answer\n"
           "                          from the daemon [300; 0 = never]\n"
           "      --window N          rows in flight at most [256]\n"
@@ -168,12 +174,14 @@ static void status_line(const jr_feed_t *feed, const char *stream)
 
 /* ---- one-shot and watch ------------------------------------------------------------ */
 
-/* Handles the files in the inbox now. *worst gets the worst JR_FEED_*
- * result seen (ERROR, TIMEOUT and STOPPED over REJECTS over ACCEPTED).
- * Returns -1 when the run must stop (a signal, or the daemon silent), else
- * 0. *wait_ms: when the next unsettled file settles (-1: none). */
-static int handle_inbox(jr_feed_t *feed, const jr_inbox_t *inbox, int settle_ms, int *worst,
-                        int *wait_ms, const char *stream)
+/* Handles the files in the inbox that are complete now. *worst gets the
+ * worst JR_FEED_* result seen (ERROR, TIMEOUT and STOPPED over REJECTS over
+ * ACCEPTED; WAITING counts as ACCEPTED: the file is simply not there yet),
+ * *waiting how many files were found still being written. Returns -1 when
+ * the run must stop (a signal, or the daemon silent), else 0. *wait_ms:
+ * when a file left for a time is due again (-1: none). */
+static int handle_inbox(jr_feed_t *feed, jr_inbox_t *inbox, int settle_ms, int *worst,
+                        size_t *waiting, int *wait_ms, const char *stream)
 {
     char **names;
     size_t n;
@@ -185,6 +193,7 @@ static int handle_inbox(jr_feed_t *feed, const jr_inbox_t *inbox, int settle_ms,
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0 && !g_interrupted; i++) {
         int r = jr_feed_file(feed, names[i]);
+        *waiting += r == JR_FEED_WAITING;
         if (r == JR_FEED_ERROR || r == JR_FEED_STOPPED || r == JR_FEED_TIMEOUT)
             *worst = r;
         else if (r == JR_FEED_REJECTS && *worst == JR_FEED_ACCEPTED)
@@ -197,47 +206,42 @@ static int handle_inbox(jr_feed_t *feed, const jr_inbox_t *inbox, int settle_ms,
     return rc;
 }
 
-static int run_watch(jr_feed_t *feed, const jr_inbox_t *inbox, const jr_settings_t *s,
-                     const char *stream)
+static int run_watch(jr_feed_t *feed, jr_inbox_t *inbox, const jr_settings_t *s, const char *stream)
 {
-    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (fd < 0 || inotify_add_watch(fd, jr_inbox_dir(inbox), IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+    int fd = jr_inbox_watch(inbox);
+    if (fd < 0) {
         jr_log(JR_LOG_ERR, "adapter", "cannot watch %s: %s", jr_inbox_dir(inbox), strerror(errno));
-        if (fd >= 0)
-            close(fd);
         return EXIT_TROUBLE;
     }
     sd_notify(0, "READY=1");
     jr_log(JR_LOG_NOTICE, "adapter", "watching %s for %s exports", jr_inbox_dir(inbox), stream);
     while (!g_interrupted) {
         int worst = JR_FEED_ACCEPTED, wait_ms;
-        handle_inbox(feed, inbox, (int)s->settle_ms, &worst, &wait_ms, stream);
-        /* Wait for an event, a file to settle, or the periodic rescan, in
-         * steps short enough to notice a signal and feed the watchdog. */
+        size_t waiting = 0;
+        handle_inbox(feed, inbox, (int)s->settle_ms, &worst, &waiting, &wait_ms, stream);
+        /* Wait for a file to be closed or moved in, a file to settle, or the
+         * periodic rescan, in steps short enough to notice a signal and feed
+         * the watchdog. Events read while files were handled count too. */
         long left =
             wait_ms >= 0 && wait_ms < s->rescan_s * 1000 ? wait_ms + 50 : (long)s->rescan_s * 1000;
-        bool woken = false;
-        while (!woken && left > 0 && !g_interrupted) {
+        int woken = jr_inbox_drain(inbox);
+        while (woken == 0 && left > 0 && !g_interrupted) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
             int step = left < 1000 ? (int)left : 1000;
             int r = poll(&p, 1, step);
             tick(NULL);
-            if (r > 0) {
-                char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-                while (read(fd, buf, sizeof buf) > 0) {
-                    /* The events only wake us: the scan decides what to read. */
-                }
-                woken = true;
-            } else if (r < 0 && errno != EINTR) {
-                jr_log(JR_LOG_ERR, "adapter", "poll: %s", strerror(errno));
-                close(fd);
-                return EXIT_TROUBLE;
-            }
+            if (r > 0)
+                woken = jr_inbox_drain(inbox); /* the scan decides what to read */
+            else if (r < 0 && errno != EINTR)
+                woken = -1;
             left -= step;
+        }
+        if (woken < 0) {
+            jr_log(JR_LOG_ERR, "adapter", "watching %s: %s", jr_inbox_dir(inbox), strerror(errno));
+            return EXIT_TROUBLE;
         }
     }
     sd_notify(0, "STOPPING=1");
-    close(fd);
     return 0;
 }
 
@@ -448,6 +452,7 @@ int main(int argc, char **argv)
         .timeout_ms = s.watch ? 0 : (int)(s.timeout_s * 1000),
         .checkpoint_ms = (int)s.checkpoint_ms,
         .max_file_bytes = (size_t)s.max_file_bytes,
+        .torn_wait_ms = (int)(s.torn_wait_s * 1000),
         .interrupted = &g_interrupted,
         .curve_server_key = curve ? s.server_key : NULL,
         .curve_public_key = curve ? pub : NULL,
@@ -468,7 +473,12 @@ int main(int argc, char **argv)
         status = run_watch(feed, inbox, &s, stream);
     } else {
         int worst = JR_FEED_ACCEPTED, wait_ms;
-        handle_inbox(feed, inbox, 0, &worst, &wait_ms, stream);
+        size_t waiting = 0;
+        handle_inbox(feed, inbox, 0, &worst, &waiting, &wait_ms, stream);
+        if (waiting > 0)
+            jr_log(JR_LOG_NOTICE, "adapter",
+                   "%zu file%s still being written stay%s in the inbox for a later run", waiting,
+                   waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
         jr_feed_totals_t t;
         jr_feed_totals(feed, &t);
         jr_log(JR_LOG_INFO, "adapter",

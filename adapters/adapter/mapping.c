@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "csvin.h"
 #include "joinedreview/joinedreview.pb-c.h"
 
 /* Generated at build time from adapters/<stream>/mapping.ini. */
@@ -72,6 +73,7 @@ struct jr_mapping {
     char *name;
     char *origin;
     char *text;
+    char *encoding; /* NULL: UTF-8 */
     jr_date_format_t date_format;
     bool has_date_format;
     char *columns[JR_FIELD_COUNT];
@@ -219,7 +221,15 @@ static int on_key(void *user, const char *section, const char *key, const char *
                 return fail(p, "[stream] date_format = %s: use YYYY-MM-DD or DD/MM/YYYY", value);
             return 1;
         }
-        return fail(p, "[stream] has no key \"%s\" (code, name, date_format)", key);
+        if (strcmp(key, "encoding") == 0) {
+            if (!jr_csvin_encoding_known(value))
+                return fail(p,
+                            "[stream] encoding = %s: iconv does not know it (UTF-8, "
+                            "WINDOWS-1252, UTF-16, ...; iconv -l lists them)",
+                            value);
+            return set_string(p, &m->encoding, section, key, value);
+        }
+        return fail(p, "[stream] has no key \"%s\" (code, name, date_format, encoding)", key);
     }
     if (strcmp(section, "columns") == 0) {
         for (int f = 0; f < JR_FIELD_COUNT; f++)
@@ -357,6 +367,7 @@ void jr_mapping_destroy(jr_mapping_t **self_p)
     free(self->name);
     free(self->origin);
     free(self->text);
+    free(self->encoding);
     for (int f = 0; f < JR_FIELD_COUNT; f++)
         free(self->columns[f]);
     for (int t = 0; t < JR_TABLE_COUNT; t++) {
@@ -383,6 +394,11 @@ const char *jr_mapping_name(const jr_mapping_t *self)
 const char *jr_mapping_origin(const jr_mapping_t *self)
 {
     return self->origin;
+}
+
+const char *jr_mapping_encoding(const jr_mapping_t *self)
+{
+    return self->encoding ? self->encoding : "UTF-8";
 }
 
 jr_date_format_t jr_mapping_date_format(const jr_mapping_t *self)

@@ -9,7 +9,10 @@
  * The file is INI (read with inih):
  *
  *   [stream]      code = SC, name = Social Care, date_format = YYYY-MM-DD
- *                 (or DD/MM/YYYY)
+ *                 (or DD/MM/YYYY), encoding = the export's text encoding,
+ *                 an iconv name (UTF-8 when not given; WINDOWS-1252 for
+ *                 what Excel saves as "CSV"); a byte-order mark at the
+ *                 start of a file (UTF-8, UTF-16) wins over it
  *   [columns]     field = the export's column name, for the fields below
  *   [kinds]       record-type word = ENROLMENT | CONTRIBUTION | REVIEW_HELD |
  *                 PLAN_REVISION
@@ -117,6 +120,10 @@ const char *jr_mapping_stream(const jr_mapping_t *self);
 const char *jr_mapping_name(const jr_mapping_t *self);
 const char *jr_mapping_origin(const jr_mapping_t *self);
 jr_date_format_t jr_mapping_date_format(const jr_mapping_t *self);
+
+/* The export's encoding, an iconv name: [stream] encoding, or "UTF-8".
+ * Borrowed. */
+const char *jr_mapping_encoding(const jr_mapping_t *self);
 
 /* The export's column name for `field`, or NULL when the stream's export has
  * no such column. Borrowed. */

@@ -13,14 +13,14 @@
 
 struct jr_rejects {
     char *path;
-    const jr_csvin_t *csv;
+    const jr_csvin_row_t *header;
     FILE *f;
     int reason_col; /* the input's own "reason" column, or -1 */
     bool exists;
     uint64_t written;
 };
 
-jr_rejects_t *jr_rejects_open(const char *path, const jr_csvin_t *csv, uint64_t keep_bytes)
+jr_rejects_t *jr_rejects_open(const char *path, const jr_csvin_row_t *header, uint64_t keep_bytes)
 {
     jr_rejects_t *self = calloc(1, sizeof *self);
     if (!self || !(self->path = strdup(path))) {
@@ -28,8 +28,8 @@ jr_rejects_t *jr_rejects_open(const char *path, const jr_csvin_t *csv, uint64_t 
         errno = ENOMEM;
         return NULL;
     }
-    self->csv = csv;
-    self->reason_col = jr_csvin_column(csv, "reason");
+    self->header = header;
+    self->reason_col = jr_csvin_row_column(header, "reason");
     struct stat st;
     bool present = stat(path, &st) == 0;
     if (keep_bytes == 0) {
@@ -69,9 +69,9 @@ static int write_header(jr_rejects_t *self)
     FILE *f = self->f;
     if (fputs("\xEF\xBB\xBF", f) == EOF)
         return -1;
-    size_t n = jr_csvin_columns(self->csv);
+    size_t n = jr_csvin_row_fields(self->header);
     for (size_t c = 0; c < n; c++) {
-        const char *h = jr_csvin_header(self->csv, c);
+        const char *h = jr_csvin_row_field(self->header, c, NULL);
         if (put_field(f, h, strlen(h), c == 0) < 0)
             return -1;
     }
@@ -80,7 +80,34 @@ static int write_header(jr_rejects_t *self)
     return fputs("\r\n", f) == EOF ? -1 : 0;
 }
 
-int jr_rejects_write(jr_rejects_t *self, size_t row, const char *reason)
+/* Fields first..n-1 of `row` as one field, joined with the commas that
+ * split them: the surplus of a row wider than the header. */
+static int put_joined(FILE *f, const jr_csvin_row_t *row, size_t first, size_t n, bool lead)
+{
+    size_t total = 0;
+    for (size_t c = first; c < n; c++) {
+        size_t len;
+        jr_csvin_row_field(row, c, &len);
+        total += len + 1;
+    }
+    char *buf = malloc(total ? total : 1);
+    if (!buf)
+        return -1;
+    size_t at = 0;
+    for (size_t c = first; c < n; c++) {
+        size_t len;
+        const char *v = jr_csvin_row_field(row, c, &len);
+        if (c > first)
+            buf[at++] = ',';
+        memcpy(buf + at, v, len);
+        at += len;
+    }
+    int rc = put_field(f, buf, at, lead);
+    free(buf);
+    return rc;
+}
+
+int jr_rejects_write(jr_rejects_t *self, const jr_csvin_row_t *row, const char *reason)
 {
     if (!self->f) {
         self->f = fopen(self->path, "wb");
@@ -89,27 +116,26 @@ int jr_rejects_write(jr_rejects_t *self, size_t row, const char *reason)
         self->exists = true;
     }
     FILE *f = self->f;
-    size_t n = jr_csvin_fields(self->csv, row);
-    size_t cols = jr_csvin_columns(self->csv);
-    bool reason_written = false;
-    for (size_t c = 0; c < n; c++) {
-        size_t len;
-        const char *v = jr_csvin_field(self->csv, row, c, &len);
-        if ((int)c == self->reason_col) {
-            v = reason;
-            len = strlen(reason);
-            reason_written = true;
+    size_t n = jr_csvin_row_fields(row);
+    size_t cols = jr_csvin_row_fields(self->header);
+    /* Exactly the header's columns, whatever the row's width: a short row
+     * is padded, and the surplus of a long one is joined into the last
+     * column before the reason, so the reason is always in its column. */
+    size_t width = self->reason_col >= 0 ? cols : cols + 1;
+    size_t reason_at = self->reason_col >= 0 ? (size_t)self->reason_col : cols;
+    size_t last = reason_at == width - 1 ? width - 2 : width - 1; /* wraps when width is 1 */
+    for (size_t c = 0; c < width; c++) {
+        int rc;
+        if (c == reason_at) {
+            rc = put_field(f, reason, strlen(reason), c == 0);
+        } else if (c == last && n > c + 1) {
+            rc = put_joined(f, row, c, n, c == 0);
+        } else {
+            size_t len = 0;
+            const char *v = c < n ? jr_csvin_row_field(row, c, &len) : "";
+            rc = put_field(f, v, len, c == 0);
         }
-        if (put_field(f, v, len, c == 0) < 0)
-            return -1;
-    }
-    if (!reason_written) {
-        /* A short row is padded so that the reason lands in its column. */
-        size_t col = self->reason_col >= 0 ? (size_t)self->reason_col : cols;
-        for (size_t c = n; c < col; c++)
-            if (put_field(f, "", 0, c == 0) < 0)
-                return -1;
-        if (put_field(f, reason, strlen(reason), n == 0 && col == 0) < 0)
+        if (rc < 0)
             return -1;
     }
     if (fputs("\r\n", f) == EOF)

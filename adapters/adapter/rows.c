@@ -26,15 +26,15 @@ __attribute__((format(printf, 3, 4))) static int refuse(char *why, size_t len, c
 }
 
 /* The value of `field` in the row with surrounding white space removed, as a
- * pointer and length into the csv (not NUL-terminated at *len). */
-static const char *value(const jr_rows_binding_t *b, const jr_csvin_t *csv, size_t row,
-                         jr_field_t field, size_t *len)
+ * pointer and length into the row (not NUL-terminated at *len). */
+static const char *value(const jr_rows_binding_t *b, const jr_csvin_row_t *row, jr_field_t field,
+                         size_t *len)
 {
     *len = 0;
     if (b->col[field] < 0)
         return NULL;
     size_t n;
-    const char *s = jr_csvin_field(csv, row, (size_t)b->col[field], &n);
+    const char *s = jr_csvin_row_field(row, (size_t)b->col[field], &n);
     if (!s)
         return NULL;
     while (n > 0 && isspace((unsigned char)*s)) {
@@ -49,21 +49,21 @@ static const char *value(const jr_rows_binding_t *b, const jr_csvin_t *csv, size
 
 /* The whole field as a C string for the Envelope (text keeps its inner
  * spacing), or NULL when it is empty or only white space. */
-static char *text(const jr_rows_binding_t *b, const jr_csvin_t *csv, size_t row, jr_field_t field)
+static char *text(const jr_rows_binding_t *b, const jr_csvin_row_t *row, jr_field_t field)
 {
     size_t len;
-    if (!value(b, csv, row, field, &len))
+    if (!value(b, row, field, &len))
         return NULL;
-    return (char *)jr_csvin_field(csv, row, (size_t)b->col[field], NULL);
+    return (char *)jr_csvin_row_field(row, (size_t)b->col[field], NULL);
 }
 
 /* Copies the trimmed value into buf (cap bytes with the NUL). Returns its
  * length, 0 when empty, or -1 when it does not fit. */
-static int copy(const jr_rows_binding_t *b, const jr_csvin_t *csv, size_t row, jr_field_t field,
-                char *buf, size_t cap)
+static int copy(const jr_rows_binding_t *b, const jr_csvin_row_t *row, jr_field_t field, char *buf,
+                size_t cap)
 {
     size_t len;
-    const char *s = value(b, csv, row, field, &len);
+    const char *s = value(b, row, field, &len);
     buf[0] = '\0';
     if (!s)
         return 0;
@@ -181,13 +181,13 @@ static const char *format_hint(const jr_mapping_t *m)
 }
 
 /* An optional date column into dates[slot]; *out is NULL when empty. */
-static int date_field(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                      size_t row, jr_field_t f, jr_rows_event_t *ev, int slot, char **out,
-                      char *why, size_t why_len)
+static int date_field(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                      jr_field_t f, jr_rows_event_t *ev, int slot, char **out, char *why,
+                      size_t why_len)
 {
     char buf[64];
     *out = NULL;
-    int n = copy(b, csv, row, f, buf, sizeof buf);
+    int n = copy(b, row, f, buf, sizeof buf);
     if (n == 0)
         return 0;
     if (n < 0 ||
@@ -201,14 +201,14 @@ static int date_field(const jr_mapping_t *m, const jr_rows_binding_t *b, const j
 
 /* ---- yes/no and numbers -------------------------------------------------- */
 
-static int yes_no(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                  size_t row, jr_field_t f, protobuf_c_boolean *has, protobuf_c_boolean *out,
-                  char *why, size_t why_len)
+static int yes_no(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                  jr_field_t f, protobuf_c_boolean *has, protobuf_c_boolean *out, char *why,
+                  size_t why_len)
 {
     static const char *const yes[] = {"Y", "YES", "TRUE", "1"};
     static const char *const no[] = {"N", "NO", "FALSE", "0"};
     char buf[16];
-    int n = copy(b, csv, row, f, buf, sizeof buf);
+    int n = copy(b, row, f, buf, sizeof buf);
     if (n == 0)
         return 0;
     for (size_t i = 0; n > 0 && i < sizeof yes / sizeof *yes; i++) {
@@ -226,8 +226,8 @@ static int yes_no(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_cs
 
 /* Identifier values are copied trimmed into the event (the daemon compares
  * client ids exactly, so "SC-77 " must not differ from "SC-77"). */
-static int person(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                  size_t row, jr_rows_event_t *ev, char *why, size_t why_len)
+static int person(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                  jr_rows_event_t *ev, char *why, size_t why_len)
 {
     static const jr_field_t fields[] = {JR_FIELD_NHS, JR_FIELD_NINO, JR_FIELD_LOCAL};
     char *bufs[] = {ev->ids[0], ev->ids[1], ev->ids[2]};
@@ -235,7 +235,7 @@ static int person(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_cs
     char named[160] = "";
     bool any = false;
     for (size_t i = 0; i < 3; i++) {
-        int n = copy(b, csv, row, fields[i], bufs[i], IDS_MAX + 1);
+        int n = copy(b, row, fields[i], bufs[i], IDS_MAX + 1);
         if (n < 0)
             return refuse(why, why_len, "BAD_VALUE: %s is longer than %d bytes",
                           column(m, fields[i]), IDS_MAX);
@@ -254,12 +254,12 @@ static int person(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_cs
 
 /* ---- words through the mapping ---------------------------------------------- */
 
-static int word(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                size_t row, jr_field_t f, jr_table_t t, const char *code, bool required, int *out,
+static int word(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                jr_field_t f, jr_table_t t, const char *code, bool required, int *out,
                 bool *present, char *why, size_t why_len)
 {
     char buf[128];
-    int n = copy(b, csv, row, f, buf, sizeof buf);
+    int n = copy(b, row, f, buf, sizeof buf);
     if (present)
         *present = n != 0;
     if (n == 0) {
@@ -278,16 +278,17 @@ static int word(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvi
 
 /* ---- binding ------------------------------------------------------------------ */
 
-int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_t *csv, jr_rows_binding_t *b, char *why,
-                 size_t why_len)
+int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_row_t *header, jr_rows_binding_t *b,
+                 char *why, size_t why_len)
 {
     char missing[512] = "", doubled[256] = "";
+    b->columns = jr_csvin_row_fields(header);
     for (int f = 0; f < JR_FIELD_COUNT; f++) {
         const char *name = jr_mapping_column(m, (jr_field_t)f);
         b->col[f] = -1;
         if (!name)
             continue;
-        int c = jr_csvin_column(csv, name);
+        int c = jr_csvin_row_column(header, name);
         if (c == -1)
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
                      missing[0] ? ", " : "", name);
@@ -309,20 +310,19 @@ int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_t *csv, jr_rows_binding_t
 
 /* ---- conversion ----------------------------------------------------------------- */
 
-static int contribution(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                        size_t row, jr_rows_event_t *ev, char *why, size_t why_len)
+static int contribution(const jr_mapping_t *m, const jr_rows_binding_t *b,
+                        const jr_csvin_row_t *row, jr_rows_event_t *ev, char *why, size_t why_len)
 {
     Joinedreview__V1__Contribution *c = &ev->contribution;
     int topic = 0, role = 0, priority = 0;
     bool has_priority = false;
-    if (word(m, b, csv, row, JR_FIELD_CODE, JR_TABLE_TOPICS, "UNMAPPED_CODE", true, &topic, NULL,
-             why, why_len) < 0 ||
-        word(m, b, csv, row, JR_FIELD_ROLE, JR_TABLE_ROLES, "UNMAPPED_ROLE", true, &role, NULL, why,
+    if (word(m, b, row, JR_FIELD_CODE, JR_TABLE_TOPICS, "UNMAPPED_CODE", true, &topic, NULL, why,
              why_len) < 0 ||
-        word(m, b, csv, row, JR_FIELD_PRIORITY, JR_TABLE_PRIORITIES, "UNMAPPED_PRIORITY", false,
+        word(m, b, row, JR_FIELD_ROLE, JR_TABLE_ROLES, "UNMAPPED_ROLE", true, &role, NULL, why,
+             why_len) < 0 ||
+        word(m, b, row, JR_FIELD_PRIORITY, JR_TABLE_PRIORITIES, "UNMAPPED_PRIORITY", false,
              &priority, &has_priority, why, why_len) < 0 ||
-        yes_no(m, b, csv, row, JR_FIELD_NO_CHANGE, &c->has_no_change, &c->no_change, why, why_len) <
-            0)
+        yes_no(m, b, row, JR_FIELD_NO_CHANGE, &c->has_no_change, &c->no_change, why, why_len) < 0)
         return -1;
     c->has_topic = 1;
     c->topic = (Joinedreview__V1__Topic)topic;
@@ -332,31 +332,29 @@ static int contribution(const jr_mapping_t *m, const jr_rows_binding_t *b, const
         c->has_priority = 1;
         c->priority = (Joinedreview__V1__Priority)priority;
     }
-    c->working = text(b, csv, row, JR_FIELD_WORKING);
-    c->not_working = text(b, csv, row, JR_FIELD_NOT_WORKING);
-    c->author_name = text(b, csv, row, JR_FIELD_AUTHOR);
+    c->working = text(b, row, JR_FIELD_WORKING);
+    c->not_working = text(b, row, JR_FIELD_NOT_WORKING);
+    c->author_name = text(b, row, JR_FIELD_AUTHOR);
     ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_CONTRIBUTION;
     ev->env.contribution = c;
     return 0;
 }
 
-static int enrolment(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                     size_t row, jr_rows_event_t *ev, const char *kind_word, char *why,
-                     size_t why_len)
+static int enrolment(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                     jr_rows_event_t *ev, const char *kind_word, char *why, size_t why_len)
 {
     Joinedreview__V1__Enrolment *e = &ev->enrolment;
-    if (date_field(m, b, csv, row, JR_FIELD_STARTED_ON, ev, 0, &e->started_on, why, why_len) < 0 ||
-        date_field(m, b, csv, row, JR_FIELD_ENDED_ON, ev, 1, &e->ended_on, why, why_len) < 0 ||
-        date_field(m, b, csv, row, JR_FIELD_LAST_REVIEW_ON, ev, 2, &e->last_review_on, why,
-                   why_len) < 0 ||
-        date_field(m, b, csv, row, JR_FIELD_AWARD_ENDS_ON, ev, 3, &e->award_ends_on, why, why_len) <
-            0)
+    if (date_field(m, b, row, JR_FIELD_STARTED_ON, ev, 0, &e->started_on, why, why_len) < 0 ||
+        date_field(m, b, row, JR_FIELD_ENDED_ON, ev, 1, &e->ended_on, why, why_len) < 0 ||
+        date_field(m, b, row, JR_FIELD_LAST_REVIEW_ON, ev, 2, &e->last_review_on, why, why_len) <
+            0 ||
+        date_field(m, b, row, JR_FIELD_AWARD_ENDS_ON, ev, 3, &e->award_ends_on, why, why_len) < 0)
         return -1;
     if (!e->started_on)
         return refuse(why, why_len, "MISSING_VALUE: %s is empty: %s %s needs it",
                       column(m, JR_FIELD_STARTED_ON), column(m, JR_FIELD_KIND), kind_word);
     char buf[16];
-    int n = copy(b, csv, row, JR_FIELD_INTERVAL_DAYS, buf, sizeof buf);
+    int n = copy(b, row, JR_FIELD_INTERVAL_DAYS, buf, sizeof buf);
     if (n != 0) {
         char *end = buf;
         unsigned long days = n > 0 && isdigit((unsigned char)buf[0]) ? strtoul(buf, &end, 10) : 0;
@@ -366,33 +364,32 @@ static int enrolment(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr
         e->has_review_interval_days = 1;
         e->review_interval_days = (uint32_t)days;
     }
-    e->stream_reference = text(b, csv, row, JR_FIELD_REFERENCE);
+    e->stream_reference = text(b, row, JR_FIELD_REFERENCE);
     ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_ENROLMENT;
     ev->env.enrolment = e;
     return 0;
 }
 
-static int plan_revision(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                         size_t row, jr_rows_event_t *ev, char *why, size_t why_len)
+static int plan_revision(const jr_mapping_t *m, const jr_rows_binding_t *b,
+                         const jr_csvin_row_t *row, jr_rows_event_t *ev, char *why, size_t why_len)
 {
     Joinedreview__V1__PlanRevision *p = &ev->plan_revision;
-    if (date_field(m, b, csv, row, JR_FIELD_REVISE_BY, ev, 0, &p->revise_by, why, why_len) < 0 ||
-        yes_no(m, b, csv, row, JR_FIELD_APPROVAL_NEEDED, &p->has_approval_needed,
-               &p->approval_needed, why, why_len) < 0)
+    if (date_field(m, b, row, JR_FIELD_REVISE_BY, ev, 0, &p->revise_by, why, why_len) < 0 ||
+        yes_no(m, b, row, JR_FIELD_APPROVAL_NEEDED, &p->has_approval_needed, &p->approval_needed,
+               why, why_len) < 0)
         return -1;
-    p->revised_by = text(b, csv, row, JR_FIELD_REVISED_BY);
-    p->approver = text(b, csv, row, JR_FIELD_APPROVER);
+    p->revised_by = text(b, row, JR_FIELD_REVISED_BY);
+    p->approver = text(b, row, JR_FIELD_APPROVER);
     ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PLAN_REVISION;
     ev->env.plan_revision = p;
     return 0;
 }
 
-static int review_held(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                       size_t row, jr_rows_event_t *ev, const char *row_date, char *why,
-                       size_t why_len)
+static int review_held(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                       jr_rows_event_t *ev, const char *row_date, char *why, size_t why_len)
 {
     Joinedreview__V1__ReviewHeld *h = &ev->review_held;
-    if (date_field(m, b, csv, row, JR_FIELD_HELD_ON, ev, 0, &h->held_on, why, why_len) < 0)
+    if (date_field(m, b, row, JR_FIELD_HELD_ON, ev, 0, &h->held_on, why, why_len) < 0)
         return -1;
     if (!h->held_on) {
         /* No held-on column, or it is empty: the review was held on the
@@ -405,8 +402,8 @@ static int review_held(const jr_mapping_t *m, const jr_rows_binding_t *b, const 
     return 0;
 }
 
-int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                    size_t row, jr_rows_event_t *ev, char *why, size_t why_len)
+int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                    size_t index, jr_rows_event_t *ev, char *why, size_t why_len)
 {
     *ev = (jr_rows_event_t){
         .env = JOINEDREVIEW__V1__ENVELOPE__INIT,
@@ -416,7 +413,18 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
         .review_held = JOINEDREVIEW__V1__REVIEW_HELD__INIT,
         .plan_revision = JOINEDREVIEW__V1__PLAN_REVISION__INIT,
     };
-    size_t nf = jr_csvin_fields(csv, row), nc = jr_csvin_columns(csv);
+    bool from_bom = false;
+    const char *bad = jr_csvin_row_bad_text(row, &from_bom);
+    if (bad && from_bom)
+        return refuse(why, why_len,
+                      "BAD_ENCODING: %s, the encoding its byte-order mark names: correct the row",
+                      bad);
+    if (bad)
+        return refuse(why, why_len,
+                      "BAD_ENCODING: %s: correct the row, or name the export's encoding in the %s "
+                      "mapping ([stream] encoding)",
+                      bad, jr_mapping_stream(m));
+    size_t nf = jr_csvin_row_fields(row), nc = b->columns;
     if (nf != nc)
         return refuse(why, why_len,
                       "FIELD_COUNT: the row has %zu fields but the header has %zu: a value "
@@ -425,17 +433,17 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
 
     int kind = 0;
     char kind_word[64];
-    if (word(m, b, csv, row, JR_FIELD_KIND, JR_TABLE_KINDS, "UNMAPPED_KIND", true, &kind, NULL, why,
+    if (word(m, b, row, JR_FIELD_KIND, JR_TABLE_KINDS, "UNMAPPED_KIND", true, &kind, NULL, why,
              why_len) < 0)
         return -1;
-    if (copy(b, csv, row, JR_FIELD_KIND, kind_word, sizeof kind_word) <= 0)
+    if (copy(b, row, JR_FIELD_KIND, kind_word, sizeof kind_word) <= 0)
         snprintf(kind_word, sizeof kind_word, "?");
 
     /* When it happened. */
     char buf[64], row_date[11];
     long long ms = 0;
     int has_time = 0;
-    int n = copy(b, csv, row, JR_FIELD_DATE, buf, sizeof buf);
+    int n = copy(b, row, JR_FIELD_DATE, buf, sizeof buf);
     if (n == 0)
         return refuse(why, why_len, "MISSING_VALUE: %s is empty: every row needs its date",
                       column(m, JR_FIELD_DATE));
@@ -447,31 +455,31 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
                       column(m, JR_FIELD_DATE), n < 0 ? "(too long)" : buf, jr_mapping_stream(m),
                       format_hint(m));
     if (!has_time)
-        ms += (long long)(row < 86399999 ? row : 86399999);
+        ms += (long long)(index < 86399999 ? index : 86399999);
 
-    if (person(m, b, csv, row, ev, why, why_len) < 0)
+    if (person(m, b, row, ev, why, why_len) < 0)
         return -1;
 
     int rc = 0;
     switch ((jr_kind_t)kind) {
     case JR_KIND_CONTRIBUTION:
-        rc = contribution(m, b, csv, row, ev, why, why_len);
+        rc = contribution(m, b, row, ev, why, why_len);
         break;
     case JR_KIND_ENROLMENT:
-        rc = enrolment(m, b, csv, row, ev, kind_word, why, why_len);
+        rc = enrolment(m, b, row, ev, kind_word, why, why_len);
         break;
     case JR_KIND_REVIEW_HELD:
-        rc = review_held(m, b, csv, row, ev, row_date, why, why_len);
+        rc = review_held(m, b, row, ev, row_date, why, why_len);
         break;
     case JR_KIND_PLAN_REVISION:
-        rc = plan_revision(m, b, csv, row, ev, why, why_len);
+        rc = plan_revision(m, b, row, ev, why, why_len);
         break;
     }
     if (rc < 0)
         return -1;
 
     snprintf(ev->stream, sizeof ev->stream, "%s", jr_mapping_stream(m));
-    jr_rows_id(m, b, csv, row, ev->id);
+    jr_rows_id(m, b, row, ev->id);
     ev->env.has_schema_version = 1;
     ev->env.schema_version = 1;
     ev->env.stream = ev->stream;
@@ -489,8 +497,8 @@ static void hash_part(crypto_generichash_state *st, const void *p, size_t len)
     crypto_generichash_update(st, p, len);
 }
 
-void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                size_t row, char id[JR_ROWS_ID_MAX])
+void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                char id[JR_ROWS_ID_MAX])
 {
     static const char domain[] = "joinedreview-adapter row v1";
     static bool ready;
@@ -511,7 +519,7 @@ void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvi
         if (b->col[f] < 0)
             continue;
         size_t len;
-        const char *v = value(b, csv, row, (jr_field_t)f, &len);
+        const char *v = value(b, row, (jr_field_t)f, &len);
         char norm[IDS_MAX + 1];
         if (v && (f == JR_FIELD_NHS || f == JR_FIELD_NINO) && len <= IDS_MAX) {
             /* "943 476 5919" and "9434765919" are the same person. */
@@ -536,7 +544,7 @@ void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvi
     sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
 
     size_t klen;
-    const char *key = value(b, csv, row, JR_FIELD_KEY, &klen);
+    const char *key = value(b, row, JR_FIELD_KEY, &klen);
     if (!key) {
         snprintf(id, JR_ROWS_ID_MAX, "%s", hex);
         return;

@@ -6,6 +6,8 @@
  * sentence. The adapter refuses what it can tell is wrong from the row and
  * its mapping alone:
  *
+ *   BAD_ENCODING        the row holds bytes that are not text in the export's
+ *                       encoding (the mapping's, or its byte-order mark's)
  *   FIELD_COUNT         the row has more or fewer fields than the header
  *   UNMAPPED_KIND       the record type is empty or not in [kinds]
  *   UNMAPPED_CODE       the native code is empty or not in [topics]
@@ -46,10 +48,11 @@
 /* Which file column holds each field; -1 when the stream has none. */
 typedef struct {
     int col[JR_FIELD_COUNT];
+    size_t columns; /* the header's */
 } jr_rows_binding_t;
 
-/* One row's Envelope. Its strings point into the jr_csvin_t the row came
- * from (borrowed) or into this struct, so both must outlive its use. */
+/* One row's Envelope. Its strings point into the row it came from
+ * (borrowed) or into this struct, so both must outlive its use. */
 typedef struct {
     Joinedreview__V1__Envelope env;
     Joinedreview__V1__PersonIds person;
@@ -63,15 +66,16 @@ typedef struct {
     char dates[5][11];                /* ISO dates converted from the stream's format */
 } jr_rows_event_t;
 
-/* Finds the mapping's columns in the header. Returns 0, or -1 with a
- * sentence in why naming every missing (or doubled) column. */
-int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_t *csv, jr_rows_binding_t *b, char *why,
-                 size_t why_len);
+/* Finds the mapping's columns in the header row (borrowed). Returns 0, or
+ * -1 with a sentence in why naming every missing (or doubled) column. */
+int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_row_t *header, jr_rows_binding_t *b,
+                 char *why, size_t why_len);
 
-/* Converts data row `row`. Returns 0 with *out filled, or -1 with the reason
- * as "CODE: sentence" in why (at most JR_ROWS_REASON_MAX bytes is enough). */
-int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                    size_t row, jr_rows_event_t *out, char *why, size_t why_len);
+/* Converts a data row (borrowed), the file's row number `index` (from 0,
+ * below the header). Returns 0 with *out filled, or -1 with the reason as
+ * "CODE: sentence" in why (at most JR_ROWS_REASON_MAX bytes is enough). */
+int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                    size_t index, jr_rows_event_t *out, char *why, size_t why_len);
 
 /* The row's source_event_id: "<key>-<hash>" when the stream has a key column
  * and the row a value in it, else "<hash>". <hash> is 32 hex digits of
@@ -82,8 +86,8 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
  * name and the row's position do not count. <key> is the key column's value
  * with characters other than letters, digits and "-_./" made "_", at most 64
  * bytes. Writes JR_ROWS_ID_MAX bytes at most. */
-void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_t *csv,
-                size_t row, char id[JR_ROWS_ID_MAX]);
+void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                char id[JR_ROWS_ID_MAX]);
 
 /* Parses a date in the stream's format, with an optional time when
  * allow_time: writes "YYYY-MM-DD" to iso and, when ms is non-NULL, the

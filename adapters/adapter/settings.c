@@ -44,7 +44,11 @@ static const setting_t g_keys[] = {
     {"checkpoint_ms", T_INT, OFF(checkpoint_ms), "500", 0, 600000,
      "longest time between checkpoints while a file is read"},
     {"settle_ms", T_INT, OFF(settle_ms), "2000", 0, 3600000,
-     "watch: leave a file alone until it has not changed for this long"},
+     "watch: leave a file alone until it is closed (or moved in) and has not changed for this "
+     "long"},
+    {"torn_wait_s", T_INT, OFF(torn_wait_s), "600", 0, 864000,
+     "a file whose last line has no line end (or whose last quoted field is open) is still "
+     "being written: leave it until it has not changed for this long, then take it as it is"},
     {"rescan_s", T_INT, OFF(rescan_s), "60", 1, 86400,
      "watch: look at the inbox this often even without inotify events"},
     {"max_file_bytes", T_INT, OFF(max_file_bytes), "268435456", 1024, 4294967296LL,

@@ -22,8 +22,9 @@ typedef struct {
     long long max_backoff_ms;
     long long timeout_s; /* one-shot: give up after this long without an answer */
     long long checkpoint_ms;
-    long long settle_ms; /* watch: leave a file alone until unchanged this long */
-    long long rescan_s;  /* watch: look at the inbox this often even without events */
+    long long settle_ms;   /* watch: leave a file alone until unchanged this long */
+    long long torn_wait_s; /* a file stopping mid-row is taken as it is after this long */
+    long long rescan_s;    /* watch: look at the inbox this often even without events */
     long long max_file_bytes;
     char *log_level;
     char *server_key; /* the daemon's CURVE public key, Z85 */
