@@ -183,6 +183,7 @@ static void follower_check(follower_t *f, const h_db_t *db, const char *catchup)
     for (long long seq = newest + 1; seq < MAXSEQ; seq++) {
         CU_ASSERT_PTR_NULL_FATAL(f->payload[seq]); /* nothing the outbox does not have */
     }
+    fprintf(stderr, "\n  live %d, filled %d\n", f->n_live, f->n_filled);
     CU_ASSERT(f->n_live > f->n_filled); /* the live feed carried most of it */
     PQclear(r);
     PQfinish(c);
