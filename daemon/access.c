@@ -1,13 +1,14 @@
 /* access.c -- see access.h. */
 #include "access.h"
 
+#include "keyfile.h"
+
 #include <errno.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #define MAX_CLIENTS  1024
 #define NAME_MAX_LEN 64
@@ -25,21 +26,6 @@ struct jr_access {
     client_t *clients;
     size_t n;
 };
-
-static bool z85_key(const char *s)
-{
-    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                   ".-:+=^!/*?&<>()[]{}@%$#";
-    if (strlen(s) != JR_KEY_Z85_LEN) {
-        return false;
-    }
-    for (const char *c = s; *c; c++) {
-        if (strchr(alphabet, *c) == NULL) {
-            return false;
-        }
-    }
-    return true;
-}
 
 /* Splits a list on spaces and commas; calls fn on each word. */
 static int each_word(const char *list, int (*fn)(void *ctx, const char *word), void *ctx)
@@ -128,7 +114,7 @@ static int on_allow(void *user, const char *section, const char *key, const char
         return 0;
     }
     if (strcmp(key, "public_key") == 0) {
-        if (!z85_key(value)) {
+        if (!jr_keyfile_z85_ok(value)) {
             snprintf(ld->msg, sizeof ld->msg, "[%s] public_key must be 40 Z85 characters", section);
             return 0;
         }
@@ -238,90 +224,6 @@ unsigned jr_access_feeds(const jr_access_t *self, const char *public_key)
 size_t jr_access_count(const jr_access_t *self)
 {
     return self ? self->n : 0;
-}
-
-typedef struct {
-    char *pub;
-    char *sec;
-    int found;
-    char msg[120];
-} keys_t;
-
-static int on_key(void *user, const char *section, const char *key, const char *value)
-{
-    keys_t *k = user;
-    (void)section;
-    char v[64];
-    size_t len = strlen(value);
-    if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
-        snprintf(v, sizeof v, "%.*s", (int)(len - 2), value + 1);
-    } else {
-        snprintf(v, sizeof v, "%s", value);
-    }
-    char *dest = strcmp(key, "public-key") == 0   ? k->pub
-                 : strcmp(key, "secret-key") == 0 ? k->sec
-                                                  : NULL;
-    if (dest == NULL) {
-        return 1; /* other metadata lines are allowed */
-    }
-    if (!z85_key(v)) {
-        snprintf(k->msg, sizeof k->msg, "%s must be 40 Z85 characters", key);
-        return 0;
-    }
-    memcpy(dest, v, JR_KEY_Z85_LEN); /* z85_key() checked the length */
-    dest[JR_KEY_Z85_LEN] = '\0';
-    k->found |= dest == k->pub ? 1 : 2;
-    return 1;
-}
-
-FILE *jr_access_open_secret(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (f == NULL || fstat(fileno(f), &st) != 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        if (f != NULL) {
-            fclose(f);
-        }
-        return NULL;
-    }
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        snprintf(err, errlen,
-                 "%s is open to %s (mode %04o): a secret must be readable by its owner alone; "
-                 "run 'chmod 600 %s' (or pass it as a systemd credential)",
-                 path, (st.st_mode & S_IRWXO) ? "every user" : "its group",
-                 (unsigned)(st.st_mode & 07777), path);
-        fclose(f);
-        return NULL;
-    }
-    return f;
-}
-
-int jr_access_read_keys(const char *path, char public_key[JR_KEY_Z85_LEN + 1],
-                        char secret_key[JR_KEY_Z85_LEN + 1], char *err, size_t errlen)
-{
-    char sec_buf[JR_KEY_Z85_LEN + 1];
-    keys_t k = {.pub = public_key, .sec = secret_key ? secret_key : sec_buf};
-    /* A file holding a secret key is refused when others may read it, as
-     * ssh and PostgreSQL refuse theirs. */
-    FILE *f = secret_key != NULL ? jr_access_open_secret(path, err, errlen) : fopen(path, "rb");
-    if (f == NULL) {
-        if (secret_key == NULL) {
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        }
-        return -1;
-    }
-    int rc = ini_parse_file(f, on_key, &k);
-    fclose(f);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s:%d: %s", path, rc, k.msg[0] ? k.msg : "not a key file");
-        return -1;
-    }
-    if (!(k.found & 1) || (secret_key != NULL && !(k.found & 2))) {
-        snprintf(err, errlen, "%s: needs public-key%s", path, secret_key ? " and secret-key" : "");
-        return -1;
-    }
-    return 0;
 }
 
 bool jr_access_revokes_feeds(const jr_access_t *old, const jr_access_t *now)

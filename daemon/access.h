@@ -15,21 +15,15 @@
  * with identifiers replaced by a keyed hash and free text left out) and
  * `statistics`. A client may have both streams and feeds. A key not in the
  * list cannot connect to any socket; rights are judged from the key the
- * connection authenticated with (ZAP User-Id), never from message fields.
- *
- * Also reads key files in the shape `joinedreview keygen` writes:
- *   public-key = "..."
- *   secret-key = "..."      (secret files only) */
+ * connection authenticated with (ZAP User-Id), never from message fields. */
 #ifndef JR_ACCESS_H
 #define JR_ACCESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
+#include "keyfile.h"
 #include "streams.h"
-
-#define JR_KEY_Z85_LEN 40
 
 typedef enum {
     JR_FEED_IDENTIFIABLE = 1u << 0,
@@ -61,16 +55,5 @@ bool jr_access_revokes_feeds(const jr_access_t *old, const jr_access_t *now);
 
 /* Number of clients, for the log. */
 size_t jr_access_count(const jr_access_t *self);
-
-/* Opens a file holding a secret for reading, refusing it (NULL, with a
- * message in err that says how to fix it) when its group or other users have
- * any access to it. Caller closes the result. */
-FILE *jr_access_open_secret(const char *path, char *err, size_t errlen);
-
-/* Reads a key file: public (and, when secret is non-NULL, secret) key; a
- * file read for its secret key must pass jr_access_open_secret(). Returns 0,
- * or -1 with a message in err. */
-int jr_access_read_keys(const char *path, char public_key[JR_KEY_Z85_LEN + 1],
-                        char secret_key[JR_KEY_Z85_LEN + 1], char *err, size_t errlen);
 
 #endif

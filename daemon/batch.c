@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "merge.h"
+#include "strmap.h"
 
 #define TOPIC_REVIEW "review"
 
@@ -355,87 +356,6 @@ static int update_schedule_row(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, 
 
 /* ---- the batch ---- */
 
-/* A set of strings with a number each: open addressing, FNV-1a, grown at
- * half full. The batch's lookups (keys stored, persons, records touched)
- * are constant time, so a batch costs what its events cost. */
-typedef struct {
-    char *key; /* owned; NULL: empty slot */
-    size_t value;
-} slot_t;
-
-typedef struct {
-    slot_t *slots;
-    size_t cap, n; /* cap: a power of two */
-} strmap_t;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const char *c = s; *c; c++) {
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    }
-    return h;
-}
-
-static slot_t *map_slot(const strmap_t *m, const char *key)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = str_hash(key) & mask;; i = (i + 1) & mask) {
-        if (m->slots[i].key == NULL || strcmp(m->slots[i].key, key) == 0) {
-            return &m->slots[i];
-        }
-    }
-}
-
-static void map_clear(strmap_t *m)
-{
-    for (size_t i = 0; i < m->cap; i++) {
-        free(m->slots[i].key);
-    }
-    free(m->slots);
-    memset(m, 0, sizeof *m);
-}
-
-/* The value of key, or NULL. */
-static size_t *map_get(const strmap_t *m, const char *key)
-{
-    if (m->cap == 0) {
-        return NULL;
-    }
-    slot_t *s = map_slot(m, key);
-    return s->key ? &s->value : NULL;
-}
-
-/* Adds key = value unless present; *added says which. -1: out of memory. */
-static int map_put(strmap_t *m, const char *key, size_t value, bool *added)
-{
-    if (2 * (m->n + 1) > m->cap) {
-        strmap_t grown = {calloc(m->cap ? 2 * m->cap : 64, sizeof(slot_t)),
-                          m->cap ? 2 * m->cap : 64, m->n};
-        if (grown.slots == NULL) {
-            return -1;
-        }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (m->slots[i].key != NULL) {
-                *map_slot(&grown, m->slots[i].key) = m->slots[i];
-            }
-        }
-        free(m->slots);
-        *m = grown;
-    }
-    slot_t *s = map_slot(m, key);
-    *added = s->key == NULL;
-    if (*added) {
-        s->key = strdup(key);
-        if (s->key == NULL) {
-            return -1;
-        }
-        s->value = value;
-        m->n++;
-    }
-    return 0;
-}
-
 /* Keys of the maps: "stream\x1fsource_event_id" and "nhs\x1fcycle". */
 static void event_key(char *out, size_t len, const char *stream, const char *seid)
 {
@@ -458,18 +378,18 @@ typedef struct {
 typedef struct {
     pc_t *v;
     size_t n, cap;
-    strmap_t index; /* key -> position in v */
+    jr_strmap_t index; /* key -> position in v */
 } pc_list_t;
 
 /* Adds (nhs, cycle) under key unless present; *at is its position. */
 static int pc_add(pc_list_t *l, const char *key, const char *nhs, uint32_t cycle, size_t *at)
 {
     bool added = false;
-    if (map_put(&l->index, key, l->n, &added) != 0) {
+    if (jr_strmap_put(&l->index, key, l->n, &added) != 0) {
         return -1;
     }
     if (!added) {
-        *at = *map_get(&l->index, key);
+        *at = *jr_strmap_get(&l->index, key);
         return 0;
     }
     pc_t *v = grow(l->v, &l->cap, l->n, sizeof *v);
@@ -486,7 +406,7 @@ static int pc_add(pc_list_t *l, const char *key, const char *nhs, uint32_t cycle
 static void pc_clear(pc_list_t *l)
 {
     free(l->v);
-    map_clear(&l->index);
+    jr_strmap_clear(&l->index);
     memset(l, 0, sizeof *l);
 }
 
@@ -510,7 +430,7 @@ static const jr_codec_event_t *parked_event(const parked_t *p)
 
 typedef struct {
     uint64_t base_seq; /* the record touched[i] is published as base_seq + i + 1 */
-    strmap_t keys;     /* (stream, source_event_id) stored before or earlier in this batch */
+    jr_strmap_t keys;  /* (stream, source_event_id) stored before or earlier in this batch */
     pc_list_t persons; /* current cycle of each person seen, keyed by nhs */
     pc_list_t touched; /* records to recompute, keyed by (nhs, cycle), in order of first touch */
     /* what the batch appends to the event log, in arrival order */
@@ -529,14 +449,14 @@ typedef struct {
     /* the earlier events of the persons it names (read before deciding, by
      * nhs then id; value 0) or only touches (read after deciding; value 1),
      * and the notices they have decided */
-    strmap_t named;
+    jr_strmap_t named;
     jr_store_rows_t history;
-    strmap_t decided;
+    jr_strmap_t decided;
 } batch_state_t;
 
 static void batch_state_clear(batch_state_t *st)
 {
-    map_clear(&st->keys);
+    jr_strmap_clear(&st->keys);
     pc_clear(&st->persons);
     pc_clear(&st->touched);
     free(st->rows);
@@ -552,9 +472,9 @@ static void batch_state_clear(batch_state_t *st)
     }
     free(st->parked);
     jr_store_rows_clear(&st->parked_rows);
-    map_clear(&st->named);
+    jr_strmap_clear(&st->named);
     jr_store_rows_clear(&st->history);
-    map_clear(&st->decided);
+    jr_strmap_clear(&st->decided);
     memset(st, 0, sizeof *st);
 }
 
@@ -562,7 +482,7 @@ static int key_add(batch_state_t *st, const char *stream, const char *seid, bool
 {
     char key[KEY_MAX];
     event_key(key, sizeof key, stream, seid);
-    return map_put(&st->keys, key, 0, added);
+    return jr_strmap_put(&st->keys, key, 0, added);
 }
 
 static void on_existing(void *arg, const char *stream, const char *seid)
@@ -699,7 +619,7 @@ static int prefetch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_state
     for (size_t i = 0; rc == JR_STORE_OK && i < n; i++) {
         bool added = false;
         if (items[i].decoded && items[i].ev.nhs[0]) {
-            if (map_put(&st->named, items[i].ev.nhs, 0, &added) != 0) {
+            if (jr_strmap_put(&st->named, items[i].ev.nhs, 0, &added) != 0) {
                 rc = JR_STORE_RETRY;
             } else if (added) {
                 a[p++] = items[i].ev.nhs;
@@ -727,7 +647,7 @@ done:
 
 static int person_cycle(jr_store_pg_t *store, batch_state_t *st, const char *nhs, uint32_t *cycle)
 {
-    size_t *at = map_get(&st->persons.index, nhs);
+    size_t *at = jr_strmap_get(&st->persons.index, nhs);
     if (at != NULL) {
         *cycle = st->persons.v[*at].cycle;
         return JR_STORE_OK;
@@ -865,7 +785,7 @@ static int person_events(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const 
 {
     memset(pe, 0, sizeof *pe);
     const jr_store_rows_t *stored = &st->history; /* by nhs then id: read in one statement */
-    if (map_get(&st->named, nhs) == NULL) {
+    if (jr_strmap_get(&st->named, nhs) == NULL) {
         int rc = jr_store_pg_person_events(store, nhs, &pe->read);
         if (rc != JR_STORE_OK) {
             return rc;
@@ -973,7 +893,7 @@ static int plan_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identi
     const jr_event_t *ev = &it->ev.event;
     char key[KEY_MAX];
     event_key(key, sizeof key, ev->stream, ev->source_event_id);
-    if (map_get(&st->keys, key) != NULL) {
+    if (jr_strmap_get(&st->keys, key) != NULL) {
         set_outcome(it, JR_ACK_DUPLICATE, NULL, "already stored");
         return JR_STORE_OK;
     }
@@ -997,7 +917,7 @@ static int plan_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identi
         }
     }
     bool added = false;
-    if (map_put(&st->keys, key, 0, &added) != 0) {
+    if (jr_strmap_put(&st->keys, key, 0, &added) != 0) {
         return JR_STORE_RETRY;
     }
     uint32_t cycle = 0;
@@ -1045,7 +965,7 @@ static int plan_event(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_identi
             rc = release_parked(store, ids_map, st, &links[i]);
         }
     } else if (ev->kind == JR_EVENT_REVIEW_HELD && rc == JR_STORE_OK) {
-        pc_t *p = &st->persons.v[*map_get(&st->persons.index, nhs)];
+        pc_t *p = &st->persons.v[*jr_strmap_get(&st->persons.index, nhs)];
         p->cycle = cycle + 1;
         rc = jr_store_pg_person_set_cycle(store, nhs, p->cycle);
     }
@@ -1073,7 +993,7 @@ static int gather(jr_store_pg_t *store, batch_state_t *st, jr_store_rows_t *out)
     size_t n_late = 0;
     for (size_t i = 0; rc == JR_STORE_OK && i < st->touched.n; i++) {
         bool added = false;
-        if (map_put(&st->named, st->touched.v[i].nhs, 1, &added) != 0) {
+        if (jr_strmap_put(&st->named, st->touched.v[i].nhs, 1, &added) != 0) {
             rc = JR_STORE_RETRY;
         } else if (added) {
             late[n_late++] = st->touched.v[i].nhs;
@@ -1097,7 +1017,7 @@ static int gather(jr_store_pg_t *store, batch_state_t *st, jr_store_rows_t *out)
     }
     for (size_t i = 0; i < st->parked_rows.n; i++) {
         const jr_store_row_t *r = &st->parked_rows.rows[i];
-        const size_t *read_late = r->nhs[0] ? map_get(&st->named, r->nhs) : NULL;
+        const size_t *read_late = r->nhs[0] ? jr_strmap_get(&st->named, r->nhs) : NULL;
         if (read_late != NULL && *read_late == 0) {
             out->rows[out->n++] = *r;
         }
@@ -1137,7 +1057,7 @@ static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char
     char k[64];
     bool added;
     notice_key(k, sizeof k, nhs, cycle, key);
-    map_put(arg, k, 0, &added); /* out of memory: the INSERT refuses the duplicate */
+    jr_strmap_put(arg, k, 0, &added); /* out of memory: the INSERT refuses the duplicate */
 }
 
 /* The text a notice row borrows. */
@@ -1154,7 +1074,7 @@ typedef struct {
  * packed, handed to pubs, and its row filled. *row.nhs is NULL when there
  * is none to send. */
 static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
-                         const jr_schedule_t *sched, const strmap_t *decided, uint64_t seq,
+                         const jr_schedule_t *sched, const jr_strmap_t *decided, uint64_t seq,
                          jr_publications_t *pubs, notice_text_t *text, jr_store_notice_t *row)
 {
     memset(row, 0, sizeof *row);
@@ -1164,7 +1084,7 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
         return JR_STORE_OK;
     }
     notice_key(k, sizeof k, p->nhs, p->cycle, nt.key);
-    if (map_get(decided, k) != NULL) {
+    if (jr_strmap_get(decided, k) != NULL) {
         return JR_STORE_OK;
     }
     memset(text, 0, sizeof *text);
@@ -1227,7 +1147,7 @@ static const jr_store_row_t *rows_of(const jr_store_rows_t *all, const char *nhs
  * unless decided before (published as seq through pubs; notice->nhs stays
  * NULL when there is none), and its due-check row, which moves past today. */
 static int settle_current(const jr_batch_ctx_t *ctx, const pc_t *p, const computed_t *c,
-                          const strmap_t *decided, uint64_t seq, jr_publications_t *pubs,
+                          const jr_strmap_t *decided, uint64_t seq, jr_publications_t *pubs,
                           notice_text_t *notice_text, jr_store_notice_t *notice,
                           schedule_text_t *schedule_text, jr_store_schedule_t *schedule)
 {
@@ -1246,7 +1166,7 @@ static int settle_current(const jr_batch_ctx_t *ctx, const pc_t *p, const comput
 
 /* What a batch or a due-check round writes for the persons it settles. */
 typedef struct {
-    const strmap_t *decided; /* notices decided before */
+    const jr_strmap_t *decided; /* notices decided before */
     jr_store_notice_t *notices;
     notice_text_t *notice_text;
     size_t n_notices;
@@ -1255,7 +1175,7 @@ typedef struct {
     bool *scheduled;
 } settled_t;
 
-static int settled_init(settled_t *s, size_t n, const strmap_t *decided)
+static int settled_init(settled_t *s, size_t n, const jr_strmap_t *decided)
 {
     memset(s, 0, sizeof *s);
     s->decided = decided;
@@ -1337,7 +1257,7 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
 {
     size_t n_t = st->touched.n;
     uint64_t first_notice = *seq + n_t + 1;
-    strmap_t persons = {0}; /* distinct persons touched -> position */
+    jr_strmap_t persons = {0}; /* distinct persons touched -> position */
     jr_publications_t notice_pubs = {0};
     memset(out, 0, sizeof *out);
     out->n_t = n_t;
@@ -1353,17 +1273,17 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         bool added = false;
         const char *who = st->touched.v[i].nhs;
-        if (map_put(&persons, who, out->n, &added) != 0) {
+        if (jr_strmap_put(&persons, who, out->n, &added) != 0) {
             rc = JR_STORE_RETRY;
         } else if (added) {
-            out->current[out->n] = st->persons.v[*map_get(&st->persons.index, who)];
+            out->current[out->n] = st->persons.v[*jr_strmap_get(&st->persons.index, who)];
             out->nhs[out->n++] = who;
         }
     }
     settled_t *settled = &out->settled;
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
         const pc_t *t = &st->touched.v[i];
-        size_t nrows = 0, p = *map_get(&persons, t->nhs);
+        size_t nrows = 0, p = *jr_strmap_get(&persons, t->nhs);
         const jr_store_row_t *rows = rows_of(all, t->nhs, &nrows);
         computed_t c = {0};
         rc = compute_rows(ctx, t->nhs, t->cycle, *seq + 1, rows, nrows, &c);
@@ -1415,7 +1335,7 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
         (*seq)++;
     }
     jr_publications_clear(&notice_pubs);
-    map_clear(&persons);
+    jr_strmap_clear(&persons);
     return rc;
 }
 
@@ -1662,7 +1582,7 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
         nhs[i] = due->v[i].nhs;
     }
     jr_store_rows_t all = {0};
-    strmap_t decided = {0};
+    jr_strmap_t decided = {0};
     settled_t settled;
     rc = settled_init(&settled, due->n, &decided);
     if (rc == JR_STORE_OK) {
@@ -1692,7 +1612,7 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t
     }
     jr_store_rows_clear(&all);
     settled_clear(&settled);
-    map_clear(&decided);
+    jr_strmap_clear(&decided);
     return rc;
 }
 

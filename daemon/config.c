@@ -4,248 +4,369 @@
 #include "log.h"
 
 #include <errno.h>
-#include <ini.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* CFG_NAME is a fixed char array inside a stream row; CFG_UINT an unsigned. */
-typedef enum {
-    CFG_STRING,
-    CFG_NAME,
-    CFG_INT,
-    CFG_UINT,
-    CFG_BOOL,
-    CFG_TOPICS,
-    CFG_LEADS
-} cfg_type_t;
+static int parse_leads(const jr_cfg_key_t *k, void *field, const char *value, char *err,
+                       size_t errlen)
+{
+    jr_schedule_rules_t *rules = field;
+    size_t n = 0;
+    const char *c = value;
+    while (*c != '\0') {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(c, &end, 10);
+        if (end == c || errno != 0 || v < k->min || v > k->max || n == JR_SCHEDULE_LEADS_MAX) {
+            snprintf(err, errlen, "'%s' must be up to %d whole numbers of days from %lld to %lld",
+                     k->key, JR_SCHEDULE_LEADS_MAX, k->min, k->max);
+            return -1;
+        }
+        rules->lead_days[n++] = (unsigned)v;
+        c = end;
+        while (*c == ' ' || *c == ',') {
+            c++;
+        }
+    }
+    rules->n_leads = n;
+    return 0;
+}
 
-typedef struct {
-    const char *key;
-    cfg_type_t type;
-    size_t offset;
-    const char *def; /* NULL: no default (for stream fields, the row's own) */
-    long min, max;
-    const char *help;
-} cfg_key_t;
+static int parse_topics(const jr_cfg_key_t *k, void *field, const char *value, char *err,
+                        size_t errlen)
+{
+    const char *bad = NULL;
+    jr_topic_set_t set = 0;
+    if (jr_format_topics_parse(value, &set, &bad) != 0) {
+        snprintf(err, errlen, "'%s': unknown topic at '%.40s'", k->key, bad ? bad : value);
+        return -1;
+    }
+    *(jr_topic_set_t *)field = set;
+    return 0;
+}
+
+static int check_security(const char *value, char *err, size_t errlen)
+{
+    if (strcmp(value, "curve") != 0 && strcmp(value, "plaintext-development") != 0) {
+        snprintf(err, errlen, "'security' must be curve or plaintext-development");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_log_level(const char *value, char *err, size_t errlen)
+{
+    if (jr_log_level_from_name(value) < 0) {
+        snprintf(err, errlen, "'log_level' must be err, warning, notice, info or debug");
+        return -1;
+    }
+    return 0;
+}
+
+#define RESTART .when = JR_CFG_ON_RESTART
+#define LEADS                                                                                      \
+    .type = JR_CFG_CUSTOM, .parse = parse_leads, .type_name = "days",                              \
+    .size = sizeof(jr_schedule_rules_t)
+#define TOPICS                                                                                     \
+    .type = JR_CFG_CUSTOM, .parse = parse_topics, .type_name = "topics",                           \
+    .size = sizeof(jr_topic_set_t)
 
 #define D(field) offsetof(jr_config_t, field)
-static const cfg_key_t g_daemon_keys[] = {
-    {"ingest_endpoint", CFG_STRING, D(ingest_endpoint), "tcp://127.0.0.1:5560", 0, 0,
-     "ZeroMQ endpoint the ROUTER binds for adapters"},
-    {"publish_endpoint", CFG_STRING, D(publish_endpoint), "tcp://127.0.0.1:5561", 0, 0,
-     "ZeroMQ endpoint the PUB binds for subscribers"},
-    {"catchup_endpoint", CFG_STRING, D(catchup_endpoint), "tcp://127.0.0.1:5562", 0, 0,
-     "ZeroMQ endpoint the catch-up ROUTER binds for subscribers that missed publications"},
-    {"pseudonymised_endpoint", CFG_STRING, D(pseudonymised_endpoint), "tcp://127.0.0.1:5563", 0, 0,
-     "ZeroMQ endpoint of the PUB carrying pseudonymised records and notices, and statistics"},
-    {"statistics_endpoint", CFG_STRING, D(statistics_endpoint), "tcp://127.0.0.1:5564", 0, 0,
-     "ZeroMQ endpoint of the PUB carrying statistics alone, for keys with the statistics right"},
-    {"security", CFG_STRING, D(security), "curve", 0, 0,
-     "curve (every socket encrypted and authenticated), or plaintext-development (never in "
-     "production)"},
-    {"server_key_file", CFG_STRING, D(server_key_file), "", 0, 0,
-     "the daemon's CURVE key pair, as written by 'joinedreview keygen' (a credential)"},
-    {"allow_list_file", CFG_STRING, D(allow_list_file), "", 0, 0,
-     "the clients allowed to connect and their rights (reloaded on SIGHUP)"},
-    {"pseudonym_key_file", CFG_STRING, D(pseudonym_key_file), "", 0, 0,
-     "at least 32 random bytes keying the pseudonyms of the pseudonymised feed (a credential); "
-     "empty: that feed carries statistics only"},
-    {"database", CFG_STRING, D(database), "dbname=joinedreview", 0, 0,
-     "libpq connection string; use passfile= for the password, sslmode=verify-full in "
-     "production"},
-    {"database_owner", CFG_STRING, D(database_owner), "", 0, 0,
-     "libpq connection string of the login that owns the schema and runs migrations; empty: "
-     "the daemon's own login does"},
-    {"log_level", CFG_STRING, D(log_level), "info", 0, 0, "err, warning, notice, info or debug"},
-    {"batch_max", CFG_INT, D(batch_max), "1000", 1, 10000,
-     "most envelopes written in one transaction"},
-    {"max_message_bytes", CFG_INT, D(max_message_bytes), "65536", 1024, 1048576,
-     "largest envelope accepted, in bytes"},
-    {"max_text_bytes", CFG_INT, D(max_text_bytes), "4000", 64, 65536,
-     "longest statement text (what is working / not working), in bytes"},
-    {"reconnect_max_ms", CFG_INT, D(reconnect_max_ms), "30000", 100, 600000,
-     "longest wait between database reconnection attempts"},
-    {"statement_timeout_ms", CFG_INT, D(statement_timeout_ms), "30000", 100, 600000,
-     "PostgreSQL statement_timeout for the daemon's session"},
-    {"future_tolerance_s", CFG_INT, D(future_tolerance_s), "86400", 0, 604800,
-     "how far ahead of the daemon's clock an event's occurred_at may be"},
-    {"alignment_window_days", CFG_UINT, D(rules.window_days), "90", 0, 730,
-     "streams due within this many days after the joined-up review date join it"},
-    {"notice_lead_days", CFG_LEADS, D(rules), "56 28 7", 1, 365,
-     "days before the review date that notices go out (up to 8, space-separated)"},
-    {"outbox_retention_days", CFG_INT, D(outbox_retention_days), "30", 1, 3650,
-     "how long publications stay in the outbox for catch-up; older requests get TOO_OLD"},
-    {"statistics_interval_s", CFG_INT, D(statistics_interval_s), "60", 1, 86400,
-     "how often statistics are published under the topic 'statistics'"},
-    {"due_check_interval_s", CFG_INT, D(due_check_interval_s), "60", 1, 86400,
-     "how often the daemon checks which notices have fallen due"},
-    {"rejected_retention_days", CFG_INT, D(rejected_retention_days), "90", 1, 3650,
-     "how long a rejected message not seen again is kept for inspection"},
-    {"rejected_max_rows", CFG_INT, D(rejected_max_rows), "100000", 100, 10000000,
-     "most rejected messages kept (each at most 4 KiB of its bytes); the least recently seen "
-     "make room"},
-    {"max_connections", CFG_INT, D(max_connections), "1000", 1, 1000000,
-     "client connections open at once across the public sockets; more are shut at once (lowered "
-     "at start-up to what the open-files limit allows)"},
-    {"handshake_timeout_ms", CFG_INT, D(handshake_timeout_ms), "5000", 100, 60000,
-     "a connection that has not finished its CURVE handshake by then is dropped"},
-    {"ingest_queue", CFG_INT, D(ingest_queue), "1000", 10, 100000,
-     "envelopes received from one adapter connection and not yet taken by the daemon; beyond it "
-     "the adapter waits"},
-    {"ack_queue", CFG_INT, D(ack_queue), "1000", 10, 100000,
-     "acks held for one adapter connection that does not read them; beyond it they are dropped "
-     "(a resend is answered DUPLICATE)"},
-    {"publish_queue", CFG_INT, D(publish_queue), "10000", 100, 1000000,
-     "publications held for one subscriber that does not read them; beyond it they are dropped "
-     "(catch-up fills the gap)"},
+static const jr_cfg_key_t g_daemon_keys[] = {
+    {.key = "ingest_endpoint",
+     .type = JR_CFG_STRING,
+     .offset = D(ingest_endpoint),
+     .def = "tcp://127.0.0.1:5560",
+     RESTART,
+     .help = "ZeroMQ endpoint the ROUTER binds for adapters"},
+    {.key = "publish_endpoint",
+     .type = JR_CFG_STRING,
+     .offset = D(publish_endpoint),
+     .def = "tcp://127.0.0.1:5561",
+     RESTART,
+     .help = "ZeroMQ endpoint the PUB binds for subscribers"},
+    {.key = "catchup_endpoint",
+     .type = JR_CFG_STRING,
+     .offset = D(catchup_endpoint),
+     .def = "tcp://127.0.0.1:5562",
+     RESTART,
+     .help = "ZeroMQ endpoint the catch-up ROUTER binds for subscribers that missed publications"},
+    {.key = "pseudonymised_endpoint",
+     .type = JR_CFG_STRING,
+     .offset = D(pseudonymised_endpoint),
+     .def = "tcp://127.0.0.1:5563",
+     RESTART,
+     .help =
+         "ZeroMQ endpoint of the PUB carrying pseudonymised records and notices, and statistics"},
+    {.key = "statistics_endpoint",
+     .type = JR_CFG_STRING,
+     .offset = D(statistics_endpoint),
+     .def = "tcp://127.0.0.1:5564",
+     RESTART,
+     .help = "ZeroMQ endpoint of the PUB carrying statistics alone, for keys with the statistics "
+             "right"},
+    {.key = "security",
+     .type = JR_CFG_STRING,
+     .offset = D(security),
+     .def = "curve",
+     RESTART,
+     .check = check_security,
+     .help = "curve (every socket encrypted and authenticated), or plaintext-development (never in "
+             "production)"},
+    {.key = "server_key_file",
+     .type = JR_CFG_STRING,
+     .offset = D(server_key_file),
+     .def = "",
+     RESTART,
+     .help = "the daemon's CURVE key pair, as written by 'joinedreview keygen' (a credential)"},
+    {.key = "allow_list_file",
+     .type = JR_CFG_STRING,
+     .offset = D(allow_list_file),
+     .def = "",
+     .help = "the clients allowed to connect and their rights (reloaded on SIGHUP)"},
+    {.key = "pseudonym_key_file",
+     .type = JR_CFG_STRING,
+     .offset = D(pseudonym_key_file),
+     .def = "",
+     RESTART,
+     .help =
+         "at least 32 random bytes keying the pseudonyms of the pseudonymised feed (a credential); "
+         "empty: that feed carries statistics only"},
+    {.key = "database",
+     .type = JR_CFG_STRING,
+     .offset = D(database),
+     .def = "dbname=joinedreview",
+     RESTART,
+     .help = "libpq connection string; use passfile= for the password, sslmode=verify-full in "
+             "production"},
+    {.key = "database_owner",
+     .type = JR_CFG_STRING,
+     .offset = D(database_owner),
+     .def = "",
+     RESTART,
+     .help =
+         "libpq connection string of the login that owns the schema and runs migrations; empty: "
+         "the daemon's own login does"},
+    {.key = "log_level",
+     .type = JR_CFG_STRING,
+     .offset = D(log_level),
+     .def = "info",
+     .check = check_log_level,
+     .help = "err, warning, notice, info or debug"},
+    {.key = "batch_max",
+     .type = JR_CFG_INT,
+     .offset = D(batch_max),
+     .def = "1000",
+     .min = 1,
+     .max = 10000,
+     .help = "most envelopes written in one transaction"},
+    {.key = "max_message_bytes",
+     .type = JR_CFG_INT,
+     .offset = D(max_message_bytes),
+     .def = "65536",
+     .min = 1024,
+     .max = 1048576,
+     RESTART,
+     .help = "largest envelope accepted, in bytes"},
+    {.key = "max_text_bytes",
+     .type = JR_CFG_INT,
+     .offset = D(max_text_bytes),
+     .def = "4000",
+     .min = 64,
+     .max = 65536,
+     .help = "longest statement text (what is working / not working), in bytes"},
+    {.key = "reconnect_max_ms",
+     .type = JR_CFG_INT,
+     .offset = D(reconnect_max_ms),
+     .def = "30000",
+     .min = 100,
+     .max = 600000,
+     .help = "longest wait between database reconnection attempts"},
+    {.key = "statement_timeout_ms",
+     .type = JR_CFG_INT,
+     .offset = D(statement_timeout_ms),
+     .def = "30000",
+     .min = 100,
+     .max = 600000,
+     RESTART,
+     .help = "PostgreSQL statement_timeout for the daemon's session"},
+    {.key = "future_tolerance_s",
+     .type = JR_CFG_INT,
+     .offset = D(future_tolerance_s),
+     .def = "86400",
+     .min = 0,
+     .max = 604800,
+     .help = "how far ahead of the daemon's clock an event's occurred_at may be"},
+    {.key = "alignment_window_days",
+     .type = JR_CFG_UINT,
+     .offset = D(rules.window_days),
+     .def = "90",
+     .min = 0,
+     .max = 730,
+     .help = "streams due within this many days after the joined-up review date join it"},
+    {.key = "notice_lead_days",
+     LEADS,
+     .offset = D(rules),
+     .def = "56 28 7",
+     .min = 1,
+     .max = 365,
+     .help = "days before the review date that notices go out (up to 8, space-separated)"},
+    {.key = "outbox_retention_days",
+     .type = JR_CFG_INT,
+     .offset = D(outbox_retention_days),
+     .def = "30",
+     .min = 1,
+     .max = 3650,
+     .help = "how long publications stay in the outbox for catch-up; older requests get TOO_OLD"},
+    {.key = "statistics_interval_s",
+     .type = JR_CFG_INT,
+     .offset = D(statistics_interval_s),
+     .def = "60",
+     .min = 1,
+     .max = 86400,
+     .help = "how often statistics are published under the topic 'statistics'"},
+    {.key = "due_check_interval_s",
+     .type = JR_CFG_INT,
+     .offset = D(due_check_interval_s),
+     .def = "60",
+     .min = 1,
+     .max = 86400,
+     .help = "how often the daemon checks which notices have fallen due"},
+    {.key = "rejected_retention_days",
+     .type = JR_CFG_INT,
+     .offset = D(rejected_retention_days),
+     .def = "90",
+     .min = 1,
+     .max = 3650,
+     .help = "how long a rejected message not seen again is kept for inspection"},
+    {.key = "rejected_max_rows",
+     .type = JR_CFG_INT,
+     .offset = D(rejected_max_rows),
+     .def = "100000",
+     .min = 100,
+     .max = 10000000,
+     .help =
+         "most rejected messages kept (each at most 4 KiB of its bytes); the least recently seen "
+         "make room"},
+    {.key = "max_connections",
+     .type = JR_CFG_INT,
+     .offset = D(max_connections),
+     .def = "1000",
+     .min = 1,
+     .max = 1000000,
+     .help = "client connections open at once across the public sockets; more are shut at once "
+             "(lowered "
+             "at start-up to what the open-files limit allows)"},
+    {.key = "handshake_timeout_ms",
+     .type = JR_CFG_INT,
+     .offset = D(handshake_timeout_ms),
+     .def = "5000",
+     .min = 100,
+     .max = 60000,
+     RESTART,
+     .help = "a connection that has not finished its CURVE handshake by then is dropped"},
+    {.key = "ingest_queue",
+     .type = JR_CFG_INT,
+     .offset = D(ingest_queue),
+     .def = "1000",
+     .min = 10,
+     .max = 100000,
+     RESTART,
+     .help = "envelopes received from one adapter connection and not yet taken by the daemon; "
+             "beyond it "
+             "the adapter waits"},
+    {.key = "ack_queue",
+     .type = JR_CFG_INT,
+     .offset = D(ack_queue),
+     .def = "1000",
+     .min = 10,
+     .max = 100000,
+     RESTART,
+     .help =
+         "acks held for one adapter connection that does not read them; beyond it they are dropped "
+         "(a resend is answered DUPLICATE)"},
+    {.key = "publish_queue",
+     .type = JR_CFG_INT,
+     .offset = D(publish_queue),
+     .def = "10000",
+     .min = 100,
+     .max = 1000000,
+     RESTART,
+     .help =
+         "publications held for one subscriber that does not read them; beyond it they are dropped "
+         "(catch-up fills the gap)"},
 };
 #undef D
 
 #define S(field) offsetof(jr_stream_t, field)
-static const cfg_key_t g_stream_keys[] = {
-    {"name", CFG_NAME, S(name), NULL, 0, 0, "the stream's name"},
-    {"enabled", CFG_BOOL, S(enabled), NULL, 0, 1, "whether events for the stream are accepted"},
-    {"required", CFG_TOPICS, S(required), NULL, 0, 0,
-     "topics of its minimum information (INCOME and INFORMATION are always added); ALL = "
-     "areas 1-8"},
-    {"interval_days", CFG_UINT, S(interval_days), NULL, 0, 3650,
-     "routine review interval; 0 = never drives a review date"},
-    {"first_review_days", CFG_UINT, S(first_review_days), NULL, 0, 3650,
-     "early first review after the start; 0 = none"},
-    {"before_award_end_days", CFG_UINT, S(before_award_end_days), NULL, 0, 3650,
-     "review due this many days before the award ends; 0 = not used"},
-    {"default_award_days", CFG_UINT, S(default_award_days), NULL, 0, 3650,
-     "award length assumed when no end is given"},
-    {"lead_rank", CFG_UINT, S(lead_rank), NULL, 0, 100,
-     "lead-organisation precedence: 1 leads first; 0 = last"},
+static const jr_cfg_key_t g_stream_keys[] = {
+    {.key = "name",
+     .type = JR_CFG_CHARS,
+     .offset = S(name),
+     .max = sizeof(((jr_stream_t *)0)->name),
+     .help = "the stream's name"},
+    {.key = "enabled",
+     .type = JR_CFG_BOOL,
+     .offset = S(enabled),
+     .help = "whether events for the stream are accepted"},
+    {.key = "required",
+     TOPICS,
+     .offset = S(required),
+     .help = "topics of its minimum information (INCOME and INFORMATION are always added); ALL = "
+             "areas 1-8"},
+    {.key = "interval_days",
+     .type = JR_CFG_UINT,
+     .offset = S(interval_days),
+     .min = 0,
+     .max = 3650,
+     .help = "routine review interval; 0 = never drives a review date"},
+    {.key = "first_review_days",
+     .type = JR_CFG_UINT,
+     .offset = S(first_review_days),
+     .min = 0,
+     .max = 3650,
+     .help = "early first review after the start; 0 = none"},
+    {.key = "before_award_end_days",
+     .type = JR_CFG_UINT,
+     .offset = S(before_award_end_days),
+     .min = 0,
+     .max = 3650,
+     .help = "review due this many days before the award ends; 0 = not used"},
+    {.key = "default_award_days",
+     .type = JR_CFG_UINT,
+     .offset = S(default_award_days),
+     .min = 0,
+     .max = 3650,
+     .help = "award length assumed when no end is given"},
+    {.key = "lead_rank",
+     .type = JR_CFG_UINT,
+     .offset = S(lead_rank),
+     .min = 0,
+     .max = 100,
+     .help = "lead-organisation precedence: 1 leads first; 0 = last"},
 };
 #undef S
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-static int set_value(void *base, const cfg_key_t *k, const char *value, char *err, size_t errlen)
-{
-    char *at = (char *)base + k->offset;
-    switch (k->type) {
-    case CFG_STRING: {
-        char *copy = strdup(value);
-        if (copy == NULL) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        free(*(char **)at);
-        *(char **)at = copy;
-        return 0;
-    }
-    case CFG_NAME:
-        if (strlen(value) >= sizeof(((jr_stream_t *)0)->name)) {
-            snprintf(err, errlen, "'%s' is too long", k->key);
-            return -1;
-        }
-        strcpy(at, value);
-        return 0;
-    case CFG_INT:
-    case CFG_UINT: {
-        errno = 0;
-        char *end = NULL;
-        long v = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0' || v < k->min || v > k->max) {
-            snprintf(err, errlen, "'%s' must be a whole number from %ld to %ld, not '%s'", k->key,
-                     k->min, k->max, value);
-            return -1;
-        }
-        if (k->type == CFG_UINT) {
-            *(unsigned *)at = (unsigned)v;
-        } else {
-            *(int *)at = (int)v;
-        }
-        return 0;
-    }
-    case CFG_BOOL:
-        if (strcasecmp(value, "true") == 0 || strcasecmp(value, "yes") == 0 ||
-            strcmp(value, "1") == 0) {
-            *(bool *)at = true;
-        } else if (strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0 ||
-                   strcmp(value, "0") == 0) {
-            *(bool *)at = false;
-        } else {
-            snprintf(err, errlen, "'%s' must be true or false, not '%s'", k->key, value);
-            return -1;
-        }
-        return 0;
-    case CFG_LEADS: {
-        jr_schedule_rules_t *rules = (jr_schedule_rules_t *)at;
-        size_t n = 0;
-        const char *c = value;
-        while (*c != '\0') {
-            char *end = NULL;
-            errno = 0;
-            long v = strtol(c, &end, 10);
-            if (end == c || errno != 0 || v < k->min || v > k->max || n == JR_SCHEDULE_LEADS_MAX) {
-                snprintf(err, errlen, "'%s' must be up to %d whole numbers of days from %ld to %ld",
-                         k->key, JR_SCHEDULE_LEADS_MAX, k->min, k->max);
-                return -1;
-            }
-            rules->lead_days[n++] = (unsigned)v;
-            c = end;
-            while (*c == ' ' || *c == ',') {
-                c++;
-            }
-        }
-        rules->n_leads = n;
-        return 0;
-    }
-    case CFG_TOPICS: {
-        const char *bad = NULL;
-        jr_topic_set_t set = 0;
-        if (jr_format_topics_parse(value, &set, &bad) != 0) {
-            snprintf(err, errlen, "'%s': unknown topic at '%.40s'", k->key, bad ? bad : value);
-            return -1;
-        }
-        *(jr_topic_set_t *)at = set;
-        return 0;
-    }
-    }
-    return -1;
-}
-
-static const cfg_key_t *find_key(const cfg_key_t *keys, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(keys[i].key, name) == 0) {
-            return &keys[i];
-        }
-    }
-    return NULL;
-}
-
-/* Sets one key of [section]; the single path for file, defaults and overrides. */
+/* Sets one key of [section]; the single path for files, overrides and
+ * defaults. */
 static int config_set(jr_config_t *self, const char *section, const char *key, const char *value,
                       char *err, size_t errlen)
 {
     if (strcmp(section, "daemon") == 0) {
-        const cfg_key_t *k = find_key(g_daemon_keys, N_ELEMS(g_daemon_keys), key);
+        const jr_cfg_key_t *k = jr_cfg_find(g_daemon_keys, N_ELEMS(g_daemon_keys), key);
         if (k == NULL) {
             snprintf(err, errlen, "unknown key '%s' in [daemon]", key);
             return -1;
         }
-        if (strcmp(key, "security") == 0 && strcmp(value, "curve") != 0 &&
-            strcmp(value, "plaintext-development") != 0) {
-            snprintf(err, errlen, "'security' must be curve or plaintext-development");
-            return -1;
-        }
-        if (strcmp(key, "log_level") == 0 && jr_log_level_from_name(value) < 0) {
-            snprintf(err, errlen, "'log_level' must be err, warning, notice, info or debug");
-            return -1;
-        }
-        return set_value(self, k, value, err, errlen);
+        return jr_cfg_set(k, self, value, err, errlen);
     }
     if (strncmp(section, "stream.", 7) == 0) {
         const char *code = section + 7;
-        const cfg_key_t *k = find_key(g_stream_keys, N_ELEMS(g_stream_keys), key);
+        const jr_cfg_key_t *k = jr_cfg_find(g_stream_keys, N_ELEMS(g_stream_keys), key);
         if (k == NULL) {
             snprintf(err, errlen, "unknown key '%s' in [%s]", key, section);
             return -1;
@@ -266,7 +387,7 @@ static int config_set(jr_config_t *self, const char *section, const char *key, c
             snprintf(row.name, sizeof row.name, "%s", code);
             row.enabled = true;
         }
-        if (set_value(&row, k, value, err, errlen) != 0) {
+        if (jr_cfg_set(k, &row, value, err, errlen) != 0) {
             return -1;
         }
         if (jr_streams_put(self->streams, &row) != 0) {
@@ -280,25 +401,10 @@ static int config_set(jr_config_t *self, const char *section, const char *key, c
     return -1;
 }
 
-typedef struct {
-    jr_config_t *cfg;
-    char *err;
-    size_t errlen;
-    const char *path;
-    int failed;
-    char msg[256];
-} load_ctx_t;
-
-static int on_ini(void *user, const char *section, const char *name, const char *value)
+static int on_line(void *ctx, const char *section, const char *key, const char *value, char *err,
+                   size_t errlen)
 {
-    load_ctx_t *ctx = user;
-    char msg[256];
-    if (config_set(ctx->cfg, section, name, value, msg, sizeof msg) != 0) {
-        snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
-        ctx->failed = 1;
-        return 0; /* ini_parse then returns this line's number */
-    }
-    return 1;
+    return config_set(ctx, section, key, value, err, errlen);
 }
 
 jr_config_t *jr_config_new(void)
@@ -308,16 +414,10 @@ jr_config_t *jr_config_new(void)
         return NULL;
     }
     self->streams = jr_streams_new_default();
-    if (self->streams == NULL) {
-        free(self);
-        return NULL;
-    }
     char err[256];
-    for (size_t i = 0; i < N_ELEMS(g_daemon_keys); i++) {
-        if (set_value(self, &g_daemon_keys[i], g_daemon_keys[i].def, err, sizeof err) != 0) {
-            jr_config_destroy(&self);
-            return NULL;
-        }
+    if (self->streams == NULL ||
+        jr_cfg_defaults(g_daemon_keys, N_ELEMS(g_daemon_keys), self, err, sizeof err) != 0) {
+        jr_config_destroy(&self);
     }
     return self;
 }
@@ -328,11 +428,7 @@ void jr_config_destroy(jr_config_t **self_p)
         return;
     }
     jr_config_t *self = *self_p;
-    for (size_t i = 0; i < N_ELEMS(g_daemon_keys); i++) {
-        if (g_daemon_keys[i].type == CFG_STRING) {
-            free(*(char **)((char *)self + g_daemon_keys[i].offset));
-        }
-    }
+    jr_cfg_release(g_daemon_keys, N_ELEMS(g_daemon_keys), self);
     jr_streams_destroy(&self->streams);
     free(self);
     *self_p = NULL;
@@ -340,75 +436,46 @@ void jr_config_destroy(jr_config_t **self_p)
 
 int jr_config_load_file(jr_config_t *self, const char *path, char *err, size_t errlen)
 {
-    load_ctx_t ctx = {.cfg = self, .err = err, .errlen = errlen, .path = path};
-    int rc = ini_parse(path, on_ini, &ctx);
-    if (ctx.failed) {
-        snprintf(err, errlen, "%s:%d: %s", path, rc, ctx.msg);
-        return -1;
-    }
-    if (rc == -1) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "%s:%d: not a 'key = value' line or [section]", path, rc);
-        return -1;
-    }
-    return 0;
+    return jr_cfg_read_file(path, on_line, self, err, errlen);
 }
 
 int jr_config_override(jr_config_t *self, const char *assignment, char *err, size_t errlen)
 {
-    const char *eq = strchr(assignment, '=');
-    const char *dot = NULL; /* the last '.' before '=': sections may hold dots */
-    for (const char *c = assignment; eq != NULL && c < eq; c++) {
-        if (*c == '.') {
-            dot = c;
-        }
-    }
-    if (eq == NULL || dot == NULL || dot == assignment) {
-        snprintf(err, errlen, "'%s' is not section.key=value", assignment);
+    char section[64], key[64], msg[256];
+    const char *value = NULL;
+    if (jr_cfg_split(assignment, section, key, &value, err, errlen) != 0) {
         return -1;
     }
-    char section[64];
-    char key[64];
-    size_t slen = (size_t)(dot - assignment);
-    size_t klen = (size_t)(eq - dot - 1);
-    if (slen >= sizeof section || klen >= sizeof key) {
-        snprintf(err, errlen, "'%s': name too long", assignment);
-        return -1;
-    }
-    memcpy(section, assignment, slen);
-    section[slen] = '\0';
-    memcpy(key, dot + 1, klen);
-    key[klen] = '\0';
-    char msg[256];
-    if (config_set(self, section, key, eq + 1, msg, sizeof msg) != 0) {
+    if (config_set(self, section, key, value, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "--set %s: %s", assignment, msg);
         return -1;
     }
     return 0;
 }
 
-static void print_keys(FILE *out, const char *section, const cfg_key_t *keys, size_t n)
+void jr_config_apply_reload(jr_config_t *self, jr_config_t *fresh, char *kept, size_t keptlen)
 {
-    static const char *const type_names[] = {"string",  "string", "integer", "integer",
-                                             "boolean", "topics", "days"};
-    for (size_t i = 0; i < n; i++) {
-        const cfg_key_t *k = &keys[i];
-        fprintf(out, "%s.%s (%s", section, k->key, type_names[k->type]);
-        if (k->type == CFG_INT || k->type == CFG_UINT) {
-            fprintf(out, ", %ld..%ld", k->min, k->max);
+    size_t used = 0;
+    kept[0] = '\0';
+    for (size_t i = 0; i < N_ELEMS(g_daemon_keys); i++) {
+        const jr_cfg_key_t *k = &g_daemon_keys[i];
+        if (jr_cfg_same(k, self, fresh)) {
+            continue;
         }
-        if (k->def != NULL) {
-            fprintf(out, ", default %s", k->def);
+        if (k->when == JR_CFG_ON_RELOAD) {
+            jr_cfg_take(k, self, fresh);
+        } else if (used + strlen(k->key) + 3 < keptlen) {
+            used += (size_t)snprintf(kept + used, keptlen - used, "%s%s", used ? ", " : "", k->key);
         }
-        fprintf(out, ")\n    %s\n", k->help);
     }
+    /* The funding streams are data: a reload applies them whole. */
+    jr_streams_t *streams = self->streams;
+    self->streams = fresh->streams;
+    fresh->streams = streams;
 }
 
 void jr_config_print_reference(FILE *out)
 {
-    print_keys(out, "daemon", g_daemon_keys, N_ELEMS(g_daemon_keys));
-    print_keys(out, "stream.CODE", g_stream_keys, N_ELEMS(g_stream_keys));
+    jr_cfg_print(out, "daemon", g_daemon_keys, N_ELEMS(g_daemon_keys));
+    jr_cfg_print(out, "stream.CODE", g_stream_keys, N_ELEMS(g_stream_keys));
 }

@@ -4,7 +4,9 @@
  * table in config.c, and one [stream.CODE] section per funding stream to
  * change or add (see streams.h for the fields). Command-line overrides use
  * the same names ("daemon.batch_max=500", "stream.CPA.enabled=true").
- * An unknown section or key, or a value out of bounds, is an error.
+ * An unknown section or key, or a value out of bounds, is an error. Each
+ * key says whether SIGHUP applies it or it waits for a restart (endpoints,
+ * the database, the secrets, what the sockets were made with).
  * Secrets never go in this file: the database password comes from a libpq
  * passfile (conninfo "passfile=/path"), never from the command line. */
 #ifndef JR_CONFIG_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cfg.h"
 #include "schedule.h"
 #include "streams.h"
 
@@ -62,7 +65,14 @@ int jr_config_load_file(jr_config_t *self, const char *path, char *err, size_t e
  * Returns 0, or -1 with a message in err. */
 int jr_config_override(jr_config_t *self, const char *assignment, char *err, size_t errlen);
 
-/* Prints the reference of every key (name, type, default, bounds, help). */
+/* A reload: takes from `fresh` the value of every key SIGHUP applies that
+ * changed, and the streams table; the changed keys that need a restart keep
+ * their running values and are named in kept ("ingest_endpoint, database",
+ * "" when none). */
+void jr_config_apply_reload(jr_config_t *self, jr_config_t *fresh, char *kept, size_t keptlen);
+
+/* Prints the reference of every key (name, type, default, bounds, help,
+ * whether it waits for a restart). */
 void jr_config_print_reference(FILE *out);
 
 #endif

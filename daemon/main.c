@@ -26,6 +26,7 @@
 #include "batch.h"
 #include "stats_worker.h"
 #include "catchup.h"
+#include "clock.h"
 #include "codec.h"
 #include "config.h"
 #include "conns.h"
@@ -52,7 +53,7 @@ typedef struct {
     size_t n_overrides;
     bool rebuild;
     bool check_config;
-    jr_day_t today; /* --today, for demonstrations and tests; JR_DAY_NONE: the clock */
+    jr_clock_t clock; /* --today fixes its day, for demonstrations and tests */
 } options_t;
 
 typedef struct {
@@ -109,35 +110,14 @@ typedef struct {
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return jr_clock_mono_ms();
 }
 
 /* Today: --today, else the system clock's day. Reads nothing the loop
  * changes, so the catch-up thread asks it too. */
 static jr_day_t today_of(const daemon_t *d)
 {
-    return d->opt.today != JR_DAY_NONE ? d->opt.today : jr_text_day_of_ms(wall_ms());
-}
-
-/* Now, on the daemon's day: the clock's time of day on --today's date, so
- * that everything judged against "now" (an occurred_at in the future, say)
- * follows the same day as the rules do. */
-static int64_t now_of(const daemon_t *d)
-{
-    int64_t ms = wall_ms();
-    if (d->opt.today == JR_DAY_NONE) {
-        return ms;
-    }
-    return (int64_t)d->opt.today * 86400000 + (ms % 86400000 + 86400000) % 86400000;
+    return jr_clock_today(&d->opt.clock);
 }
 
 static jr_batch_ctx_t batch_ctx(const daemon_t *d)
@@ -221,8 +201,8 @@ static int parse_args(int argc, char **argv, options_t *opt)
             exit(0);
         case 8:
             if (strcmp(optarg, "clock") == 0) {
-                opt->today = JR_DAY_NONE;
-            } else if (jr_text_parse_date(optarg, &opt->today) != 0) {
+                opt->clock.fixed_day = JR_DAY_NONE;
+            } else if (jr_text_parse_date(optarg, &opt->clock.fixed_day) != 0) {
                 fprintf(stderr,
                         "joinedreviewd: --today '%s' is neither a date (YYYY-MM-DD) nor 'clock'\n",
                         optarg);
@@ -317,28 +297,13 @@ static void reload(daemon_t *d)
     if (cfg == NULL) {
         jr_log(JR_LOG_ERR, "main", "reload failed; keeping the running configuration");
     } else {
-        if (strcmp(cfg->ingest_endpoint, d->cfg->ingest_endpoint) != 0 ||
-            strcmp(cfg->publish_endpoint, d->cfg->publish_endpoint) != 0 ||
-            strcmp(cfg->catchup_endpoint, d->cfg->catchup_endpoint) != 0 ||
-            strcmp(cfg->database, d->cfg->database) != 0) {
+        char kept[512];
+        jr_config_apply_reload(d->cfg, cfg, kept, sizeof kept);
+        if (kept[0] != '\0') {
             jr_log(JR_LOG_WARNING, "main",
-                   "endpoint or database changes take effect at the next restart");
+                   "changed, but applied only at the next restart (kept as they are): %s", kept);
         }
-        jr_log_set_level((jr_log_level_t)jr_log_level_from_name(cfg->log_level));
-        jr_streams_destroy(&d->cfg->streams);
-        d->cfg->streams = cfg->streams;
-        cfg->streams = NULL;
-        d->cfg->batch_max = cfg->batch_max;
-        d->cfg->max_text_bytes = cfg->max_text_bytes;
-        d->cfg->future_tolerance_s = cfg->future_tolerance_s;
-        d->cfg->reconnect_max_ms = cfg->reconnect_max_ms;
-        d->cfg->rules = cfg->rules;
-        d->cfg->due_check_interval_s = cfg->due_check_interval_s;
-        d->cfg->statistics_interval_s = cfg->statistics_interval_s;
-        d->cfg->outbox_retention_days = cfg->outbox_retention_days;
-        d->cfg->rejected_retention_days = cfg->rejected_retention_days;
-        d->cfg->rejected_max_rows = cfg->rejected_max_rows;
-        d->cfg->max_connections = cfg->max_connections;
+        jr_log_set_level((jr_log_level_t)jr_log_level_from_name(d->cfg->log_level));
         jr_conns_set_max(d->conns, connection_cap(d));
         jr_store_pg_set_rejected_max(d->store, d->cfg->rejected_max_rows);
         jr_config_destroy(&cfg);
@@ -717,7 +682,7 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
     }
     jr_codec_limits_t limits = {
         .max_text_bytes = (size_t)d->cfg->max_text_bytes,
-        .now_ms = now_of(d),
+        .now_ms = jr_clock_now_ms(&d->opt.clock),
         .future_tolerance_ms = (int64_t)d->cfg->future_tolerance_s * 1000,
     };
     it->decoded = jr_codec_decode(it->raw, it->raw_len, d->cfg->streams, &limits, &it->ev, &it->why,
@@ -1000,8 +965,8 @@ static int load_secrets(daemon_t *d)
                    "plaintext-development");
             return -1;
         }
-        if (jr_access_read_keys(d->cfg->server_key_file, d->server_public, d->server_secret, err,
-                                sizeof err) != 0 ||
+        if (jr_keyfile_read(d->cfg->server_key_file, d->server_public, d->server_secret, err,
+                            sizeof err) != 0 ||
             (d->access = jr_access_load(d->cfg->allow_list_file, err, sizeof err)) == NULL) {
             jr_log(JR_LOG_ERR, "main", "%s", err);
             return -1;
@@ -1014,16 +979,9 @@ static int load_secrets(daemon_t *d)
                "with real people's data");
     }
     if (d->cfg->pseudonym_key_file[0] != '\0') {
-        FILE *f = jr_access_open_secret(d->cfg->pseudonym_key_file, err, sizeof err);
-        if (f == NULL) {
+        if (jr_keyfile_read_bytes(d->cfg->pseudonym_key_file, d->pseudonym_key,
+                                  sizeof d->pseudonym_key, err, sizeof err) != 0) {
             jr_log(JR_LOG_ERR, "main", "%s", err);
-            return -1;
-        }
-        size_t got = fread(d->pseudonym_key, 1, sizeof d->pseudonym_key, f);
-        fclose(f);
-        if (got < sizeof d->pseudonym_key) {
-            jr_log(JR_LOG_ERR, "main", "%s: needs at least %zu random bytes",
-                   d->cfg->pseudonym_key_file, sizeof d->pseudonym_key);
             return -1;
         }
         d->have_pseudonym_key = true;
@@ -1035,7 +993,7 @@ int main(int argc, char **argv)
 {
     daemon_t d = {.sigfd = -1,
                   .backoff_ms = 100,
-                  .opt.today = JR_DAY_NONE,
+                  .opt.clock.fixed_day = JR_DAY_NONE,
                   .access_lock = PTHREAD_MUTEX_INITIALIZER};
     d.db_limit.interval_ms = 30000;
     if (parse_args(argc, argv, &d.opt) != 0) {

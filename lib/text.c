@@ -185,3 +185,14 @@ void jr_text_civil_from_day(jr_day_t day, int *year, unsigned *month, unsigned *
     if (mday != NULL)
         *mday = d;
 }
+
+bool jr_text_civil_valid(int year, unsigned month, unsigned day)
+{
+    return year >= 0 && month >= 1 && month <= 12 && day >= 1 &&
+           day <= days_in_month((unsigned)year, month);
+}
+
+int64_t jr_text_ms_of(jr_day_t day, unsigned h, unsigned mi, unsigned s)
+{
+    return (int64_t)day * 86400000 + (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)s * 1000;
+}

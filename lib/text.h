@@ -28,6 +28,13 @@ void jr_text_format_date(jr_day_t day, char out[11]);
 /* Day from an instant in ms since the epoch (UTC). */
 jr_day_t jr_text_day_of_ms(int64_t ms);
 
+/* Whether year-month-day is a day of the calendar (month 1..12, a day the
+ * month has, leap years included). */
+bool jr_text_civil_valid(int year, unsigned month, unsigned day);
+
+/* The instant at h:mi:s UTC on a day, in ms since the epoch. */
+int64_t jr_text_ms_of(jr_day_t day, unsigned h, unsigned mi, unsigned s);
+
 /* Civil date <-> day number; month 1..12. */
 jr_day_t jr_text_day_from_civil(int year, unsigned month, unsigned day);
 void jr_text_civil_from_day(jr_day_t day, int *year, unsigned *month, unsigned *mday);

@@ -34,13 +34,13 @@
 #include "durable.h"
 #include "feed.h"
 #include "inbox.h"
+#include "keyfile.h"
 #include "log.h"
 #include "mapping.h"
 #include "settings.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_TROUBLE  2
-#define KEY_LEN       40 /* Z85 CURVE key */
 
 static volatile sig_atomic_t g_interrupted;
 
@@ -103,43 +103,13 @@ static void usage(FILE *out)
           out);
 }
 
-/* `name = "KEY"` (quotes optional) on a line of a key file. */
-static bool key_line(const char *line, const char *name, char key[KEY_LEN + 1])
+/* This adapter's key pair; a key file others can read is refused. */
+static int read_key_file(const char *path, char pub[JR_KEY_Z85_LEN + 1],
+                         char sec[JR_KEY_Z85_LEN + 1])
 {
-    line += strspn(line, " \t");
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0)
-        return false;
-    line += n;
-    line += strspn(line, " \t");
-    if (*line++ != '=')
-        return false;
-    line += strspn(line, " \t");
-    line += *line == '"';
-    if (strcspn(line, "\" \t\r\n") != KEY_LEN)
-        return false;
-    memcpy(key, line, KEY_LEN);
-    key[KEY_LEN] = '\0';
-    return true;
-}
-
-static int read_key_file(const char *path, char pub[KEY_LEN + 1], char sec[KEY_LEN + 1])
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        jr_log(JR_LOG_ERR, "adapter", "key file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char line[256];
-    bool have_pub = false, have_sec = false;
-    while (fgets(line, sizeof line, f)) {
-        have_pub = have_pub || key_line(line, "public-key", pub);
-        have_sec = have_sec || key_line(line, "secret-key", sec);
-    }
-    fclose(f);
-    if (!have_pub || !have_sec) {
-        jr_log(JR_LOG_ERR, "adapter",
-               "key file %s: needs lines public-key = \"...\" and secret-key = \"...\"", path);
+    char err[512];
+    if (jr_keyfile_read(path, pub, sec, err, sizeof err) != 0) {
+        jr_log(JR_LOG_ERR, "adapter", "key file %s", err);
         return -1;
     }
     return 0;
@@ -421,7 +391,7 @@ int main(int argc, char **argv)
     }
     const char *stream = jr_mapping_stream(mapping);
 
-    char pub[KEY_LEN + 1], sec[KEY_LEN + 1];
+    char pub[JR_KEY_Z85_LEN + 1], sec[JR_KEY_Z85_LEN + 1];
     bool curve = s.server_key[0] != '\0';
     if (curve != (s.key_file[0] != '\0')) {
         jr_log(JR_LOG_ERR, "adapter", "server_key and key_file go together");

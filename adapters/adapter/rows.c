@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "text.h"
+
 #define IDS_MAX JR_ROWS_IDS_MAX
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -82,11 +84,6 @@ static const char *column(const jr_mapping_t *m, jr_field_t f)
 
 /* ---- dates -------------------------------------------------------------- */
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 /* Reads 1..max digits (at least min); returns the number, or -1. */
 static int digits(const char **p, int min, int max)
 {
@@ -102,7 +99,6 @@ static int digits(const char **p, int min, int max)
 int jr_rows_parse_date(const char *s, jr_date_format_t fmt, int allow_time, char iso[11],
                        long long *ms, int *has_time)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *p = s;
     int y, mo, d;
     if (fmt == JR_DATES_UK) {
@@ -122,8 +118,7 @@ int jr_rows_parse_date(const char *s, jr_date_format_t fmt, int allow_time, char
             return -1;
         d = digits(&p, 2, 2);
     }
-    if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 ||
-        d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
+    if (y < 1900 || y > 2200 || !jr_text_civil_valid(y, (unsigned)mo, (unsigned)d))
         return -1;
 
     int h = 0, mi = 0, sec = 0;
@@ -153,23 +148,10 @@ int jr_rows_parse_date(const char *s, jr_date_format_t fmt, int allow_time, char
     if (*p != '\0')
         return -1;
 
-    /* Written by hand: the bounds above keep every part to its width. */
-    const int parts[] = {y / 1000, y / 100 % 10, y / 10 % 10, y % 10,
-                         mo / 10,  mo % 10,      d / 10,      d % 10};
-    static const int at[] = {0, 1, 2, 3, 5, 6, 8, 9};
-    iso[4] = iso[7] = '-';
-    for (int i = 0; i < 8; i++)
-        iso[at[i]] = (char)('0' + parts[i]);
-    iso[10] = '\0';
-    if (ms) {
-        struct tm tm = {.tm_year = y - 1900,
-                        .tm_mon = mo - 1,
-                        .tm_mday = d,
-                        .tm_hour = h,
-                        .tm_min = mi,
-                        .tm_sec = sec};
-        *ms = (long long)timegm(&tm) * 1000;
-    }
+    jr_day_t day = jr_text_day_from_civil(y, (unsigned)mo, (unsigned)d);
+    jr_text_format_date(day, iso);
+    if (ms)
+        *ms = jr_text_ms_of(day, (unsigned)h, (unsigned)mi, (unsigned)sec);
     if (has_time)
         *has_time = timed;
     return 0;

@@ -1,183 +1,165 @@
 /* settings.c -- see settings.h. */
 #include "settings.h"
 
-#include <errno.h>
-#include <ini.h>
+#include "cfg.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-typedef enum { T_STRING, T_INT, T_BOOL } type_t;
-
-typedef struct {
-    const char *key;
-    type_t type;
-    size_t offset;
-    const char *def;
-    long long min, max;
-    const char *help;
-} setting_t;
-
 #define OFF(f) offsetof(jr_settings_t, f)
 
 /* The one table of keys. */
-static const setting_t g_keys[] = {
-    {"stream", T_STRING, OFF(stream), "", 0, 0,
-     "funding stream code: SP, ILF, ICES, ATW, DFG, SC, or one with its own mapping file"},
-    {"endpoint", T_STRING, OFF(endpoint), "tcp://127.0.0.1:5560", 0, 0,
-     "the daemon's ingest socket"},
-    {"inbox", T_STRING, OFF(inbox), "inbox", 0, 0,
-     "directory the back office drops its CSV exports into (done/ and failed/ inside it)"},
-    {"state", T_STRING, OFF(state), "state", 0, 0, "directory for checkpoints"},
-    {"mapping", T_STRING, OFF(mapping), "", 0, 0,
-     "mapping file to use instead of the built-in adapters/<stream>/mapping.ini"},
-    {"watch", T_BOOL, OFF(watch), "false", 0, 0,
-     "true: run until SIGTERM, handling files as they arrive (inotify); false: one-shot"},
-    {"window", T_INT, OFF(window), "256", 1, 65536, "rows in flight at most"},
-    {"ack_timeout_ms", T_INT, OFF(ack_timeout_ms), "5000", 100, 600000,
-     "resend a row the daemon has not answered after this long (doubling each time)"},
-    {"max_backoff_ms", T_INT, OFF(max_backoff_ms), "60000", 100, 3600000,
-     "longest wait between resends"},
-    {"timeout_s", T_INT, OFF(timeout_s), "300", 0, 864000,
-     "one-shot: give up (exit 2, progress kept) after this long without an answer; 0 never"},
-    {"checkpoint_ms", T_INT, OFF(checkpoint_ms), "500", 0, 600000,
-     "longest time between checkpoints while a file is read"},
-    {"settle_ms", T_INT, OFF(settle_ms), "2000", 0, 3600000,
-     "watch: leave a file alone until it is closed (or moved in) and has not changed for this "
-     "long"},
-    {"torn_wait_s", T_INT, OFF(torn_wait_s), "600", 0, 864000,
-     "a file whose last line has no line end (or whose last quoted field is open) is still "
-     "being written: leave it until it has not changed for this long, then take it as it is"},
-    {"rescan_s", T_INT, OFF(rescan_s), "60", 1, 86400,
-     "watch: look at the inbox this often even without inotify events"},
-    {"max_file_bytes", T_INT, OFF(max_file_bytes), "268435456", 1024, 4294967296LL,
-     "larger exports are refused whole (moved to failed/)"},
-    {"log_level", T_STRING, OFF(log_level), "info", 0, 0, "err, warning, notice, info or debug"},
-    {"server_key", T_STRING, OFF(server_key), "", 0, 0,
-     "the daemon's CURVE public key (40 Z85 characters), when it requires CURVE"},
-    {"key_file", T_STRING, OFF(key_file), "", 0, 0,
-     "this adapter's CURVE key pair: lines public-key = \"...\" and secret-key = \"...\""},
+static const jr_cfg_key_t g_keys[] = {
+    {.key = "stream",
+     .type = JR_CFG_STRING,
+     .offset = OFF(stream),
+     .def = "",
+     .help = "funding stream code: SP, ILF, ICES, ATW, DFG, SC, or one with its own mapping file"},
+    {.key = "endpoint",
+     .type = JR_CFG_STRING,
+     .offset = OFF(endpoint),
+     .def = "tcp://127.0.0.1:5560",
+     .help = "the daemon's ingest socket"},
+    {.key = "inbox",
+     .type = JR_CFG_STRING,
+     .offset = OFF(inbox),
+     .def = "inbox",
+     .help = "directory the back office drops its CSV exports into (done/ and failed/ inside it)"},
+    {.key = "state",
+     .type = JR_CFG_STRING,
+     .offset = OFF(state),
+     .def = "state",
+     .help = "directory for checkpoints"},
+    {.key = "mapping",
+     .type = JR_CFG_STRING,
+     .offset = OFF(mapping),
+     .def = "",
+     .help = "mapping file to use instead of the built-in adapters/<stream>/mapping.ini"},
+    {.key = "watch",
+     .type = JR_CFG_BOOL,
+     .offset = OFF(watch),
+     .def = "false",
+     .help = "true: run until SIGTERM, handling files as they arrive (inotify); false: one-shot"},
+    {.key = "window",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(window),
+     .def = "256",
+     .min = 1,
+     .max = 65536,
+     .help = "rows in flight at most"},
+    {.key = "ack_timeout_ms",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(ack_timeout_ms),
+     .def = "5000",
+     .min = 100,
+     .max = 600000,
+     .help = "resend a row the daemon has not answered after this long (doubling each time)"},
+    {.key = "max_backoff_ms",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(max_backoff_ms),
+     .def = "60000",
+     .min = 100,
+     .max = 3600000,
+     .help = "longest wait between resends"},
+    {.key = "timeout_s",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(timeout_s),
+     .def = "300",
+     .min = 0,
+     .max = 864000,
+     .help =
+         "one-shot: give up (exit 2, progress kept) after this long without an answer; 0 never"},
+    {.key = "checkpoint_ms",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(checkpoint_ms),
+     .def = "500",
+     .min = 0,
+     .max = 600000,
+     .help = "longest time between checkpoints while a file is read"},
+    {.key = "settle_ms",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(settle_ms),
+     .def = "2000",
+     .min = 0,
+     .max = 3600000,
+     .help =
+         "watch: leave a file alone until it is closed (or moved in) and has not changed for this "
+         "long"},
+    {.key = "torn_wait_s",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(torn_wait_s),
+     .def = "600",
+     .min = 0,
+     .max = 864000,
+     .help =
+         "a file whose last line has no line end (or whose last quoted field is open) is still "
+         "being written: leave it until it has not changed for this long, then take it as it is"},
+    {.key = "rescan_s",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(rescan_s),
+     .def = "60",
+     .min = 1,
+     .max = 86400,
+     .help = "watch: look at the inbox this often even without inotify events"},
+    {.key = "max_file_bytes",
+     .type = JR_CFG_LLONG,
+     .offset = OFF(max_file_bytes),
+     .def = "268435456",
+     .min = 1024,
+     .max = 4294967296LL,
+     .help = "larger exports are refused whole (moved to failed/)"},
+    {.key = "log_level",
+     .type = JR_CFG_STRING,
+     .offset = OFF(log_level),
+     .def = "info",
+     .help = "err, warning, notice, info or debug"},
+    {.key = "server_key",
+     .type = JR_CFG_STRING,
+     .offset = OFF(server_key),
+     .def = "",
+     .help = "the daemon's CURVE public key (40 Z85 characters), when it requires CURVE"},
+    {.key = "key_file",
+     .type = JR_CFG_STRING,
+     .offset = OFF(key_file),
+     .def = "",
+     .help = "this adapter's CURVE key pair: lines public-key = \"...\" and secret-key = \"...\""},
 };
 
 #define N_KEYS (sizeof g_keys / sizeof *g_keys)
-
-static int set_value(jr_settings_t *s, const setting_t *k, const char *value, char *why,
-                     size_t why_len)
-{
-    char *base = (char *)s + k->offset;
-    switch (k->type) {
-    case T_STRING: {
-        char *copy = strdup(value);
-        if (!copy) {
-            snprintf(why, why_len, "out of memory");
-            return -1;
-        }
-        free(*(char **)base);
-        *(char **)base = copy;
-        return 0;
-    }
-    case T_BOOL:
-        if (strcasecmp(value, "true") == 0 || strcasecmp(value, "yes") == 0 ||
-            strcmp(value, "1") == 0) {
-            *(bool *)base = true;
-        } else if (strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0 ||
-                   strcmp(value, "0") == 0) {
-            *(bool *)base = false;
-        } else {
-            snprintf(why, why_len, "%s = %s: use true or false", k->key, value);
-            return -1;
-        }
-        return 0;
-    case T_INT: {
-        char *end;
-        errno = 0;
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || v < k->min || v > k->max) {
-            snprintf(why, why_len, "%s = %s: a whole number from %lld to %lld", k->key, value,
-                     k->min, k->max);
-            return -1;
-        }
-        *(long long *)base = v;
-        return 0;
-    }
-    }
-    return -1;
-}
-
-static const setting_t *find(const char *key)
-{
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (strcmp(g_keys[i].key, key) == 0)
-            return &g_keys[i];
-    return NULL;
-}
 
 int jr_settings_init(jr_settings_t *s)
 {
     memset(s, 0, sizeof *s);
     char why[128];
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (set_value(s, &g_keys[i], g_keys[i].def, why, sizeof why) != 0)
-            return -1;
-    return 0;
+    return jr_cfg_defaults(g_keys, N_KEYS, s, why, sizeof why);
 }
 
 void jr_settings_free(jr_settings_t *s)
 {
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (g_keys[i].type == T_STRING) {
-            char **p = (char **)((char *)s + g_keys[i].offset);
-            free(*p);
-            *p = NULL;
-        }
+    jr_cfg_release(g_keys, N_KEYS, s);
 }
 
-typedef struct {
-    jr_settings_t *s;
-    char why[256];
-    bool failed;
-} load_t;
-
-static int on_key(void *user, const char *section, const char *key, const char *value)
+static int on_key(void *ctx, const char *section, const char *key, const char *value, char *why,
+                  size_t why_len)
 {
-    load_t *l = user;
-    if (l->failed)
-        return 0;
     if (strcmp(section, "adapter") != 0) {
-        snprintf(l->why, sizeof l->why, "unknown section [%s]: the keys go under [adapter]",
-                 section);
-        l->failed = true;
-        return 0;
+        snprintf(why, why_len, "unknown section [%s]: the keys go under [adapter]", section);
+        return -1;
     }
-    const setting_t *k = find(key);
+    const jr_cfg_key_t *k = jr_cfg_find(g_keys, N_KEYS, key);
     if (!k) {
-        snprintf(l->why, sizeof l->why,
+        snprintf(why, why_len,
                  "unknown key \"%s\" (joinedreview-adapter --config-reference lists them)", key);
-        l->failed = true;
-        return 0;
+        return -1;
     }
-    if (set_value(l->s, k, value, l->why, sizeof l->why) != 0) {
-        l->failed = true;
-        return 0;
-    }
-    return 1;
+    return jr_cfg_set(k, ctx, value, why, why_len);
 }
 
 int jr_settings_load(jr_settings_t *s, const char *path, char *why, size_t why_len)
 {
-    load_t l = {.s = s};
-    int line = ini_parse(path, on_key, &l);
-    if (line == -1) {
-        snprintf(why, why_len, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (line != 0 || l.failed) {
-        snprintf(why, why_len, "%s:%d: %s", path, line,
-                 l.failed ? l.why : "not INI (a line that is neither [section] nor key = value)");
-        return -1;
-    }
-    return 0;
+    return jr_cfg_read_file(path, on_key, s, why, why_len);
 }
 
 int jr_settings_set(jr_settings_t *s, const char *assignment, char *why, size_t why_len)
@@ -197,12 +179,12 @@ int jr_settings_set(jr_settings_t *s, const char *assignment, char *why, size_t 
     key[klen] = '\0';
     /* "adapter.window=8" and "window=8" both work. */
     const char *name = strncmp(key, "adapter.", 8) == 0 ? key + 8 : key;
-    const setting_t *k = find(name);
+    const jr_cfg_key_t *k = jr_cfg_find(g_keys, N_KEYS, name);
     if (!k) {
         snprintf(why, why_len, "unknown key \"%s\" (--config-reference lists them)", key);
         return -1;
     }
-    return set_value(s, k, eq + 1, why, why_len);
+    return jr_cfg_set(k, s, eq + 1, why, why_len);
 }
 
 void jr_settings_reference(FILE *out)
@@ -212,9 +194,9 @@ void jr_settings_reference(FILE *out)
           "[adapter]\n",
           out);
     for (size_t i = 0; i < N_KEYS; i++) {
-        const setting_t *k = &g_keys[i];
+        const jr_cfg_key_t *k = &g_keys[i];
         fprintf(out, "\n; %s", k->help);
-        if (k->type == T_INT)
+        if (k->type == JR_CFG_LLONG)
             fprintf(out, " (%lld to %lld)", k->min, k->max);
         fprintf(out, "\n%s = %s\n", k->key, k->def);
     }

@@ -66,6 +66,9 @@
 
 #include "joinedreview/joinedreview.pb-c.h"
 #include "jr_client.h"
+#include "keyfile.h"
+#include "nhs.h"
+#include "text.h"
 #include "keygen.h"
 #include "tail.h"
 
@@ -74,7 +77,6 @@
 
 #define DEFAULT_ENDPOINT  "tcp://127.0.0.1:5560"
 #define DEFAULT_TIMEOUT_S 30
-#define CURVE_KEY_LEN     40 /* Z85 */
 #define WHY_LEN           256
 
 static volatile sig_atomic_t interrupted;
@@ -254,11 +256,6 @@ static int get_enum(const json_t *obj, const char *key, bool required,
     return 0;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 static int digits(const char *s, int n)
 {
     int v = 0;
@@ -273,7 +270,6 @@ static int digits(const char *s, int n)
 /* "YYYY-MM-DDTHH:MM:SS[.fff...]Z" (RFC 3339, UTC only) to ms since the epoch. */
 static int parse_instant(const char *s, int64_t *ms)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
         s[13] != ':' || s[16] != ':')
         return -1;
@@ -282,7 +278,7 @@ static int parse_instant(const char *s, int64_t *ms)
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
         sec > 59)
         return -1;
-    if (d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
+    if (!jr_text_civil_valid(y, (unsigned)mo, (unsigned)d))
         return -1;
 
     const char *p = s + 19;
@@ -300,18 +296,8 @@ static int parse_instant(const char *s, int64_t *ms)
     if ((*p != 'Z' && *p != 'z') || p[1] != '\0')
         return -1;
 
-    struct tm tm = {
-        .tm_year = y - 1900,
-        .tm_mon = mo - 1,
-        .tm_mday = d,
-        .tm_hour = h,
-        .tm_min = mi,
-        .tm_sec = sec,
-    };
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *ms = (int64_t)t * 1000 + frac_ms;
+    jr_day_t day = jr_text_day_from_civil(y, (unsigned)mo, (unsigned)d);
+    *ms = jr_text_ms_of(day, (unsigned)h, (unsigned)mi, (unsigned)sec) + frac_ms;
     return 0;
 }
 
@@ -455,50 +441,13 @@ static int parse_event(const json_t *root, event_t *ev, char *why)
 
 /* ---- push: CURVE keys -------------------------------------------------------- */
 
-/* Finds `name = "KEY"` (quotes optional) on a line of a key file: the format of
- * a CZMQ certificate, or just the two lines. */
-static bool key_line(const char *line, const char *name, char key[CURVE_KEY_LEN + 1])
+/* A client's key pair; a key file others can read is refused. */
+static int read_key_file(const char *path, char pub[JR_KEY_Z85_LEN + 1],
+                         char sec[JR_KEY_Z85_LEN + 1])
 {
-    line += strspn(line, " \t");
-    size_t n = strlen(name);
-    if (strncmp(line, name, n) != 0)
-        return false;
-    line += n;
-    line += strspn(line, " \t");
-    if (*line++ != '=')
-        return false;
-    line += strspn(line, " \t");
-    bool quoted = *line == '"';
-    line += quoted;
-    size_t len = strcspn(line, "\" \t\r\n");
-    if (len != CURVE_KEY_LEN)
-        return false;
-    memcpy(key, line, CURVE_KEY_LEN);
-    key[CURVE_KEY_LEN] = '\0';
-    return true;
-}
-
-static int read_key_file(const char *path, char pub[CURVE_KEY_LEN + 1], char sec[CURVE_KEY_LEN + 1])
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "joinedreview: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    bool have_pub = false, have_sec = false;
-    while (getline(&line, &cap, f) >= 0) {
-        have_pub = have_pub || key_line(line, "public-key", pub);
-        have_sec = have_sec || key_line(line, "secret-key", sec);
-    }
-    free(line);
-    fclose(f);
-    if (!have_pub || !have_sec) {
-        fprintf(stderr,
-                "joinedreview: %s: needs lines public-key = \"...\" and secret-key = "
-                "\"...\" (40 Z85 characters each)\n",
-                path);
+    char err[512];
+    if (jr_keyfile_read(path, pub, sec, err, sizeof err) != 0) {
+        fprintf(stderr, "joinedreview: %s\n", err);
         return -1;
     }
     return 0;
@@ -634,7 +583,7 @@ static int cmd_push(int argc, char **argv)
         return EXIT_TROUBLE;
     }
 
-    char pub[CURVE_KEY_LEN + 1], sec[CURVE_KEY_LEN + 1];
+    char pub[JR_KEY_Z85_LEN + 1], sec[JR_KEY_Z85_LEN + 1];
     if (key_file && read_key_file(key_file, pub, sec) < 0)
         return EXIT_TROUBLE;
 
@@ -727,28 +676,10 @@ static int cmd_push(int argc, char **argv)
 
 /* ---- reviews: NHS numbers ------------------------------------------------------ */
 
-/* Removes spaces and hyphens and checks the modulus-11 check digit (weights
- * 10..2 over the first nine digits; 11 counts as 0, 10 is invalid). */
+/* The NHS number normalised (lib/nhs.h's rules, placeholders refused). */
 static bool nhs_normalise(const char *in, char out[11])
 {
-    int n = 0;
-    for (const char *p = in; *p; p++) {
-        if (*p == ' ' || *p == '-')
-            continue;
-        if (*p < '0' || *p > '9' || n == 10)
-            return false;
-        out[n++] = *p;
-    }
-    out[n] = '\0';
-    if (n != 10)
-        return false;
-    int sum = 0;
-    for (int i = 0; i < 9; i++)
-        sum += (out[i] - '0') * (10 - i);
-    int check = 11 - sum % 11;
-    if (check == 11)
-        check = 0;
-    return check != 10 && check == out[9] - '0';
+    return jr_nhs_normalise(in, out) == JR_NHS_OK;
 }
 
 /* "9434765919" -> "943 476 5919"; anything else is shown as it is. */

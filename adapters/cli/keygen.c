@@ -9,28 +9,10 @@
  *   secret-key = "..." */
 #include "keygen.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
-static int write_file(const char *path, mode_t mode, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode);
-    if (fd < 0) {
-        fprintf(stderr, "joinedreview keygen: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t len = strlen(text);
-    int rc = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
-    if (close(fd) != 0 || rc != 0) {
-        fprintf(stderr, "joinedreview keygen: writing %s failed\n", path);
-        return -1;
-    }
-    return 0;
-}
+#include "keyfile.h"
 
 int jr_cli_keygen(int argc, char **argv)
 {
@@ -43,18 +25,9 @@ int jr_cli_keygen(int argc, char **argv)
         fprintf(stderr, "joinedreview keygen: this libzmq cannot make CURVE keys\n");
         return 2;
     }
-    char path[4096], text[256];
-    snprintf(path, sizeof path, "%s.key", argv[1]);
-    snprintf(text, sizeof text,
-             "# joinedreview CURVE key pair: SECRET, give it only to the program it names\n"
-             "public-key = \"%s\"\nsecret-key = \"%s\"\n",
-             pub, sec);
-    if (write_file(path, 0600, text) != 0) {
-        return 2;
-    }
-    snprintf(path, sizeof path, "%s.pub", argv[1]);
-    snprintf(text, sizeof text, "# joinedreview CURVE public key\npublic-key = \"%s\"\n", pub);
-    if (write_file(path, 0644, text) != 0) {
+    char err[4200];
+    if (jr_keyfile_write_pair(argv[1], pub, sec, err, sizeof err) != 0) {
+        fprintf(stderr, "joinedreview keygen: %s\n", err);
         return 2;
     }
     printf("%s\n", pub);
