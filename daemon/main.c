@@ -34,6 +34,7 @@
 #include "log.h"
 #include "pseudonym.h"
 #include "publish.h"
+#include "rate.h"
 #include "store_pg.h"
 #include "text.h"
 #include "zap.h"
@@ -61,10 +62,8 @@ typedef struct {
     jr_config_t *cfg;
     void *zctx;
     jr_ingest_t *ingest;
-    jr_publish_t *publish;       /* identifiable records and notices, statistics */
-    jr_publish_t *pseudonymised; /* pseudonymised records and notices, statistics */
-    jr_publish_t *statistics;    /* statistics alone */
-    jr_conns_t *conns;           /* the public sockets' connections: counted and capped */
+    jr_feeds_t *feeds; /* identifiable, pseudonymised and statistics feeds */
+    jr_conns_t *conns; /* the public sockets' connections: counted and capped */
     jr_catchup_t *catchup;
     jr_zap_t *zap;       /* NULL in plaintext development mode */
     jr_access_t *access; /* the allow-list; NULL in plaintext development mode */
@@ -95,16 +94,13 @@ typedef struct {
     bool trim_running; /* the outbox trim is between rounds */
     int64_t trim_started_ms;
     uint64_t trim_deleted, trim_rejects, trim_rounds;
-    /* accepted events per second over the last minute, for statistics */
-    uint64_t rate_buckets[60];
-    uint64_t rate_total; /* the buckets' sum */
-    int64_t rate_second;
-    _Atomic double rate; /* rate_total / 60, for the catch-up thread */
+    jr_rate_t rate_window; /* accepted events per second over the last minute */
+    _Atomic double rate;   /* its figure, for the catch-up thread */
     /* watchdog */
     uint64_t watchdog_usec;
     int64_t watchdog_next_ms;
     /* counters for STATUS= */
-    uint64_t n_ok, n_duplicate, n_parked, n_rejected, n_retry, n_dropped_pubs;
+    uint64_t n_ok, n_duplicate, n_parked, n_rejected, n_retry;
     jr_log_limit_t db_limit;
 } daemon_t;
 
@@ -324,13 +320,13 @@ static void reload(daemon_t *d)
                  * reconnects and is judged again; adapters are judged per
                  * message, so they keep their connections. */
                 if (revoked) {
-                    jr_publish_t *feeds[] = {d->publish, d->pseudonymised, d->statistics};
-                    for (size_t i = 0; i < 3; i++) {
-                        if (jr_publish_reset(feeds[i]) != 0) {
+                    for (size_t i = 0; i < JR_FEEDS_N; i++) {
+                        jr_publish_t *feed = jr_feeds_socket(d->feeds, i);
+                        if (jr_publish_reset(feed) != 0) {
                             jr_log(JR_LOG_ERR, "main", "could not rebind %s",
-                                   jr_publish_endpoint(feeds[i]));
+                                   jr_publish_endpoint(feed));
                         }
-                        jr_conns_forget(d->conns, jr_publish_socket(feeds[i]));
+                        jr_conns_forget(d->conns, jr_publish_socket(feed));
                     }
                 }
             }
@@ -392,21 +388,13 @@ static void db_step(daemon_t *d)
     }
 }
 
-/* Counts accepted events in the current second's bucket (n = 0: only moves
- * the window on), and keeps the rate over the last minute up to date. */
+/* Counts accepted events (n = 0 only moves the window on) and publishes
+ * the rate for the catch-up thread. */
 static void rate_add(daemon_t *d, uint64_t n)
 {
-    int64_t sec = mono_ms() / 1000;
-    if (sec != d->rate_second) {
-        for (int64_t s = d->rate_second + 1; s <= sec && s <= d->rate_second + 60; s++) {
-            d->rate_total -= d->rate_buckets[s % 60];
-            d->rate_buckets[s % 60] = 0;
-        }
-        d->rate_second = sec;
-    }
-    d->rate_buckets[sec % 60] += n;
-    d->rate_total += n;
-    atomic_store(&d->rate, (double)d->rate_total / 60.0);
+    int64_t now = mono_ms();
+    jr_rate_add(&d->rate_window, now, n);
+    atomic_store(&d->rate, jr_rate_per_second(&d->rate_window, now));
 }
 
 static double rate_per_second(daemon_t *d)
@@ -437,37 +425,14 @@ static void count(daemon_t *d, jr_ack_status_t st)
     }
 }
 
-/* Hands committed publications to the PUB socket, then records how far it
- * got, so that a crash between commit and publication is made good at the
- * next start (subscribers drop repeats by sequence number). */
-static int pseudonymise(void *arg, const char *topic, const uint8_t *payload, size_t len,
-                        uint8_t **out, size_t *out_len)
-{
-    daemon_t *d = arg;
-    if (!d->have_pseudonym_key) {
-        return -1;
-    }
-    return jr_pseudonym_publication(topic, payload, len, d->pseudonym_key, out, out_len);
-}
-
-static void send_both(daemon_t *d, const char *topic, const uint8_t *payload, size_t len)
-{
-    if (jr_publish_send(d->publish, topic, payload, len) != 0) {
-        d->n_dropped_pubs++;
-    }
-    uint8_t *alias = NULL;
-    size_t alias_len = 0;
-    if (pseudonymise(d, topic, payload, len, &alias, &alias_len) == 0 &&
-        jr_publish_send(d->pseudonymised, topic, alias, alias_len) != 0) {
-        d->n_dropped_pubs++;
-    }
-    free(alias);
-}
-
+/* Hands committed publications to the feeds, then records how far it got,
+ * so that a crash between commit and publication is made good at the next
+ * start (subscribers drop repeats by sequence number). */
 static void publish_all(daemon_t *d, jr_publications_t *pubs)
 {
     for (size_t i = 0; i < pubs->n; i++) {
-        send_both(d, pubs->items[i].topic, pubs->items[i].payload, pubs->items[i].len);
+        jr_feeds_publish(d->feeds, pubs->items[i].topic, pubs->items[i].payload,
+                         pubs->items[i].len);
         d->published_seq = pubs->items[i].seq;
     }
     if (pubs->n > 0 && jr_store_pg_connected(d->store)) {
@@ -480,7 +445,7 @@ static int republish_one(void *arg, uint64_t seq, const char *topic, const uint8
                          size_t len)
 {
     daemon_t *d = arg;
-    send_both(d, topic, payload, len);
+    jr_feeds_publish(d->feeds, topic, payload, len);
     d->published_seq = seq;
     return JR_STORE_OK;
 }
@@ -575,9 +540,7 @@ static void statistics_ready(daemon_t *d)
     }
     st.ingest_per_second = rate_per_second(d);
     if (jr_codec_encode_statistics(&st, &buf, &len) == 0) {
-        jr_publish_send(d->publish, "statistics", buf, len);
-        jr_publish_send(d->pseudonymised, "statistics", buf, len);
-        jr_publish_send(d->statistics, "statistics", buf, len);
+        jr_feeds_statistics(d->feeds, buf, len);
     }
     free(buf);
 }
@@ -1067,25 +1030,34 @@ int main(int argc, char **argv)
         jr_log(JR_LOG_ERR, "main", "%s", err);
         goto out;
     }
-    d.publish = jr_publish_new(d.zctx, d.cfg->publish_endpoint, &edge, JR_ZAP_IDENTIFIABLE,
-                               d.cfg->publish_queue, err, sizeof err);
-    if (d.publish == NULL ||
-        jr_conns_watch(d.conns, jr_publish_socket(d.publish), "publish", err, sizeof err) != 0) {
-        jr_log(JR_LOG_ERR, "main", "%s", err);
-        goto out;
+    /* The three feeds, each watched; the feeds own them once made. */
+    const struct {
+        const char *endpoint, *domain, *name;
+    } feed_of[JR_FEEDS_N] = {
+        {d.cfg->publish_endpoint, JR_ZAP_IDENTIFIABLE, "publish"},
+        {d.cfg->pseudonymised_endpoint, JR_ZAP_PSEUDONYMISED, "pseudonymised"},
+        {d.cfg->statistics_endpoint, JR_ZAP_STATISTICS, "statistics"},
+    };
+    jr_publish_t *feed[JR_FEEDS_N] = {NULL};
+    for (size_t i = 0; i < JR_FEEDS_N; i++) {
+        feed[i] = jr_publish_new(d.zctx, feed_of[i].endpoint, &edge, feed_of[i].domain,
+                                 d.cfg->publish_queue, err, sizeof err);
+        if (feed[i] == NULL || jr_conns_watch(d.conns, jr_publish_socket(feed[i]), feed_of[i].name,
+                                              err, sizeof err) != 0) {
+            jr_log(JR_LOG_ERR, "main", "%s", err);
+            for (size_t k = 0; k <= i; k++) {
+                jr_publish_destroy(&feed[k]);
+            }
+            goto out;
+        }
     }
-    d.pseudonymised = jr_publish_new(d.zctx, d.cfg->pseudonymised_endpoint, &edge,
-                                     JR_ZAP_PSEUDONYMISED, d.cfg->publish_queue, err, sizeof err);
-    if (d.pseudonymised == NULL || jr_conns_watch(d.conns, jr_publish_socket(d.pseudonymised),
-                                                  "pseudonymised", err, sizeof err) != 0) {
-        jr_log(JR_LOG_ERR, "main", "%s", err);
-        goto out;
-    }
-    d.statistics = jr_publish_new(d.zctx, d.cfg->statistics_endpoint, &edge, JR_ZAP_STATISTICS,
-                                  d.cfg->publish_queue, err, sizeof err);
-    if (d.statistics == NULL || jr_conns_watch(d.conns, jr_publish_socket(d.statistics),
-                                               "statistics", err, sizeof err) != 0) {
-        jr_log(JR_LOG_ERR, "main", "%s", err);
+    d.feeds =
+        jr_feeds_new(feed[0], feed[1], feed[2], d.have_pseudonym_key ? d.pseudonym_key : NULL);
+    if (d.feeds == NULL) {
+        jr_log(JR_LOG_ERR, "main", "cannot start: out of memory");
+        for (size_t k = 0; k < JR_FEEDS_N; k++) {
+            jr_publish_destroy(&feed[k]);
+        }
         goto out;
     }
     jr_catchup_hooks_t hooks = {rights, rate, today, &d,
@@ -1113,9 +1085,9 @@ int main(int argc, char **argv)
     jr_log(JR_LOG_NOTICE, "main",
            "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s, statistics %s; at most "
            "%zu connections",
-           jr_ingest_endpoint(d.ingest), jr_publish_endpoint(d.publish),
-           jr_catchup_endpoint(d.catchup), jr_publish_endpoint(d.pseudonymised),
-           jr_publish_endpoint(d.statistics), max_conns);
+           jr_ingest_endpoint(d.ingest), jr_publish_endpoint(jr_feeds_socket(d.feeds, 0)),
+           jr_catchup_endpoint(d.catchup), jr_publish_endpoint(jr_feeds_socket(d.feeds, 1)),
+           jr_publish_endpoint(jr_feeds_socket(d.feeds, 2)), max_conns);
     sd_notify(0, "READY=1\nSTATUS=Running");
     rc = run_loop(&d) == 0 ? 0 : 1;
     sd_notify(0, "STOPPING=1");
@@ -1125,9 +1097,7 @@ int main(int argc, char **argv)
 out:
     jr_stats_worker_destroy(&d.stats);
     jr_ingest_destroy(&d.ingest);
-    jr_publish_destroy(&d.publish);
-    jr_publish_destroy(&d.pseudonymised);
-    jr_publish_destroy(&d.statistics);
+    jr_feeds_destroy(&d.feeds);
     jr_catchup_destroy(&d.catchup);
     jr_zap_destroy(&d.zap);
     jr_conns_destroy(&d.conns);

@@ -1,6 +1,8 @@
 /* publish.c -- see publish.h. */
 #include "publish.h"
 
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +81,78 @@ int jr_publish_reset(jr_publish_t *self)
         nanosleep(&ts, NULL);
     }
     return -1;
+}
+
+/* ---- the daemon's feeds ---- */
+
+struct jr_feeds {
+    jr_publish_t *sock[JR_FEEDS_N];
+    bool have_key;
+    uint8_t key[JR_PSEUDONYM_KEY_LEN];
+    uint64_t dropped;
+};
+
+jr_feeds_t *jr_feeds_new(jr_publish_t *identifiable, jr_publish_t *pseudonymised,
+                         jr_publish_t *statistics, const uint8_t *pseudonym_key)
+{
+    jr_feeds_t *self = calloc(1, sizeof *self);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->sock[0] = identifiable;
+    self->sock[1] = pseudonymised;
+    self->sock[2] = statistics;
+    if (pseudonym_key != NULL) {
+        memcpy(self->key, pseudonym_key, sizeof self->key);
+        self->have_key = true;
+    }
+    return self;
+}
+
+void jr_feeds_destroy(jr_feeds_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL) {
+        return;
+    }
+    jr_feeds_t *self = *self_p;
+    for (size_t i = 0; i < JR_FEEDS_N; i++) {
+        jr_publish_destroy(&self->sock[i]);
+    }
+    sodium_memzero(self->key, sizeof self->key);
+    free(self);
+    *self_p = NULL;
+}
+
+void jr_feeds_publish(jr_feeds_t *self, const char *topic, const uint8_t *payload, size_t len)
+{
+    if (jr_publish_send(self->sock[0], topic, payload, len) != 0) {
+        self->dropped++;
+    }
+    uint8_t *alias = NULL;
+    size_t alias_len = 0;
+    if (self->have_key &&
+        jr_pseudonym_publication(topic, payload, len, self->key, &alias, &alias_len) == 0 &&
+        jr_publish_send(self->sock[1], topic, alias, alias_len) != 0) {
+        self->dropped++;
+    }
+    free(alias);
+}
+
+void jr_feeds_statistics(jr_feeds_t *self, const uint8_t *payload, size_t len)
+{
+    for (size_t i = 0; i < JR_FEEDS_N; i++) {
+        if (jr_publish_send(self->sock[i], "statistics", payload, len) != 0) {
+            self->dropped++;
+        }
+    }
+}
+
+jr_publish_t *jr_feeds_socket(jr_feeds_t *self, size_t i)
+{
+    return i < JR_FEEDS_N ? self->sock[i] : NULL;
+}
+
+uint64_t jr_feeds_dropped(const jr_feeds_t *self)
+{
+    return self->dropped;
 }

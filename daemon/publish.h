@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pseudonym.h"
 #include "zap.h"
 
 typedef struct jr_publish jr_publish_t;
@@ -37,5 +38,34 @@ void *jr_publish_socket(jr_publish_t *self); /* borrowed: for watching its conne
 
 /* Never blocks. Returns 0, or -1 when the message was dropped. */
 int jr_publish_send(jr_publish_t *self, const char *topic, const uint8_t *payload, size_t len);
+
+/* ---- the daemon's feeds ---- */
+
+/* The three feeds every publication fans out to: identifiable (records and
+ * notices as they are), pseudonymised (their pseudonymised copies,
+ * pseudonym.h) and statistics (statistics alone; every feed carries
+ * statistics). */
+typedef struct jr_feeds jr_feeds_t;
+
+/* Takes ownership of the three sockets; copies the pseudonym key (NULL: no
+ * pseudonymised records, statistics only). Caller owns the result. */
+jr_feeds_t *jr_feeds_new(jr_publish_t *identifiable, jr_publish_t *pseudonymised,
+                         jr_publish_t *statistics, const uint8_t *pseudonym_key);
+void jr_feeds_destroy(jr_feeds_t **self_p);
+
+/* A record or notice, on the identifiable feed and, pseudonymised, on the
+ * pseudonymised one. Never blocks; what a socket drops is counted. */
+void jr_feeds_publish(jr_feeds_t *self, const char *topic, const uint8_t *payload, size_t len);
+
+/* Statistics, on every feed. */
+void jr_feeds_statistics(jr_feeds_t *self, const uint8_t *payload, size_t len);
+
+/* The sockets, in the order identifiable, pseudonymised, statistics
+ * (borrowed): for watching their connections and resetting them. */
+jr_publish_t *jr_feeds_socket(jr_feeds_t *self, size_t i);
+#define JR_FEEDS_N 3
+
+/* Publications a socket dropped (a subscriber at its queue's end). */
+uint64_t jr_feeds_dropped(const jr_feeds_t *self);
 
 #endif
