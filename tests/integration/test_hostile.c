@@ -284,9 +284,11 @@ static void flood(void *dealer, int n, const char *last)
     bool unique = getenv("JR_FLOOD_UNIQUE") != NULL;
     for (int i = 0; i < n; i++) {
         if (unique) {
-            char seid[48];
+            char seid[48], nhs[11];
             snprintf(seid, sizeof seid, "flood-%d-%d", (int)getpid(), i);
+            h_nhs_of(i % 5000, nhs); /* spread over persons, as a real back office's are */
             e.env.source_event_id = seid;
+            e.ids.nhs_number = nhs;
             len = joinedreview__v1__envelope__pack(&e.env, buf);
         }
         zmq_send(dealer, buf, len, 0); /* the daemon's queue pushes back: it waits */
