@@ -13,7 +13,11 @@
  * writes to a database (the sequence numbers rely on it), and the numbered
  * migrations built into the binary (schema/NNN_*.sql) that are not recorded
  * in schema_migration yet have been applied, each in its own transaction,
- * under a second advisory lock: an upgrade is a restart. */
+ * under a second advisory lock: an upgrade is a restart.
+ *
+ * One module over several files, each a concern (store_conn.h says which);
+ * arrays, dates and the event log's rows travel in PostgreSQL's binary
+ * formats (pgbin.h), never as SQL text. */
 #ifndef JR_STORE_PG_H
 #define JR_STORE_PG_H
 
