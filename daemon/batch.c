@@ -96,7 +96,6 @@ typedef struct {
     uint64_t seq;
     uint8_t *record;
     size_t len;
-    char held_on[11];
 } computed_t;
 
 static void computed_clear(computed_t *c)
@@ -213,95 +212,55 @@ static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
     if (jr_codec_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
         return JR_STORE_RETRY;
     }
-    if (out->review->review_held != NULL) {
-        jr_text_format_date(out->review->review_held->u.review_held.held_on, out->held_on);
-    }
     return JR_STORE_OK;
 }
 
-/* Appends ",CODE" (or "CODE" first) to an array literal being built. */
-static void literal_add(char *out, size_t len, const char *item)
+/* The consolidated_review row of a computed record; it borrows c->record
+ * (which the caller may hand on) and the streams' codes. */
+static jr_store_review_t review_row(const char *nhs, uint32_t cycle, const computed_t *c)
 {
-    size_t used = strlen(out);
-    snprintf(out + used, len - used, "%s%s", used > 1 ? "," : "", item);
-}
-
-/* The text a record's row borrows: reporting columns as array literals. */
-typedef struct {
-    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    char priority[4 * JR_AREA_COUNT + 3];
-    char conflict[4 * JR_AREA_COUNT + 3];
-    char held_on[11];
-} review_text_t;
-
-/* The consolidated_review row of a computed record; it borrows from *text
- * and c->record (which the caller may hand on). */
-static jr_store_review_t review_row(const char *nhs, uint32_t cycle, const computed_t *c,
-                                    review_text_t *text)
-{
-    snprintf(text->enrolled, sizeof text->enrolled, "{");
-    snprintf(text->complete, sizeof text->complete, "{");
-    snprintf(text->priority, sizeof text->priority, "{");
-    snprintf(text->conflict, sizeof text->conflict, "{");
-    for (size_t i = 0; i < c->review->n_streams; i++) {
-        literal_add(text->enrolled, sizeof text->enrolled, c->review->streams[i].stream->code);
-        if (c->review->streams[i].missing == 0) {
-            literal_add(text->complete, sizeof text->complete, c->review->streams[i].stream->code);
-        }
-    }
-    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
-        char num[4];
-        snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
-        literal_add(text->priority, sizeof text->priority, num);
-        literal_add(text->conflict, sizeof text->conflict,
-                    c->review->areas[i].conflict ? "t" : "f");
-    }
-    strcat(text->enrolled, "}");
-    strcat(text->complete, "}");
-    strcat(text->priority, "}");
-    strcat(text->conflict, "}");
-    snprintf(text->held_on, sizeof text->held_on, "%s", c->held_on);
-    return (jr_store_review_t){
-        .enrolled = text->enrolled,
-        .complete_streams = text->complete,
-        .area_priority = text->priority,
-        .area_conflict = text->conflict,
+    const jr_review_t *r = c->review;
+    jr_store_review_t row = {
         .nhs = nhs,
         .cycle = cycle,
         .version = c->version,
         .seq = c->seq,
-        .ready = c->review->ready_for_sign_off,
-        .held_on = text->held_on[0] ? text->held_on : NULL,
+        .ready = r->ready_for_sign_off,
+        .held_on = r->review_held ? r->review_held->u.review_held.held_on : JR_DAY_NONE,
         .record = c->record,
         .record_len = c->len,
     };
+    for (size_t i = 0; i < r->n_streams && i < JR_STREAMS_MAX; i++) {
+        row.enrolled[row.n_enrolled] = r->streams[i].stream->code;
+        row.complete[row.n_enrolled++] = r->streams[i].missing == 0;
+    }
+    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
+        row.area_priority[i] = r->areas[i].priority;
+        row.area_conflict[i] = r->areas[i].conflict;
+    }
+    return row;
 }
 
-/* The covered streams as an array literal; returns how many of them set
- * their own date (the separate meetings they would otherwise need). */
-static int covered_literal(const jr_schedule_t *sched, char *out, size_t len)
+/* The covered streams' codes (borrowed from the streams table); returns how
+ * many of them set their own date (the separate meetings they would
+ * otherwise need). */
+static int covered_codes(const jr_schedule_t *sched, const char **codes, size_t *n)
 {
     int separate = 0;
-    snprintf(out, len, "{");
+    *n = 0;
     for (size_t i = 0; i < sched->n_streams; i++) {
         if (sched->streams[i].covered) {
-            literal_add(out, len, sched->streams[i].stream->code);
+            codes[(*n)++] = sched->streams[i].stream->code;
             separate += sched->streams[i].drives;
         }
     }
-    size_t used = strlen(out);
-    snprintf(out + used, len - used, "}");
     return separate;
 }
 
 /* The text a due-check index row borrows. */
 typedef struct {
     char nhs[JR_NHS_LEN + 1];
-    char review_on[11];
-    char next_on[11];
     char lead[JR_STREAM_CODE_MAX];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
 } schedule_text_t;
 
 /* The person's row in the due-check index, from their schedule as of today:
@@ -317,25 +276,17 @@ static void schedule_row_of(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t
                         : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
     memset(text, 0, sizeof *text);
     snprintf(text->nhs, sizeof text->nhs, "%s", nhs);
-    int separate = covered_literal(sched, text->covered, sizeof text->covered);
-    if (sched->review_on != JR_DAY_NONE) {
-        jr_text_format_date(sched->review_on, text->review_on);
-    }
-    if (next != JR_DAY_NONE) {
-        jr_text_format_date(next, text->next_on);
-    }
     if (sched->lead != NULL) {
         snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
     }
     *row = (jr_store_schedule_t){
         .nhs = text->nhs,
         .cycle = cycle,
-        .review_on = text->review_on[0] ? text->review_on : NULL,
+        .review_on = sched->review_on,
         .lead = text->lead[0] ? text->lead : NULL,
-        .covered = text->covered,
-        .next_check_on = text->next_on[0] ? text->next_on : NULL,
-        .separate_meetings = separate,
+        .next_check_on = next,
     };
+    row->separate_meetings = covered_codes(sched, row->covered, &row->n_covered);
 }
 
 /* The due-check row of a computed cycle written on its own (rebuild). */
@@ -1041,11 +992,6 @@ static int gather(jr_store_pg_t *store, batch_state_t *st, jr_store_rows_t *out)
 
 /* ---- a person's current cycle: due-check row and notice ---- */
 
-static const char *notice_kind_name(jr_notice_kind_t kind)
-{
-    return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
-}
-
 /* "nhs\x1fcycle\x1fkey": a notice already decided. */
 static void notice_key(char *out, size_t len, const char *nhs, uint32_t cycle, const char *key)
 {
@@ -1063,10 +1009,7 @@ static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char
 /* The text a notice row borrows. */
 typedef struct {
     char key[JR_NOTICE_KEY_MAX];
-    char notice_on[11];
-    char review_on[11];
     char lead[JR_STREAM_CODE_MAX];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
     char topic[64];
 } notice_text_t;
 
@@ -1089,9 +1032,6 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
     }
     memset(text, 0, sizeof *text);
     snprintf(text->key, sizeof text->key, "%s", nt.key);
-    jr_text_format_date(nt.on, text->notice_on);
-    jr_text_format_date(sched->review_on, text->review_on);
-    covered_literal(sched, text->covered, sizeof text->covered);
     if (sched->lead != NULL) {
         snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
     }
@@ -1110,16 +1050,16 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
         .nhs = p->nhs,
         .cycle = p->cycle,
         .key = text->key,
-        .kind = notice_kind_name(nt.kind),
-        .notice_on = text->notice_on,
-        .review_on = text->review_on,
+        .kind = nt.kind,
+        .notice_on = nt.on,
+        .review_on = sched->review_on,
         .lead = text->lead[0] ? text->lead : NULL,
-        .covered = text->covered,
         .seq = seq,
         .topic = text->topic,
         .payload = payload, /* owned by pubs */
         .payload_len = len,
     };
+    covered_codes(sched, row->covered, &row->n_covered);
     return JR_STORE_OK;
 }
 
@@ -1233,7 +1173,6 @@ typedef struct {
     pc_t *current; /* each person's current cycle */
     const char **nhs;
     jr_store_review_t *records;
-    review_text_t *record_text;
     settled_t settled;
 } touched_t;
 
@@ -1243,7 +1182,6 @@ static void touched_clear(touched_t *t)
     free(t->current);
     free(t->nhs);
     free(t->records);
-    free(t->record_text);
     memset(t, 0, sizeof *t);
 }
 
@@ -1264,10 +1202,8 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
     out->current = calloc(n_t + 1, sizeof *out->current);
     out->nhs = calloc(n_t + 1, sizeof *out->nhs);
     out->records = calloc(n_t + 1, sizeof *out->records);
-    out->record_text = calloc(n_t + 1, sizeof *out->record_text);
     int rc = settled_init(&out->settled, n_t, &st->decided);
-    if (out->current == NULL || out->nhs == NULL || out->records == NULL ||
-        out->record_text == NULL) {
+    if (out->current == NULL || out->nhs == NULL || out->records == NULL) {
         rc = JR_STORE_RETRY;
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
@@ -1293,7 +1229,7 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
             rc = JR_STORE_RETRY;
         }
         if (rc == JR_STORE_OK) {
-            out->records[i] = review_row(t->nhs, t->cycle, &c, &out->record_text[i]);
+            out->records[i] = review_row(t->nhs, t->cycle, &c);
             rc = pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0 ? JR_STORE_OK
                                                                               : JR_STORE_RETRY;
         }
@@ -1510,8 +1446,7 @@ static int rebuild_person(void *arg, const char *nhs, uint32_t current)
                 rb->differed++;
                 jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
                        cycle);
-                review_text_t text;
-                jr_store_review_t row = review_row(nhs, cycle, &c, &text);
+                jr_store_review_t row = review_row(nhs, cycle, &c);
                 rc = jr_store_pg_review_put(rb->store, &row);
             }
             free(old);
@@ -1570,10 +1505,8 @@ static int on_due(void *arg, const char *nhs, uint32_t cycle)
 static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t *due,
                      uint64_t *seq, jr_publications_t *pubs, size_t *sent)
 {
-    char today[11];
-    jr_text_format_date(ctx->today, today);
     size_t n = 0;
-    int rc = jr_store_pg_schedule_due(store, today, DUE_ROUND, on_due, due, &n);
+    int rc = jr_store_pg_schedule_due(store, ctx->today, DUE_ROUND, on_due, due, &n);
     if (rc != JR_STORE_OK || due->n == 0) {
         return rc;
     }

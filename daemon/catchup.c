@@ -260,8 +260,9 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     if (rc == JR_STORE_OK && req.kind == JR_CATCHUP_STATISTICS) {
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
-        jr_text_format_date(self->hooks.today(self->hooks.ctx), st.today);
-        rc = jr_store_pg_statistics_snapshot(self->rt.store, st.today, &st);
+        jr_day_t today = self->hooks.today(self->hooks.ctx);
+        jr_text_format_date(today, st.today);
+        rc = jr_store_pg_statistics_snapshot(self->rt.store, today, &st);
         if (rc == JR_STORE_OK) {
             st.ingest_per_second = self->hooks.rate(self->hooks.ctx);
             r->sequence = st.sequence;

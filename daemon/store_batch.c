@@ -34,18 +34,6 @@ static const jr_store_stmt_t PERSON_EVENTS = {
     "SELECT id, cycle, coalesce(seq, 0), envelope FROM event WHERE nhs_number = $1 ORDER BY id",
 };
 
-static const jr_store_stmt_t REVIEW_PUT = {
-    "batch_review_put",
-    "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "
-    "held_on, record, enrolled, complete_streams, area_priority, area_conflict) VALUES ($1, "
-    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (nhs_number, cycle) DO UPDATE "
-    "SET version = EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = "
-    "EXCLUDED.ready_for_sign_off, held_on = EXCLUDED.held_on, record = EXCLUDED.record, "
-    "enrolled = EXCLUDED.enrolled, complete_streams = EXCLUDED.complete_streams, "
-    "area_priority = EXCLUDED.area_priority, area_conflict = EXCLUDED.area_conflict, "
-    "updated_at = now()",
-};
-
 static const jr_store_stmt_t REVIEW_GET = {
     "batch_review_get",
     "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
@@ -95,7 +83,7 @@ static const jr_store_stmt_t PERSONS = {
 static const jr_store_stmt_t SCHEDULE_DUE = {
     "batch_schedule_due",
     "SELECT s.nhs_number, p.cycle FROM schedule s JOIN person p USING (nhs_number) "
-    "WHERE s.next_check_on <= $1 ORDER BY s.next_check_on, s.nhs_number LIMIT $2",
+    "WHERE s.next_check_on <= $1::date ORDER BY s.next_check_on, s.nhs_number LIMIT $2",
 };
 
 static const jr_store_stmt_t NOTICE_KEYS = {
@@ -104,16 +92,20 @@ static const jr_store_stmt_t NOTICE_KEYS = {
     "CROSS JOIN LATERAL (SELECT * FROM due_notice d WHERE d.nhs_number = k.n OFFSET 0) d",
 };
 
-/* Notices with their outbox rows. */
+/* Notices with their outbox rows; covered as a stream list (see
+ * stream_list_add()): $8 and $9. */
 static const jr_store_stmt_t NOTICES_ADD = {
     "batch_notices_add",
     "WITH n AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], "
-    "$5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::text[], $11::bytea[]) "
-    "AS n(nhs, cycle, key, kind, notice_on, review_on, lead, covered, seq, topic, payload)), "
+    "$5::date[], $6::date[], $7::text[], $10::int8[], $11::text[], $12::bytea[]) WITH "
+    "ORDINALITY AS n(nhs, cycle, key, kind, notice_on, review_on, lead, seq, topic, payload, "
+    "i)), c AS (SELECT i, array_agg(code ORDER BY k) AS covered FROM unnest($8::int4[], "
+    "$9::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
     "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, nhs, "
     "payload FROM n) INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
-    "review_on, lead, covered, seq, payload) SELECT nhs, cycle, key, kind, notice_on::date, "
-    "review_on::date, lead, covered::text[], seq, payload FROM n",
+    "review_on, lead, covered, seq, payload) SELECT n.nhs, n.cycle, n.key, n.kind, "
+    "n.notice_on, n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.payload FROM n "
+    "LEFT JOIN c USING (i)",
 };
 
 static const jr_store_stmt_t PUBLISHED_GET = {
@@ -174,7 +166,14 @@ static const jr_store_stmt_t PERSONS_EVENTS = {
 };
 
 /* Batch-wide writes. Arrays are binary parameters (pgbin.h), so the elements
- * are data, never parsed. */
+ * are data, never parsed.
+ *
+ * A row's list of stream codes, whose length varies, travels flat with the
+ * lists of the other rows: one array of codes and, beside it, the row
+ * (1-based) each belongs to (stream_list_add()); the statement gathers each
+ * row's list back in order. The areas' priorities and conflict flags, a
+ * fixed JR_AREA_COUNT per row (the last parameter), are cut out of one
+ * array each. */
 static const jr_store_stmt_t LINKS_ADD_MANY = {
     "batch_links_add_many",
     "INSERT INTO identity_link (kind, stream, value, nhs_number, linked_by) SELECT k.kd, "
@@ -191,34 +190,53 @@ static const jr_store_stmt_t PARKED_MANY = {
     "unnest($2::text[], $3::text[]))) ORDER BY id",
 };
 
-/* Records with their outbox rows. */
+/* Records: enrolled streams as a stream list ($8, $9), each flagged
+ * complete or not ($10). Written alone by rebuild, and with their outbox
+ * rows by a batch. */
+#define RECORD_ROWS                                                                                \
+    "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "             \
+    "$5::bool[], $6::date[], $7::bytea[]) WITH ORDINALITY AS r(nhs, cycle, version, seq, "         \
+    "ready, held_on, record, i)), s AS (SELECT i, array_agg(code ORDER BY k) AS enrolled, "        \
+    "array_agg(code ORDER BY k) FILTER (WHERE complete) AS complete FROM unnest($8::int4[], "      \
+    "$9::text[], $10::bool[]) WITH ORDINALITY AS s(i, code, complete, k) GROUP BY i) "
+#define RECORD_UPSERT                                                                              \
+    "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "       \
+    "held_on, record, enrolled, complete_streams, area_priority, area_conflict) SELECT r.nhs, "    \
+    "r.cycle, r.version, r.seq, r.ready, r.held_on, r.record, coalesce(s.enrolled, '{}'), "        \
+    "coalesce(s.complete, '{}'), "                                                                 \
+    "($11::int2[])[(r.i::int4 - 1) * $13::int4 + 1 : r.i::int4 * $13::int4], "                     \
+    "($12::bool[])[(r.i::int4 - 1) * $13::int4 + 1 : r.i::int4 * $13::int4] "                      \
+    "FROM r LEFT JOIN s USING (i) ON CONFLICT (nhs_number, cycle) DO UPDATE SET version = "        \
+    "EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = EXCLUDED.ready_for_sign_off, "     \
+    "held_on = EXCLUDED.held_on, record = EXCLUDED.record, enrolled = EXCLUDED.enrolled, "         \
+    "complete_streams = EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, "       \
+    "area_conflict = EXCLUDED.area_conflict, updated_at = now()"
+
+static const jr_store_stmt_t REVIEWS_PUT = {
+    "batch_reviews_put",
+    RECORD_ROWS RECORD_UPSERT,
+};
+
 static const jr_store_stmt_t PUBLISH_RECORDS = {
     "batch_publish_records",
-    "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "
-    "$5::bool[], $6::text[], $7::bytea[], $8::text[], $9::text[], $10::text[], $11::text[]) "
-    "AS r(nhs, cycle, version, seq, ready, held_on, record, enrolled, complete, priority, "
-    "conflict)), ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, "
-    "'review', nhs, record FROM r) INSERT INTO consolidated_review (nhs_number, cycle, "
-    "version, seq, ready_for_sign_off, held_on, record, enrolled, complete_streams, "
-    "area_priority, area_conflict) SELECT nhs, cycle, version, seq, ready, held_on::date, "
-    "record, enrolled::text[], complete::text[], priority::smallint[], conflict::boolean[] "
-    "FROM r ON CONFLICT (nhs_number, cycle) DO UPDATE SET version = EXCLUDED.version, seq = "
-    "EXCLUDED.seq, ready_for_sign_off = EXCLUDED.ready_for_sign_off, held_on = "
-    "EXCLUDED.held_on, record = EXCLUDED.record, enrolled = EXCLUDED.enrolled, "
-    "complete_streams = EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, "
-    "area_conflict = EXCLUDED.area_conflict, updated_at = now()",
+    RECORD_ROWS ", ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, "
+                "'review', nhs, record FROM r) " RECORD_UPSERT,
 };
 
 /* Most batches leave most persons' due-check rows as they were (a new
  * contribution seldom moves a review date): an unchanged row is not
- * rewritten, saving a new row version and its index entries. */
+ * rewritten, saving a new row version and its index entries. Covered
+ * streams as a stream list: $5 and $6. */
 static const jr_store_stmt_t SCHEDULES_PUT = {
     "batch_schedules_put",
+    "WITH s AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::date[], $4::text[], "
+    "$7::date[], $8::int4[]) WITH ORDINALITY AS s(nhs, cycle, review_on, lead, next_check_on, "
+    "separate, i)), c AS (SELECT i, array_agg(code ORDER BY k) AS covered FROM "
+    "unnest($5::int4[], $6::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i) "
     "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
-    "separate_meetings) SELECT nhs, cycle, review_on::date, lead, covered::text[], "
-    "next_check_on::date, separate FROM unnest($1::text[], $2::int4[], $3::text[], "
-    "$4::text[], $5::text[], $6::text[], $7::int4[]) AS s(nhs, cycle, review_on, lead, "
-    "covered, next_check_on, separate) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
+    "separate_meetings) SELECT s.nhs, s.cycle, s.review_on, s.lead, coalesce(c.covered, "
+    "'{}'), s.next_check_on, s.separate FROM s LEFT JOIN c USING (i) "
+    "ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
     "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
     "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, separate_meetings = "
     "EXCLUDED.separate_meetings, updated_at = now() WHERE (schedule.cycle, "
@@ -229,7 +247,7 @@ static const jr_store_stmt_t SCHEDULES_PUT = {
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
     &PERSON_ENSURE,       &PERSON_CYCLE,    &PERSON_SET_CYCLE, &EVENT_ASSIGN,
-    &PERSON_EVENTS,       &REVIEW_PUT,      &REVIEW_GET,       &LAST_SEQ,
+    &PERSON_EVENTS,       &REVIEWS_PUT,     &REVIEW_GET,       &LAST_SEQ,
     &REJECTED_ADD,        &REJECTED_EVICT,  &REJECTED_TRIM,    &PERSONS,
     &SCHEDULE_DUE,        &NOTICE_KEYS,     &NOTICES_ADD,      &PUBLISHED_GET,
     &PUBLISHED_SET,       &OUTBOX_TRIM,     &EXISTS_MANY,      &LINKS_MANY,
@@ -248,7 +266,7 @@ static int each_cycle(jr_store_pg_t *self, const jr_store_stmt_t *s, jr_pgbin_ar
                       void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, s, a, n, 0, &res);
+    int rc = jr_store_conn_run_arrays(self, s, a, n, NULL, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
     }
@@ -347,21 +365,13 @@ int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_row
     return rc;
 }
 
+/* Runs RECORD_ROWS-based statement s for n records. */
+static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_review_t *r,
+                       size_t n);
+
 int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *r)
 {
-    jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, r->nhs);
-    jr_store_conn_param_int(&p, r->cycle);
-    jr_store_conn_param_int(&p, r->version);
-    jr_store_conn_param_int(&p, (long long)r->seq);
-    jr_store_conn_param_text(&p, r->ready ? "t" : "f");
-    jr_store_conn_param_text(&p, r->held_on);
-    jr_store_conn_param_bytes(&p, r->record, r->record_len);
-    jr_store_conn_param_text(&p, r->enrolled);
-    jr_store_conn_param_text(&p, r->complete_streams);
-    jr_store_conn_param_text(&p, r->area_priority);
-    jr_store_conn_param_text(&p, r->area_conflict);
-    return jr_store_conn_run(self, &REVIEW_PUT, &p, 0, NULL);
+    return run_records(self, &REVIEWS_PUT, r, 1);
 }
 
 int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
@@ -494,12 +504,12 @@ int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
     return jr_store_pg_schedules_put(self, sc, 1);
 }
 
-int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
+int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
                              int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
                              size_t *count)
 {
     jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, today);
+    jr_store_conn_param_date(&p, today);
     jr_store_conn_param_int(&p, limit);
     return each_person_row(self, &SCHEDULE_DUE, &p, fn, ctx, count);
 }
@@ -547,7 +557,7 @@ int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
     text_array(&a[0], streams, n);
     text_array(&a[1], seids, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &EXISTS_MANY, a, 2, 0, &res);
+    int rc = jr_store_conn_run_arrays(self, &EXISTS_MANY, a, 2, NULL, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     }
@@ -572,7 +582,7 @@ int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
     jr_pgbin_array_t a[3];
     link_keys(a, keys, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &LINKS_MANY, a, 3, 0, &res);
+    int rc = jr_store_conn_run_arrays(self, &LINKS_MANY, a, 3, NULL, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         jr_link_t link = {0};
         link.kind = strcmp(PQgetvalue(res, i, 0), "NINO") == 0 ? JR_LINK_NINO : JR_LINK_LOCAL;
@@ -596,7 +606,7 @@ int jr_store_pg_links_add_many(jr_store_pg_t *self, const jr_link_t *links,
         jr_pgbin_array_text(&a[4], by_stream[i]);
         jr_pgbin_array_text(&a[5], by_seid[i]);
     }
-    return jr_store_conn_run_arrays(self, &LINKS_ADD_MANY, a, 6, 0, NULL);
+    return jr_store_conn_run_arrays(self, &LINKS_ADD_MANY, a, 6, NULL, 0, NULL);
 }
 
 int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
@@ -613,7 +623,7 @@ int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n
         }
     }
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &PARKED_MANY, a, 3, 1, &res);
+    int rc = jr_store_conn_run_arrays(self, &PARKED_MANY, a, 3, NULL, 1, &res);
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
         PQclear(res);
@@ -626,7 +636,7 @@ int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
-    int rc = jr_store_conn_run_arrays(self, &PERSONS_ENSURE_MANY, &a, 1, 0, NULL);
+    int rc = jr_store_conn_run_arrays(self, &PERSONS_ENSURE_MANY, &a, 1, NULL, 0, NULL);
     if (rc == JR_STORE_OK) {
         text_array(&a, nhs, n);
         rc = each_cycle(self, &PERSONS_CYCLES, &a, 1, fn, ctx);
@@ -640,7 +650,7 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &PERSONS_EVENTS, &a, 1, 1, &res);
+    int rc = jr_store_conn_run_arrays(self, &PERSONS_EVENTS, &a, 1, NULL, 1, &res);
     size_t first = out->n;
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
@@ -653,46 +663,69 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
     return rc;
 }
 
-int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
+/* Appends a row's stream codes to a stream list: each code, and beside it
+ * the row (1-based). */
+static void stream_list_add(jr_pgbin_array_t *rows, jr_pgbin_array_t *codes, size_t row,
+                            const char *const *list, size_t n)
 {
-    static const jr_pgbin_oid_t types[11] = {
-        JR_PGBIN_TEXT,  JR_PGBIN_INT4, JR_PGBIN_INT4, JR_PGBIN_INT8, JR_PGBIN_BOOL, JR_PGBIN_TEXT,
-        JR_PGBIN_BYTEA, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_TEXT};
-    jr_pgbin_array_t a[11];
-    arrays_open(a, types, 11);
+    for (size_t k = 0; k < n; k++) {
+        jr_pgbin_array_int4(rows, (int32_t)row);
+        jr_pgbin_array_text(codes, list[k]);
+    }
+}
+
+static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_review_t *r,
+                       size_t n)
+{
+    static const jr_pgbin_oid_t types[12] = {
+        JR_PGBIN_TEXT,  JR_PGBIN_INT4, JR_PGBIN_INT4, JR_PGBIN_INT8, JR_PGBIN_BOOL, JR_PGBIN_DATE,
+        JR_PGBIN_BYTEA, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_BOOL, JR_PGBIN_INT2, JR_PGBIN_BOOL};
+    jr_pgbin_array_t a[12];
+    arrays_open(a, types, 12);
     for (size_t i = 0; i < n; i++) {
         jr_pgbin_array_text(&a[0], r[i].nhs);
         jr_pgbin_array_int4(&a[1], (int32_t)r[i].cycle);
         jr_pgbin_array_int4(&a[2], (int32_t)r[i].version);
         jr_pgbin_array_int8(&a[3], (int64_t)r[i].seq);
         jr_pgbin_array_bool(&a[4], r[i].ready);
-        jr_pgbin_array_text(&a[5], r[i].held_on);
+        jr_pgbin_array_date(&a[5], r[i].held_on);
         jr_pgbin_array_bytea(&a[6], r[i].record, r[i].record_len);
-        jr_pgbin_array_text(&a[7], r[i].enrolled);
-        jr_pgbin_array_text(&a[8], r[i].complete_streams);
-        jr_pgbin_array_text(&a[9], r[i].area_priority);
-        jr_pgbin_array_text(&a[10], r[i].area_conflict);
+        stream_list_add(&a[7], &a[8], i + 1, r[i].enrolled, r[i].n_enrolled);
+        for (size_t k = 0; k < r[i].n_enrolled; k++) {
+            jr_pgbin_array_bool(&a[9], r[i].complete[k]);
+        }
+        for (size_t k = 0; k < JR_AREA_COUNT; k++) {
+            jr_pgbin_array_int2(&a[10], (int16_t)r[i].area_priority[k]);
+            jr_pgbin_array_bool(&a[11], r[i].area_conflict[k]);
+        }
     }
-    return jr_store_conn_run_arrays(self, &PUBLISH_RECORDS, a, 11, 0, NULL);
+    jr_store_params_t areas = {0};
+    jr_store_conn_param_int(&areas, JR_AREA_COUNT); /* $13: the areas of each record */
+    return jr_store_conn_run_arrays(self, s, a, 12, &areas, 0, NULL);
+}
+
+int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
+{
+    return run_records(self, &PUBLISH_RECORDS, r, n);
 }
 
 int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n)
 {
-    static const jr_pgbin_oid_t types[7] = {JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT,
-                                            JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_TEXT,
-                                            JR_PGBIN_INT4};
-    jr_pgbin_array_t a[7];
-    arrays_open(a, types, 7);
+    static const jr_pgbin_oid_t types[8] = {JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_DATE,
+                                            JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT,
+                                            JR_PGBIN_DATE, JR_PGBIN_INT4};
+    jr_pgbin_array_t a[8];
+    arrays_open(a, types, 8);
     for (size_t i = 0; i < n; i++) {
         jr_pgbin_array_text(&a[0], rows[i].nhs);
         jr_pgbin_array_int4(&a[1], (int32_t)rows[i].cycle);
-        jr_pgbin_array_text(&a[2], rows[i].review_on);
+        jr_pgbin_array_date(&a[2], rows[i].review_on);
         jr_pgbin_array_text(&a[3], rows[i].lead);
-        jr_pgbin_array_text(&a[4], rows[i].covered);
-        jr_pgbin_array_text(&a[5], rows[i].next_check_on);
-        jr_pgbin_array_int4(&a[6], rows[i].separate_meetings);
+        stream_list_add(&a[4], &a[5], i + 1, rows[i].covered, rows[i].n_covered);
+        jr_pgbin_array_date(&a[6], rows[i].next_check_on);
+        jr_pgbin_array_int4(&a[7], rows[i].separate_meetings);
     }
-    return jr_store_conn_run_arrays(self, &SCHEDULES_PUT, a, 7, 0, NULL);
+    return jr_store_conn_run_arrays(self, &SCHEDULES_PUT, a, 8, NULL, 0, NULL);
 }
 
 int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t n,
@@ -702,7 +735,7 @@ int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t 
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &NOTICE_KEYS, &a, 1, 0, &res);
+    int rc = jr_store_conn_run_arrays(self, &NOTICE_KEYS, &a, 1, NULL, 0, &res);
     for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
         fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10),
            PQgetvalue(res, i, 2));
@@ -711,28 +744,42 @@ int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t 
     return rc;
 }
 
+/* due_notice.kind: the table's words for a notice's kind. */
+static const char *notice_kind(jr_notice_kind_t kind)
+{
+    switch (kind) {
+    case JR_NOTICE_LEAD:
+        return "LEAD";
+    case JR_NOTICE_DUE:
+        return "DUE";
+    case JR_NOTICE_OVERDUE:
+        return "OVERDUE";
+    }
+    return NULL; /* refused by the column's constraint */
+}
+
 int jr_store_pg_notices_add(jr_store_pg_t *self, const jr_store_notice_t *rows, size_t n)
 {
-    static const jr_pgbin_oid_t types[11] = {
-        JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_TEXT,
-        JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_INT8, JR_PGBIN_TEXT, JR_PGBIN_BYTEA};
-    jr_pgbin_array_t a[11];
-    arrays_open(a, types, 11);
+    static const jr_pgbin_oid_t types[12] = {
+        JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_DATE, JR_PGBIN_DATE,
+        JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_INT8, JR_PGBIN_TEXT, JR_PGBIN_BYTEA};
+    jr_pgbin_array_t a[12];
+    arrays_open(a, types, 12);
     for (size_t i = 0; i < n; i++) {
         const jr_store_notice_t *r = &rows[i];
         jr_pgbin_array_text(&a[0], r->nhs);
         jr_pgbin_array_int4(&a[1], (int32_t)r->cycle);
         jr_pgbin_array_text(&a[2], r->key);
-        jr_pgbin_array_text(&a[3], r->kind);
-        jr_pgbin_array_text(&a[4], r->notice_on);
-        jr_pgbin_array_text(&a[5], r->review_on);
+        jr_pgbin_array_text(&a[3], notice_kind(r->kind));
+        jr_pgbin_array_date(&a[4], r->notice_on);
+        jr_pgbin_array_date(&a[5], r->review_on);
         jr_pgbin_array_text(&a[6], r->lead);
-        jr_pgbin_array_text(&a[7], r->covered);
-        jr_pgbin_array_int8(&a[8], (int64_t)r->seq);
-        jr_pgbin_array_text(&a[9], r->topic);
-        jr_pgbin_array_bytea(&a[10], r->payload, r->payload_len);
+        stream_list_add(&a[7], &a[8], i + 1, r->covered, r->n_covered);
+        jr_pgbin_array_int8(&a[9], (int64_t)r->seq);
+        jr_pgbin_array_text(&a[10], r->topic);
+        jr_pgbin_array_bytea(&a[11], r->payload, r->payload_len);
     }
-    return jr_store_conn_run_arrays(self, &NOTICES_ADD, a, 11, 0, NULL);
+    return jr_store_conn_run_arrays(self, &NOTICES_ADD, a, 12, NULL, 0, NULL);
 }
 
 /* ---- the event log's binary COPY ---- */

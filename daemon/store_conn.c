@@ -422,6 +422,14 @@ void jr_store_conn_param_date(jr_store_params_t *p, jr_day_t day)
     jr_store_conn_param_bytes(p, (const uint8_t *)p->bytes[p->n], 4);
 }
 
+int jr_store_conn_param_array(jr_store_pg_t *self, jr_store_params_t *p, jr_pgbin_array_t *a)
+{
+    size_t len = 0;
+    const uint8_t *bytes = jr_pgbin_array_finish(a, &len);
+    jr_store_conn_param_bytes(p, bytes, len);
+    return bytes != NULL ? JR_STORE_OK : jr_store_conn_fail(self, "out of memory");
+}
+
 /* ---- running statements ---- */
 
 static bool is_prepared(const jr_store_pg_t *self, const jr_store_stmt_t *s)
@@ -465,18 +473,23 @@ int jr_store_conn_run(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_st
 }
 
 int jr_store_conn_run_arrays(jr_store_pg_t *self, const jr_store_stmt_t *s, jr_pgbin_array_t *a,
-                             size_t n, int binary, PGresult **out)
+                             size_t n, const jr_store_params_t *after, int binary, PGresult **out)
 {
     jr_store_params_t p = {0};
-    bool failed = false;
+    int rc = JR_STORE_OK;
     for (size_t i = 0; i < n; i++) {
-        size_t len = 0;
-        const uint8_t *bytes = jr_pgbin_array_finish(&a[i], &len);
-        failed |= bytes == NULL;
-        jr_store_conn_param_bytes(&p, bytes, len);
+        int added = jr_store_conn_param_array(self, &p, &a[i]);
+        rc = rc == JR_STORE_OK ? added : rc;
     }
-    int rc = failed ? jr_store_conn_fail(self, "out of memory")
-                    : jr_store_conn_run(self, s, &p, binary, out);
+    for (int i = 0; after != NULL && i < after->n; i++) {
+        assert(p.n < JR_STORE_PARAMS_MAX);
+        p.values[p.n] = after->values[i]; /* pointing into *after, which outlives the run */
+        p.lengths[p.n] = after->lengths[i];
+        p.formats[p.n++] = after->formats[i];
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_conn_run(self, s, &p, binary, out);
+    }
     for (size_t i = 0; i < n; i++) {
         jr_pgbin_array_free(&a[i]);
     }

@@ -31,7 +31,7 @@ typedef struct {
 extern const jr_store_stmt_t *const jr_store_batch_statements[];
 extern const jr_store_stmt_t *const jr_store_read_statements[];
 
-enum { JR_STORE_STMTS_MAX = 64, JR_STORE_PARAMS_MAX = 12 };
+enum { JR_STORE_STMTS_MAX = 64, JR_STORE_PARAMS_MAX = 16 };
 
 typedef enum {
     JR_STORE_IDLE,    /* no connection */
@@ -77,6 +77,10 @@ void jr_store_conn_param_int(jr_store_params_t *p, long long v);
 void jr_store_conn_param_bytes(jr_store_params_t *p, const uint8_t *b, size_t len);
 /* A binary date; JR_DAY_NONE: NULL. */
 void jr_store_conn_param_date(jr_store_params_t *p, jr_day_t day);
+/* A binary array, finished (see jr_pgbin_array_finish): it must outlive the
+ * statement's run. JR_STORE_RETRY, with the error set, when it ran out of
+ * memory. */
+int jr_store_conn_param_array(jr_store_pg_t *self, jr_store_params_t *p, jr_pgbin_array_t *a);
 
 /* ---- running statements ---- */
 
@@ -85,10 +89,10 @@ void jr_store_conn_param_date(jr_store_params_t *p, jr_day_t day);
 int jr_store_conn_run(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_params_t *p,
                       int binary, PGresult **out);
 
-/* Runs s with the arrays a[0..n) as its parameters $1..$n, and frees them
- * whatever happens. */
+/* Runs s with the arrays a[0..n) as its parameters $1..$n, then those of
+ * `after` (NULL: none), and frees the arrays whatever happens. */
 int jr_store_conn_run_arrays(jr_store_pg_t *self, const jr_store_stmt_t *s, jr_pgbin_array_t *a,
-                             size_t n, int binary, PGresult **out);
+                             size_t n, const jr_store_params_t *after, int binary, PGresult **out);
 
 /* Runs s (text results) and reads the one number it answers, 0 when no row. */
 int jr_store_conn_run_u64(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_params_t *p,

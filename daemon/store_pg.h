@@ -25,9 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format.h"
 #include "identity.h"
 #include "nhs.h"
+#include "schedule.h"
 #include "statistics.h"
+#include "streams.h"
+#include "text.h"
 
 typedef enum {
     JR_STORE_OK = 0,
@@ -143,20 +147,24 @@ int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, u
 /* Every event of the person (all cycles, not parked), in id order. Appends. */
 int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out);
 
+/* A consolidated_review row. Strings are borrowed; stream codes, in code
+ * order, typically from the streams table. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
     uint32_t version;
     uint64_t seq;
     bool ready;
-    const char *held_on; /* "YYYY-MM-DD" or NULL */
+    jr_day_t held_on; /* JR_DAY_NONE: not held */
     const uint8_t *record;
     size_t record_len;
-    /* array literals for reporting: "{ICES,SC}", "{0,3,...}", "{f,t,...}" */
-    const char *enrolled;
-    const char *complete_streams;
-    const char *area_priority;
-    const char *area_conflict;
+    /* for reporting: the streams in force, whether each is complete, and
+     * each area's priority and conflict flag (area n at [n - 1]) */
+    const char *enrolled[JR_STREAMS_MAX];
+    bool complete[JR_STREAMS_MAX]; /* [i]: enrolled[i] has its minimum information */
+    size_t n_enrolled;
+    jr_priority_t area_priority[JR_AREA_COUNT];
+    bool area_conflict[JR_AREA_COUNT];
 } jr_store_review_t;
 
 int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review);
@@ -195,35 +203,39 @@ int jr_store_pg_each_person(jr_store_pg_t *self,
 
 /* ---- schedule and notices ---- */
 
+/* A row of the due-check index (table schedule). Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
-    const char *review_on;     /* "YYYY-MM-DD" or NULL */
-    const char *lead;          /* stream code or NULL */
-    const char *covered;       /* array literal of stream codes: "{ICES,SC}" */
-    const char *next_check_on; /* "YYYY-MM-DD" or NULL: nothing to check */
-    int separate_meetings;     /* covered streams that set their own date */
+    jr_day_t review_on;                  /* JR_DAY_NONE: no review date */
+    const char *lead;                    /* stream code or NULL */
+    const char *covered[JR_STREAMS_MAX]; /* stream codes, in code order */
+    size_t n_covered;
+    jr_day_t next_check_on; /* JR_DAY_NONE: nothing to check */
+    int separate_meetings;  /* covered streams that set their own date */
 } jr_store_schedule_t;
 
 int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *schedule);
 
-/* Persons whose next check is on or before today ("YYYY-MM-DD"), at most
- * limit, earliest first; *count says how many there were. */
-int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
+/* Persons whose next check is on or before today, at most limit, earliest
+ * first; *count says how many there were. */
+int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
                              int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
                              size_t *count);
 
+/* A due_notice row with its outbox row. Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
-    const char *key;  /* "lead-56", "due", "overdue-1" */
-    const char *kind; /* "LEAD", "DUE", "OVERDUE" */
-    const char *notice_on;
-    const char *review_on;
-    const char *lead;
-    const char *covered; /* array literal: "{ICES,SC}" */
-    uint64_t seq;        /* its publication */
-    const char *topic;
+    const char *key; /* "lead-56", "due", "overdue-1" */
+    jr_notice_kind_t kind;
+    jr_day_t notice_on;
+    jr_day_t review_on;
+    const char *lead;                    /* stream code or NULL */
+    const char *covered[JR_STREAMS_MAX]; /* stream codes, in code order */
+    size_t n_covered;
+    uint64_t seq;           /* its publication */
+    const char *topic;      /* what it is published under: "notice.due.SC" */
     const uint8_t *payload; /* the packed DueNotice */
     size_t payload_len;
 } jr_store_notice_t;
@@ -269,12 +281,13 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
                                    const uint8_t *payload, size_t len),
                          void *ctx);
 
-/* Fills everything in *st but sequence, today and ingest_per_second. */
-int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+/* Fills everything in *st but sequence, today and ingest_per_second, as of
+ * today. */
+int jr_store_pg_statistics(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st);
 
 /* The same in one read-only snapshot, with st->sequence the last
  * publication committed in it. */
-int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st);
 
 /* ---- batch-wide statements: one round trip for a whole batch ---- */
 

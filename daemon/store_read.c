@@ -176,7 +176,7 @@ int jr_store_pg_read_end(jr_store_pg_t *self)
     return jr_store_pg_commit(self);
 }
 
-int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st)
+int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st)
 {
     int rc = jr_store_pg_read_begin(self, &st->sequence);
     if (rc != JR_STORE_OK) {
@@ -238,10 +238,10 @@ static void read_areas(const PGresult *res, jr_statistics_t *st)
     }
 }
 
-int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st)
+int jr_store_pg_statistics(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st)
 {
     jr_store_params_t day = {0};
-    jr_store_conn_param_text(&day, today);
+    jr_store_conn_param_date(&day, today);
     PGresult *res = NULL;
     int rc = jr_store_conn_run(self, &STAT_TOTALS, NULL, 0, &res);
     if (rc == JR_STORE_OK) {
