@@ -92,7 +92,8 @@ static const jr_store_stmt_t NOTICE_KEYS = {
     "CROSS JOIN LATERAL (SELECT * FROM due_notice d WHERE d.nhs_number = k.n OFFSET 0) d",
 };
 
-/* Notices with their outbox rows; covered as a stream list (see
+/* Notices with their outbox rows, each keeping the topic it is published
+ * under (for catch-up snapshots); covered as a stream list (see
  * stream_list_add()): $8 and $9. */
 static const jr_store_stmt_t NOTICES_ADD = {
     "batch_notices_add",
@@ -103,9 +104,9 @@ static const jr_store_stmt_t NOTICES_ADD = {
     "$9::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
     "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, nhs, "
     "payload FROM n) INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
-    "review_on, lead, covered, seq, payload) SELECT n.nhs, n.cycle, n.key, n.kind, "
-    "n.notice_on, n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.payload FROM n "
-    "LEFT JOIN c USING (i)",
+    "review_on, lead, covered, seq, topic, payload) SELECT n.nhs, n.cycle, n.key, n.kind, "
+    "n.notice_on, n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.topic, n.payload "
+    "FROM n LEFT JOIN c USING (i)",
 };
 
 static const jr_store_stmt_t PUBLISHED_GET = {

@@ -22,7 +22,8 @@ static const jr_store_stmt_t OUTBOX_OLDEST = {
  * held, the held cycle's final record until the next event) and each
  * person's latest published notice of the current cycle, in one sequence
  * order; optionally only those whose next review a stream leads ($1) or who
- * are enrolled in a stream ($2). A cursor, so that a snapshot of a million
+ * are enrolled in a stream ($2), each notice under the topic it was
+ * published under. A cursor, so that a snapshot of a million
  * persons is read 1,000 rows at a time inside its transaction, never held
  * whole. */
 static const jr_store_stmt_t SNAPSHOT = {
@@ -33,9 +34,9 @@ static const jr_store_stmt_t SNAPSHOT = {
     "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
     "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "
     "UNION ALL "
-    "SELECT seq, topic, payload FROM (SELECT DISTINCT ON (d.nhs_number) d.seq, "
-    "'notice.' || lower(d.kind) || '.' || coalesce(d.lead, 'NONE') AS topic, d.payload "
-    "FROM due_notice d JOIN person p ON p.nhs_number = d.nhs_number AND p.cycle = d.cycle "
+    "SELECT seq, topic, payload FROM (SELECT DISTINCT ON (d.nhs_number) d.seq, d.topic, "
+    "d.payload FROM due_notice d JOIN person p ON p.nhs_number = d.nhs_number AND p.cycle = "
+    "d.cycle "
     "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
     "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
     "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1",
