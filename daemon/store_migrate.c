@@ -1,12 +1,20 @@
 /* store_migrate.c -- the numbered migrations built into the binary
  * (schema/NNN_*.sql, migrations.h), applied at every connection of the
- * writer: an upgrade is a restart. See store_conn.h. */
+ * writer: an upgrade is a restart; then the settings the reporting views
+ * read of the daemon's rules. See store_conn.h. */
 #include "store_conn.h"
 
 #include <stdio.h>
 
 #include "log.h"
 #include "migrations.h"
+
+/* What the reporting views read of the daemon's rules (report_setting):
+ * written only when it changed, so that a restart leaves no dead row. */
+#define SETTINGS                                                                                   \
+    "INSERT INTO report_setting (due_within_days) VALUES ($1) ON CONFLICT (id) DO UPDATE SET "     \
+    "due_within_days = EXCLUDED.due_within_days WHERE report_setting.due_within_days IS "          \
+    "DISTINCT FROM EXCLUDED.due_within_days"
 
 /* Only one process migrates at a time, whichever login it uses. */
 #define MIGRATION_LOCK   "SELECT pg_advisory_lock(74612027)"
@@ -68,5 +76,14 @@ int jr_store_migrate_apply(jr_store_pg_t *self)
         }
     }
     jr_store_conn_exec(self, MIGRATION_UNLOCK);
+    if (rc == JR_STORE_OK) {
+        jr_store_params_t p = {0};
+        jr_store_conn_param_int(&p, JR_DUE_WITHIN_DAYS);
+        PGresult *res = PQexecParams(self->conn, SETTINGS, p.n, NULL, p.values, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            rc = jr_store_conn_classify(self, res, "report_setting");
+        }
+        PQclear(res);
+    }
     return rc;
 }

@@ -66,7 +66,7 @@ static const jr_store_stmt_t STAT_STREAMS = {
     "SELECT coalesce(c.stream, d.stream), coalesce(c.enrolled, 0), coalesce(c.complete, 0), "
     "coalesce(c.missing_information, 0), coalesce(d.due, 0), coalesce(d.overdue, 0) FROM "
     "report_completeness_by_stream c FULL JOIN (SELECT s.stream, count(*) FILTER (WHERE "
-    "sc.review_on >= $1::date AND sc.review_on <= $1::date + 28) AS due, count(*) FILTER "
+    "sc.review_on >= $1::date AND sc.review_on <= $1::date + $2::int4) AS due, count(*) FILTER "
     "(WHERE sc.review_on < $1::date) AS overdue FROM schedule sc, unnest(sc.covered) AS "
     "s(stream) WHERE sc.review_on IS NOT NULL GROUP BY s.stream) d ON d.stream = c.stream "
     "ORDER BY 1",
@@ -75,7 +75,7 @@ static const jr_store_stmt_t STAT_STREAMS = {
 static const jr_store_stmt_t STAT_LEADS = {
     "read_stat_leads",
     "SELECT lead, count(*), count(*) FILTER (WHERE review_on >= $1::date AND "
-    "review_on <= $1::date + 28), count(*) FILTER (WHERE review_on < $1::date) "
+    "review_on <= $1::date + $2::int4), count(*) FILTER (WHERE review_on < $1::date) "
     "FROM schedule WHERE review_on IS NOT NULL AND lead IS NOT NULL "
     "GROUP BY lead ORDER BY lead",
 };
@@ -241,8 +241,9 @@ static void read_areas(const PGresult *res, jr_statistics_t *st)
 
 int jr_store_pg_statistics(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st)
 {
-    jr_store_params_t day = {0};
+    jr_store_params_t day = {0}; /* today, and how far "due soon" looks */
     jr_store_conn_param_date(&day, today);
+    jr_store_conn_param_int(&day, JR_DUE_WITHIN_DAYS);
     PGresult *res = NULL;
     int rc = jr_store_conn_run(self, &STAT_TOTALS, NULL, 0, &res);
     if (rc == JR_STORE_OK) {
