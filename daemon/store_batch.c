@@ -24,9 +24,18 @@ static const jr_store_stmt_t PERSON_SET_CYCLE = {
     "UPDATE person SET cycle = $2 WHERE nhs_number = $1",
 };
 
+/* A parked event released leaves the parked count (event_count). */
 static const jr_store_stmt_t EVENT_ASSIGN = {
     "batch_event_assign",
-    "UPDATE event SET nhs_number = $2, cycle = $3, seq = $4 WHERE id = $1",
+    "WITH e AS (UPDATE event SET nhs_number = $2, cycle = $3, seq = $4 WHERE id = $1 AND "
+    "nhs_number IS NULL RETURNING id) UPDATE event_count SET parked = parked - (SELECT count(*) "
+    "FROM e)",
+};
+
+/* What a batch's COPY added to the event log: $1 events, $2 of them parked. */
+static const jr_store_stmt_t EVENTS_COUNTED = {
+    "batch_events_counted",
+    "UPDATE event_count SET events = events + $1, parked = parked + $2",
 };
 
 static const jr_store_stmt_t PERSON_EVENTS = {
@@ -37,16 +46,6 @@ static const jr_store_stmt_t PERSON_EVENTS = {
 static const jr_store_stmt_t REVIEW_GET = {
     "batch_review_get",
     "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
-};
-
-/* The outbox is trimmed by age, so the last sequence number is the highest
- * any table remembers, never one that could be handed out again. */
-static const jr_store_stmt_t LAST_SEQ = {
-    "batch_last_seq",
-    "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
-    "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state), "
-    "(SELECT coalesce(max(seq), 0) FROM consolidated_review), "
-    "(SELECT coalesce(max(seq), 0) FROM due_notice))::int8",
 };
 
 /* One row per distinct rejection (its bytes and reason): a resend counts and
@@ -92,6 +91,12 @@ static const jr_store_stmt_t NOTICE_KEYS = {
     "CROSS JOIN LATERAL (SELECT * FROM due_notice d WHERE d.nhs_number = k.n OFFSET 0) d",
 };
 
+/* Every statement that writes outbox rows raises the last sequence number
+ * handed out (publish_state.last_seq) in the same transaction. */
+#define LAST_SEQ_OF(rows)                                                                          \
+    "st AS (UPDATE publish_state SET last_seq = greatest(last_seq, (SELECT max(seq) FROM " rows    \
+    "))) "
+
 /* Notices with their outbox rows, each keeping the topic it is published
  * under (for catch-up snapshots); covered as a stream list (see
  * stream_list_add()): $8 and $9. */
@@ -103,9 +108,10 @@ static const jr_store_stmt_t NOTICES_ADD = {
     "i)), c AS (SELECT i, array_agg(code ORDER BY k) AS covered FROM unnest($8::int4[], "
     "$9::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
     "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, nhs, "
-    "payload FROM n) INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, "
-    "review_on, lead, covered, seq, topic, payload) SELECT n.nhs, n.cycle, n.key, n.kind, "
-    "n.notice_on, n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.topic, n.payload "
+    "payload FROM n), " LAST_SEQ_OF("n") /* the last sequence number */
+    "INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, review_on, lead, "
+    "covered, seq, topic, payload) SELECT n.nhs, n.cycle, n.key, n.kind, n.notice_on, "
+    "n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.topic, n.payload "
     "FROM n LEFT JOIN c USING (i)",
 };
 
@@ -221,7 +227,7 @@ static const jr_store_stmt_t REVIEWS_PUT = {
 static const jr_store_stmt_t PUBLISH_RECORDS = {
     "batch_publish_records",
     RECORD_ROWS ", ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, "
-                "'review', nhs, record FROM r) " RECORD_UPSERT,
+                "'review', nhs, record FROM r), " LAST_SEQ_OF("r") RECORD_UPSERT,
 };
 
 /* Most batches leave most persons' due-check rows as they were (a new
@@ -248,7 +254,7 @@ static const jr_store_stmt_t SCHEDULES_PUT = {
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
     &PERSON_ENSURE,       &PERSON_CYCLE,    &PERSON_SET_CYCLE, &EVENT_ASSIGN,
-    &PERSON_EVENTS,       &REVIEWS_PUT,     &REVIEW_GET,       &LAST_SEQ,
+    &PERSON_EVENTS,       &REVIEWS_PUT,     &REVIEW_GET,       &EVENTS_COUNTED,
     &REJECTED_ADD,        &REJECTED_EVICT,  &REJECTED_TRIM,    &PERSONS,
     &SCHEDULE_DUE,        &NOTICE_KEYS,     &NOTICES_ADD,      &PUBLISHED_GET,
     &PUBLISHED_SET,       &OUTBOX_TRIM,     &EXISTS_MANY,      &LINKS_MANY,
@@ -398,11 +404,6 @@ int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle,
     }
     PQclear(res);
     return JR_STORE_OK;
-}
-
-int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
-{
-    return jr_store_conn_run_u64(self, &LAST_SEQ, NULL, seq);
 }
 
 /* ---- rejected input ---- */
@@ -844,6 +845,11 @@ int jr_store_pg_events_copy_send(jr_store_pg_t *self, const jr_store_event_row_t
     if (n == 0) {
         return JR_STORE_OK;
     }
+    self->copy_events = n;
+    self->copy_parked = 0;
+    for (size_t i = 0; i < n; i++) {
+        self->copy_parked += rows[i].nhs == NULL;
+    }
     if (!jr_store_pg_connected(self)) {
         return jr_store_conn_fail(self, "not connected");
     }
@@ -894,6 +900,12 @@ int jr_store_pg_events_copy_end(jr_store_pg_t *self)
             rc = jr_store_conn_classify(self, res, "COPY event");
         }
         PQclear(res);
+    }
+    if (rc == JR_STORE_OK) {
+        jr_store_params_t p = {0};
+        jr_store_conn_param_int(&p, (long long)self->copy_events);
+        jr_store_conn_param_int(&p, (long long)self->copy_parked);
+        rc = jr_store_conn_run(self, &EVENTS_COUNTED, &p, 0, NULL);
     }
     return rc;
 }

@@ -378,8 +378,12 @@ int jr_store_pg_commit(jr_store_pg_t *self)
 void jr_store_pg_rollback(jr_store_pg_t *self)
 {
     if (self->conn != NULL && PQstatus(self->conn) == CONNECTION_OK) {
-        jr_store_pg_events_copy_end(self); /* a COPY sent but not yet read */
-        PGresult *res = PQexec(self->conn, "ROLLBACK");
+        PGresult *res;
+        while (self->copy_pending && (res = PQgetResult(self->conn)) != NULL) {
+            PQclear(res); /* a COPY sent but not yet read */
+        }
+        self->copy_pending = false;
+        res = PQexec(self->conn, "ROLLBACK");
         PQclear(res);
     }
 }

@@ -106,9 +106,10 @@ typedef struct {
 /* Appends the rows to the event log with one binary COPY, in the order
  * given (so event ids follow it). _send streams the rows and returns while
  * PostgreSQL is still writing them, so the caller can compute meanwhile;
- * _end waits for the outcome and must come before any other statement. A
- * (stream, source_event_id) already stored makes the COPY fail with
- * JR_STORE_DATA. Nothing is sent for n == 0. */
+ * _end waits for the outcome, adds the rows to the log's running counts
+ * (event_count), and must come before any other statement. A (stream,
+ * source_event_id) already stored makes the COPY fail with JR_STORE_DATA.
+ * Nothing is sent for n == 0. */
 int jr_store_pg_events_copy_send(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n);
 int jr_store_pg_events_copy_end(jr_store_pg_t *self);
 
@@ -173,7 +174,8 @@ int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review)
 int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
                            size_t *len, bool *found);
 
-/* The highest published sequence number (0 when none). */
+/* The last sequence number handed out (0 when none), kept as publications
+ * are written (publish_state.last_seq): one row read, whatever the size. */
 int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq);
 
 /* Bytes of a rejected message kept for diagnosis (with its length and

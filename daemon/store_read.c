@@ -47,12 +47,14 @@ static const jr_store_stmt_t SNAPSHOT_FETCH = {
     "FETCH FORWARD 1000 FROM jr_snapshot",
 };
 
-/* The last committed publication, cheaply: the outbox's newest row, or the
- * publication cursor once the outbox has been trimmed empty. */
+/* The last sequence number handed out, which the statements that write the
+ * outbox keep (publish_state.last_seq); the outbox's newest row, read
+ * through its key, and the publication cursor never say less. The outbox
+ * is trimmed by age, so no number it once held can be handed out again. */
 static const jr_store_stmt_t LAST_PUBLICATION = {
     "read_last_publication",
-    "SELECT greatest((SELECT coalesce(max(seq), 0) FROM outbox), "
-    "(SELECT coalesce(max(last_published_seq), 0) FROM publish_state))::int8",
+    "SELECT greatest(last_seq, last_published_seq, (SELECT coalesce(max(seq), 0) FROM "
+    "outbox))::int8 FROM publish_state",
 };
 
 static const jr_store_stmt_t STAT_TOTALS = {
@@ -86,10 +88,12 @@ static const jr_store_stmt_t STAT_AREAS = {
     "report_priorities_by_area ORDER BY area",
 };
 
+/* The event log's counts are kept as it grows (event_count). Rejected
+ * input is counted: it is bounded (rejected_max_rows), and people delete
+ * what they have dealt with. */
 static const jr_store_stmt_t STAT_COUNTS = {
     "read_stat_counts",
-    "SELECT (SELECT count(*) FROM rejected_event), (SELECT count(*) FROM "
-    "event WHERE nhs_number IS NULL), (SELECT count(*) FROM event)",
+    "SELECT (SELECT count(*) FROM rejected_event), parked, events FROM event_count",
 };
 
 const jr_store_stmt_t *const jr_store_read_statements[] = {
@@ -158,6 +162,11 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
         PQclear(res);
     }
     return rc;
+}
+
+int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq)
+{
+    return jr_store_conn_run_u64(self, &LAST_PUBLICATION, NULL, seq);
 }
 
 int jr_store_pg_read_begin(jr_store_pg_t *self, uint64_t *seq)
