@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "merge.h"
+#include "record.h"
 #include "strmap.h"
 
 #define TOPIC_REVIEW "review"
@@ -72,7 +73,7 @@ static const char *kind_name(jr_event_kind_t k)
 
 /* Stored events were validated on the way in; decode them without the
  * clock-dependent check so a replay never depends on today. */
-static const jr_codec_limits_t g_stored_limits = {
+static const jr_envelope_limits_t g_stored_limits = {
     .max_text_bytes = 1 << 20,
     .now_ms = INT64_MAX / 4,
     .future_tolerance_ms = 0,
@@ -83,7 +84,7 @@ typedef struct {
     jr_store_rows_t rows;           /* read by compute() itself; empty otherwise */
     const jr_store_row_t *borrowed; /* the rows merged (rows.rows, or prefetched) */
     size_t n_borrowed;
-    jr_codec_event_t *dec;
+    jr_envelope_t *dec;
     jr_event_t *cycle_ev; /* contributions, plans, review held of this cycle */
     size_t n_cycle;
     jr_event_t *enrol; /* enrolments up to this cycle */
@@ -101,7 +102,7 @@ typedef struct {
 static void computed_clear(computed_t *c)
 {
     for (size_t i = 0; c->dec != NULL && i < c->n_borrowed; i++) {
-        jr_codec_event_clear(&c->dec[i]);
+        jr_envelope_clear(&c->dec[i]);
     }
     free(c->dec);
     free(c->cycle_ev);
@@ -167,8 +168,8 @@ static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
             seqs[n_seqs++] = r->seq != 0 ? r->seq : new_seq;
         }
         jr_reject_t why;
-        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
-                            &out->dec[i], &why, NULL, NULL) != 0) {
+        if (jr_envelope_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
+                               &out->dec[i], &why, NULL, NULL) != 0) {
             /* e.g. its stream has since been disabled in the configuration */
             jr_log(JR_LOG_WARNING, "batch", "stored event %lld left out of the merge: %s",
                    (long long)r->id, why.text);
@@ -209,7 +210,7 @@ static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
         return 1;
     }
     jr_record_id_t id = {nhs, cycle, out->version, out->seq};
-    if (jr_codec_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
+    if (jr_record_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
         return JR_STORE_RETRY;
     }
     return JR_STORE_OK;
@@ -364,15 +365,15 @@ static void pc_clear(pc_list_t *l)
 /* A parked event the batch may release: one read from the store, or one of
  * the batch's own rows. */
 typedef struct {
-    jr_codec_event_t stored;    /* decoded, when it came from the store */
-    const jr_codec_event_t *ev; /* the batch's own item otherwise */
-    int64_t id;                 /* its id in the store; 0 for the batch's own */
-    size_t stored_row;          /* its row in parked_rows, when it came from the store */
-    size_t row;                 /* the batch's row otherwise */
+    jr_envelope_t stored;    /* decoded, when it came from the store */
+    const jr_envelope_t *ev; /* the batch's own item otherwise */
+    int64_t id;              /* its id in the store; 0 for the batch's own */
+    size_t stored_row;       /* its row in parked_rows, when it came from the store */
+    size_t row;              /* the batch's row otherwise */
     bool released;
 } parked_t;
 
-static const jr_codec_event_t *parked_event(const parked_t *p)
+static const jr_envelope_t *parked_event(const parked_t *p)
 {
     return p->id != 0 ? &p->stored : p->ev;
 }
@@ -418,7 +419,7 @@ static void batch_state_clear(batch_state_t *st)
     free(st->link_seid);
     for (size_t i = 0; i < st->n_parked; i++) {
         if (st->parked[i].id != 0) {
-            jr_codec_event_clear(&st->parked[i].stored);
+            jr_envelope_clear(&st->parked[i].stored);
         }
     }
     free(st->parked);
@@ -453,7 +454,7 @@ static void on_cycle(void *arg, const char *nhs, uint32_t cycle)
     pc_add(arg, nhs, nhs, cycle, &at); /* out of memory: person_cycle() asks again */
 }
 
-static jr_ids_t ids_of(const jr_codec_event_t *ev)
+static jr_ids_t ids_of(const jr_envelope_t *ev)
 {
     return (jr_ids_t){
         .stream = ev->event.stream,
@@ -464,7 +465,7 @@ static jr_ids_t ids_of(const jr_codec_event_t *ev)
 }
 
 /* The identifier keys an event names (up to two) appended to out. */
-static size_t id_keys(const jr_codec_event_t *ev, jr_link_t *out)
+static size_t id_keys(const jr_envelope_t *ev, jr_link_t *out)
 {
     size_t l = 0;
     if (ev->nino[0]) {
@@ -519,12 +520,12 @@ static int prefetch_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
         const jr_store_row_t *r = &st->parked_rows.rows[i];
         parked_t p = {.id = r->id, .stored_row = i};
         jr_reject_t why;
-        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits, &p.stored,
-                            &why, NULL, NULL) != 0) {
+        if (jr_envelope_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
+                               &p.stored, &why, NULL, NULL) != 0) {
             continue; /* e.g. its stream has since been disabled */
         }
         if (parked_push(st, p) != 0) {
-            jr_codec_event_clear(&p.stored);
+            jr_envelope_clear(&p.stored);
             rc = JR_STORE_RETRY;
             break;
         }
@@ -620,7 +621,7 @@ static int touch(batch_state_t *st, const char *nhs, uint32_t cycle, size_t *at)
     return pc_add(&st->touched, key, nhs, cycle, at) == 0 ? JR_STORE_OK : JR_STORE_RETRY;
 }
 
-static bool names_link(const jr_codec_event_t *ev, const jr_link_t *link)
+static bool names_link(const jr_envelope_t *ev, const jr_link_t *link)
 {
     if (link->kind == JR_LINK_NINO) {
         return strcmp(ev->nino, link->value) == 0;
@@ -637,7 +638,7 @@ static int release_parked(jr_store_pg_t *store, jr_identity_t *ids_map, batch_st
     int rc = JR_STORE_OK;
     for (size_t i = 0; rc == JR_STORE_OK && i < st->n_parked; i++) {
         parked_t *p = &st->parked[i];
-        const jr_codec_event_t *ev = parked_event(p);
+        const jr_envelope_t *ev = parked_event(p);
         if (p->released || !names_link(ev, link)) {
             continue;
         }
@@ -686,7 +687,7 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
  * the event named the person only through a link), earlier in this batch, or
  * released from parking by it; decoded. Only a review held needs them. */
 typedef struct {
-    jr_codec_event_t *dec;
+    jr_envelope_t *dec;
     jr_event_t *ev;
     size_t n, cap;
     jr_store_rows_t read; /* the person's rows, when read now */
@@ -695,7 +696,7 @@ typedef struct {
 static void person_events_clear(person_events_t *pe)
 {
     for (size_t i = 0; i < pe->n; i++) {
-        jr_codec_event_clear(&pe->dec[i]);
+        jr_envelope_clear(&pe->dec[i]);
     }
     free(pe->dec);
     free(pe->ev);
@@ -708,7 +709,7 @@ static int person_events_add(const jr_batch_ctx_t *ctx, person_events_t *pe, con
 {
     if (pe->n == pe->cap) {
         size_t cap = pe->cap ? 2 * pe->cap : 16;
-        jr_codec_event_t *dec = realloc(pe->dec, cap * sizeof *dec);
+        jr_envelope_t *dec = realloc(pe->dec, cap * sizeof *dec);
         if (dec == NULL) {
             return JR_STORE_RETRY;
         }
@@ -716,15 +717,15 @@ static int person_events_add(const jr_batch_ctx_t *ctx, person_events_t *pe, con
         pe->cap = cap;
     }
     jr_reject_t why;
-    if (jr_codec_decode(env, len, ctx->streams, &g_stored_limits, &pe->dec[pe->n], &why, NULL,
-                        NULL) != 0) {
+    if (jr_envelope_decode(env, len, ctx->streams, &g_stored_limits, &pe->dec[pe->n], &why, NULL,
+                           NULL) != 0) {
         return JR_STORE_OK; /* e.g. its stream has since been disabled */
     }
     jr_event_kind_t k = pe->dec[pe->n].event.kind;
     if (k == JR_EVENT_ENROLMENT || k == JR_EVENT_REVIEW_HELD) {
         pe->n++;
     } else {
-        jr_codec_event_clear(&pe->dec[pe->n]);
+        jr_envelope_clear(&pe->dec[pe->n]);
     }
     return JR_STORE_OK;
 }
@@ -1035,11 +1036,11 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
     if (sched->lead != NULL) {
         snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
     }
-    jr_codec_notice_topic(&nt, sched, text->topic, sizeof text->topic);
+    jr_record_notice_topic(&nt, sched, text->topic, sizeof text->topic);
     jr_record_id_t id = {p->nhs, p->cycle, 0, seq};
     uint8_t *payload = NULL;
     size_t len = 0;
-    if (jr_codec_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
+    if (jr_record_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
         return JR_STORE_RETRY;
     }
     if (pubs_add(pubs, seq, text->topic, payload, len) != 0) {
