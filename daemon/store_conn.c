@@ -98,14 +98,20 @@ const char *jr_store_pg_error(const jr_store_pg_t *self)
     return self->error;
 }
 
-void jr_store_conn_set_error(jr_store_pg_t *self, const char *what)
+/* Sets the error to "what: <libpq's message about conn>". */
+static void conn_error(jr_store_pg_t *self, const PGconn *conn, const char *what)
 {
-    const char *msg = self->conn ? PQerrorMessage(self->conn) : "no connection";
+    const char *msg = conn ? PQerrorMessage(conn) : "no connection";
     snprintf(self->error, sizeof self->error, "%s: %s", what, msg);
     size_t len = strlen(self->error);
     while (len > 0 && (self->error[len - 1] == '\n' || self->error[len - 1] == ' ')) {
         self->error[--len] = '\0';
     }
+}
+
+void jr_store_conn_set_error(jr_store_pg_t *self, const char *what)
+{
+    conn_error(self, self->conn, what);
 }
 
 int jr_store_conn_fail(jr_store_pg_t *self, const char *what)
@@ -279,8 +285,7 @@ static int session_made(jr_store_pg_t *self, bool *want_write)
     if (self->owner_conninfo != NULL) {
         self->owner = start(self->owner_conninfo);
         if (self->owner == NULL || PQstatus(self->owner) == CONNECTION_BAD) {
-            snprintf(self->error, sizeof self->error, "connect as the schema owner: %s",
-                     self->owner ? PQerrorMessage(self->owner) : "out of memory");
+            conn_error(self, self->owner, "connect as the schema owner");
             return JR_STORE_RETRY;
         }
         self->phase = JR_STORE_OWNER;
@@ -302,25 +307,24 @@ static int connect_step(jr_store_pg_t *self, bool *want_write)
         }
         return rc == JR_STORE_OK ? session_made(self, want_write) : rc;
     }
-    if (self->phase == JR_STORE_OWNER) {
-        int rc = poll_one(self->owner, want_write);
-        if (rc == JR_STORE_RETRY) {
-            snprintf(self->error, sizeof self->error, "connect as the schema owner: %s",
-                     PQerrorMessage(self->owner));
-        }
-        if (rc != JR_STORE_OK) {
-            return rc;
-        }
-        rc = migrate_as_owner(self);
-        return rc == JR_STORE_OK ? prepare_all(self) : rc;
+    int rc = poll_one(self->owner, want_write); /* JR_STORE_OWNER */
+    if (rc == JR_STORE_RETRY) {
+        conn_error(self, self->owner, "connect as the schema owner");
     }
-    return jr_store_conn_fail(self, "connect: not started");
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    rc = migrate_as_owner(self);
+    return rc == JR_STORE_OK ? prepare_all(self) : rc;
 }
 
 int jr_store_pg_connect_poll(jr_store_pg_t *self, bool *want_write)
 {
     if (self->phase == JR_STORE_READY) {
         return JR_STORE_OK;
+    }
+    if (self->phase == JR_STORE_IDLE) {
+        return jr_store_conn_fail(self, "connect: not started");
     }
     int rc = jr_clock_mono_ms() > self->deadline_ms ? jr_store_conn_fail(self, "connect: timed out")
                                                     : connect_step(self, want_write);

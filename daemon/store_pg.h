@@ -7,12 +7,15 @@
  * JR_STORE_FATAL: misconfiguration). After any failure inside a transaction
  * the caller must jr_store_pg_rollback().
  *
- * Connecting never blocks the event loop: jr_store_pg_connect_start() then
- * jr_store_pg_connect_poll() whenever jr_store_pg_socket() is ready. Once
- * connected, the session holds an advisory lock so that only one daemon
- * writes to a database (the sequence numbers rely on it), and the numbered
- * migrations built into the binary (schema/NNN_*.sql) that are not recorded
- * in schema_migration yet have been applied, each in its own transaction,
+ * Connecting never waits for a connection to be made: jr_store_pg_connect_start()
+ * then jr_store_pg_connect_poll() whenever jr_store_pg_socket() is ready,
+ * for the daemon's login and then, when there is one, the schema owner's;
+ * each fails after 10 s. Once made, the session's settings, its lock and
+ * the check for migrations are a few short round trips. Once connected,
+ * the session holds an advisory lock so that only one daemon writes to a
+ * database (the sequence numbers rely on it), and the numbered migrations
+ * built into the binary (schema/NNN_*.sql) that are not recorded in
+ * schema_migration yet have been applied, each in its own transaction,
  * under a second advisory lock: an upgrade is a restart.
  *
  * One module over several files, each a concern (store_conn.h says which);
@@ -141,7 +144,8 @@ void jr_store_rows_clear(jr_store_rows_t *rows);
 int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
                             jr_store_rows_t *out);
 
-/* A parked event released to its person's cycle, published by seq. */
+/* A parked event released to its person's cycle, published by seq; it
+ * leaves the log's parked count. */
 int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
                              uint64_t seq);
 
