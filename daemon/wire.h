@@ -1,8 +1,8 @@
 /* wire.h -- what the files of the wire codec share, and nothing else
  * includes: envelope.c (envelopes in, acks out), record.c (records,
- * notices and statistics out) and catchup_wire.c (catch-up requests in,
- * replies out) see the generated code of proto/joinedreview.proto through
- * it.
+ * notices and statistics out), catchup_wire.c (catch-up requests in,
+ * replies out) and pseudonym.c (the pseudonymised copies) see the generated
+ * code of proto/joinedreview.proto through it.
  *
  * The domain's enums that the contract also has are the contract's, value
  * for value, so converting is a cast; each value is tied below, and a
