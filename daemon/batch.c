@@ -8,6 +8,7 @@
 #include "identity.h"
 #include "log.h"
 #include "merge.h"
+#include "record.h"
 #include "strmap.h"
 
 #define TOPIC_REVIEW "review"
@@ -72,7 +73,7 @@ static const char *kind_name(jr_event_kind_t k)
 
 /* Stored events were validated on the way in; decode them without the
  * clock-dependent check so a replay never depends on today. */
-static const jr_codec_limits_t g_stored_limits = {
+static const jr_envelope_limits_t g_stored_limits = {
     .max_text_bytes = 1 << 20,
     .now_ms = INT64_MAX / 4,
     .future_tolerance_ms = 0,
@@ -83,7 +84,7 @@ typedef struct {
     jr_store_rows_t rows;           /* read by compute() itself; empty otherwise */
     const jr_store_row_t *borrowed; /* the rows merged (rows.rows, or prefetched) */
     size_t n_borrowed;
-    jr_codec_event_t *dec;
+    jr_envelope_t *dec;
     jr_event_t *cycle_ev; /* contributions, plans, review held of this cycle */
     size_t n_cycle;
     jr_event_t *enrol; /* enrolments up to this cycle */
@@ -96,13 +97,12 @@ typedef struct {
     uint64_t seq;
     uint8_t *record;
     size_t len;
-    char held_on[11];
 } computed_t;
 
 static void computed_clear(computed_t *c)
 {
     for (size_t i = 0; c->dec != NULL && i < c->n_borrowed; i++) {
-        jr_codec_event_clear(&c->dec[i]);
+        jr_envelope_clear(&c->dec[i]);
     }
     free(c->dec);
     free(c->cycle_ev);
@@ -168,8 +168,8 @@ static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
             seqs[n_seqs++] = r->seq != 0 ? r->seq : new_seq;
         }
         jr_reject_t why;
-        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
-                            &out->dec[i], &why, NULL, NULL) != 0) {
+        if (jr_envelope_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
+                               &out->dec[i], &why, NULL, NULL) != 0) {
             /* e.g. its stream has since been disabled in the configuration */
             jr_log(JR_LOG_WARNING, "batch", "stored event %lld left out of the merge: %s",
                    (long long)r->id, why.text);
@@ -210,98 +210,58 @@ static int compute_rows(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t cyc
         return 1;
     }
     jr_record_id_t id = {nhs, cycle, out->version, out->seq};
-    if (jr_codec_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
+    if (jr_record_encode_review(out->review, out->schedule, &id, &out->record, &out->len) != 0) {
         return JR_STORE_RETRY;
-    }
-    if (out->review->review_held != NULL) {
-        jr_text_format_date(out->review->review_held->u.review_held.held_on, out->held_on);
     }
     return JR_STORE_OK;
 }
 
-/* Appends ",CODE" (or "CODE" first) to an array literal being built. */
-static void literal_add(char *out, size_t len, const char *item)
+/* The consolidated_review row of a computed record; it borrows c->record
+ * (which the caller may hand on) and the streams' codes. */
+static jr_store_review_t review_row(const char *nhs, uint32_t cycle, const computed_t *c)
 {
-    size_t used = strlen(out);
-    snprintf(out + used, len - used, "%s%s", used > 1 ? "," : "", item);
-}
-
-/* The text a record's row borrows: reporting columns as array literals. */
-typedef struct {
-    char enrolled[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    char complete[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
-    char priority[4 * JR_AREA_COUNT + 3];
-    char conflict[4 * JR_AREA_COUNT + 3];
-    char held_on[11];
-} review_text_t;
-
-/* The consolidated_review row of a computed record; it borrows from *text
- * and c->record (which the caller may hand on). */
-static jr_store_review_t review_row(const char *nhs, uint32_t cycle, const computed_t *c,
-                                    review_text_t *text)
-{
-    snprintf(text->enrolled, sizeof text->enrolled, "{");
-    snprintf(text->complete, sizeof text->complete, "{");
-    snprintf(text->priority, sizeof text->priority, "{");
-    snprintf(text->conflict, sizeof text->conflict, "{");
-    for (size_t i = 0; i < c->review->n_streams; i++) {
-        literal_add(text->enrolled, sizeof text->enrolled, c->review->streams[i].stream->code);
-        if (c->review->streams[i].missing == 0) {
-            literal_add(text->complete, sizeof text->complete, c->review->streams[i].stream->code);
-        }
-    }
-    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
-        char num[4];
-        snprintf(num, sizeof num, "%d", (int)c->review->areas[i].priority);
-        literal_add(text->priority, sizeof text->priority, num);
-        literal_add(text->conflict, sizeof text->conflict,
-                    c->review->areas[i].conflict ? "t" : "f");
-    }
-    strcat(text->enrolled, "}");
-    strcat(text->complete, "}");
-    strcat(text->priority, "}");
-    strcat(text->conflict, "}");
-    snprintf(text->held_on, sizeof text->held_on, "%s", c->held_on);
-    return (jr_store_review_t){
-        .enrolled = text->enrolled,
-        .complete_streams = text->complete,
-        .area_priority = text->priority,
-        .area_conflict = text->conflict,
+    const jr_review_t *r = c->review;
+    jr_store_review_t row = {
         .nhs = nhs,
         .cycle = cycle,
         .version = c->version,
         .seq = c->seq,
-        .ready = c->review->ready_for_sign_off,
-        .held_on = text->held_on[0] ? text->held_on : NULL,
+        .ready = r->ready_for_sign_off,
+        .held_on = r->review_held ? r->review_held->u.review_held.held_on : JR_DAY_NONE,
         .record = c->record,
         .record_len = c->len,
     };
+    for (size_t i = 0; i < r->n_streams && i < JR_STREAMS_MAX; i++) {
+        row.enrolled[row.n_enrolled] = r->streams[i].stream->code;
+        row.complete[row.n_enrolled++] = r->streams[i].missing == 0;
+    }
+    for (size_t i = 0; i < JR_AREA_COUNT; i++) {
+        row.area_priority[i] = r->areas[i].priority;
+        row.area_conflict[i] = r->areas[i].conflict;
+    }
+    return row;
 }
 
-/* The covered streams as an array literal; returns how many of them set
- * their own date (the separate meetings they would otherwise need). */
-static int covered_literal(const jr_schedule_t *sched, char *out, size_t len)
+/* The covered streams' codes (borrowed from the streams table); returns how
+ * many of them set their own date (the separate meetings they would
+ * otherwise need). */
+static int covered_codes(const jr_schedule_t *sched, const char **codes, size_t *n)
 {
     int separate = 0;
-    snprintf(out, len, "{");
+    *n = 0;
     for (size_t i = 0; i < sched->n_streams; i++) {
         if (sched->streams[i].covered) {
-            literal_add(out, len, sched->streams[i].stream->code);
+            codes[(*n)++] = sched->streams[i].stream->code;
             separate += sched->streams[i].drives;
         }
     }
-    size_t used = strlen(out);
-    snprintf(out + used, len - used, "}");
     return separate;
 }
 
 /* The text a due-check index row borrows. */
 typedef struct {
     char nhs[JR_NHS_LEN + 1];
-    char review_on[11];
-    char next_on[11];
     char lead[JR_STREAM_CODE_MAX];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
 } schedule_text_t;
 
 /* The person's row in the due-check index, from their schedule as of today:
@@ -317,25 +277,17 @@ static void schedule_row_of(const jr_batch_ctx_t *ctx, const char *nhs, uint32_t
                         : jr_schedule_next_notice_on(sched, &ctx->rules, ctx->today);
     memset(text, 0, sizeof *text);
     snprintf(text->nhs, sizeof text->nhs, "%s", nhs);
-    int separate = covered_literal(sched, text->covered, sizeof text->covered);
-    if (sched->review_on != JR_DAY_NONE) {
-        jr_text_format_date(sched->review_on, text->review_on);
-    }
-    if (next != JR_DAY_NONE) {
-        jr_text_format_date(next, text->next_on);
-    }
     if (sched->lead != NULL) {
         snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
     }
     *row = (jr_store_schedule_t){
         .nhs = text->nhs,
         .cycle = cycle,
-        .review_on = text->review_on[0] ? text->review_on : NULL,
+        .review_on = sched->review_on,
         .lead = text->lead[0] ? text->lead : NULL,
-        .covered = text->covered,
-        .next_check_on = text->next_on[0] ? text->next_on : NULL,
-        .separate_meetings = separate,
+        .next_check_on = next,
     };
+    row->separate_meetings = covered_codes(sched, row->covered, &row->n_covered);
 }
 
 /* The due-check row of a computed cycle written on its own (rebuild). */
@@ -413,15 +365,15 @@ static void pc_clear(pc_list_t *l)
 /* A parked event the batch may release: one read from the store, or one of
  * the batch's own rows. */
 typedef struct {
-    jr_codec_event_t stored;    /* decoded, when it came from the store */
-    const jr_codec_event_t *ev; /* the batch's own item otherwise */
-    int64_t id;                 /* its id in the store; 0 for the batch's own */
-    size_t stored_row;          /* its row in parked_rows, when it came from the store */
-    size_t row;                 /* the batch's row otherwise */
+    jr_envelope_t stored;    /* decoded, when it came from the store */
+    const jr_envelope_t *ev; /* the batch's own item otherwise */
+    int64_t id;              /* its id in the store; 0 for the batch's own */
+    size_t stored_row;       /* its row in parked_rows, when it came from the store */
+    size_t row;              /* the batch's row otherwise */
     bool released;
 } parked_t;
 
-static const jr_codec_event_t *parked_event(const parked_t *p)
+static const jr_envelope_t *parked_event(const parked_t *p)
 {
     return p->id != 0 ? &p->stored : p->ev;
 }
@@ -467,7 +419,7 @@ static void batch_state_clear(batch_state_t *st)
     free(st->link_seid);
     for (size_t i = 0; i < st->n_parked; i++) {
         if (st->parked[i].id != 0) {
-            jr_codec_event_clear(&st->parked[i].stored);
+            jr_envelope_clear(&st->parked[i].stored);
         }
     }
     free(st->parked);
@@ -502,7 +454,7 @@ static void on_cycle(void *arg, const char *nhs, uint32_t cycle)
     pc_add(arg, nhs, nhs, cycle, &at); /* out of memory: person_cycle() asks again */
 }
 
-static jr_ids_t ids_of(const jr_codec_event_t *ev)
+static jr_ids_t ids_of(const jr_envelope_t *ev)
 {
     return (jr_ids_t){
         .stream = ev->event.stream,
@@ -513,7 +465,7 @@ static jr_ids_t ids_of(const jr_codec_event_t *ev)
 }
 
 /* The identifier keys an event names (up to two) appended to out. */
-static size_t id_keys(const jr_codec_event_t *ev, jr_link_t *out)
+static size_t id_keys(const jr_envelope_t *ev, jr_link_t *out)
 {
     size_t l = 0;
     if (ev->nino[0]) {
@@ -568,12 +520,12 @@ static int prefetch_parked(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batc
         const jr_store_row_t *r = &st->parked_rows.rows[i];
         parked_t p = {.id = r->id, .stored_row = i};
         jr_reject_t why;
-        if (jr_codec_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits, &p.stored,
-                            &why, NULL, NULL) != 0) {
+        if (jr_envelope_decode(r->envelope, r->envelope_len, ctx->streams, &g_stored_limits,
+                               &p.stored, &why, NULL, NULL) != 0) {
             continue; /* e.g. its stream has since been disabled */
         }
         if (parked_push(st, p) != 0) {
-            jr_codec_event_clear(&p.stored);
+            jr_envelope_clear(&p.stored);
             rc = JR_STORE_RETRY;
             break;
         }
@@ -669,7 +621,7 @@ static int touch(batch_state_t *st, const char *nhs, uint32_t cycle, size_t *at)
     return pc_add(&st->touched, key, nhs, cycle, at) == 0 ? JR_STORE_OK : JR_STORE_RETRY;
 }
 
-static bool names_link(const jr_codec_event_t *ev, const jr_link_t *link)
+static bool names_link(const jr_envelope_t *ev, const jr_link_t *link)
 {
     if (link->kind == JR_LINK_NINO) {
         return strcmp(ev->nino, link->value) == 0;
@@ -686,7 +638,7 @@ static int release_parked(jr_store_pg_t *store, jr_identity_t *ids_map, batch_st
     int rc = JR_STORE_OK;
     for (size_t i = 0; rc == JR_STORE_OK && i < st->n_parked; i++) {
         parked_t *p = &st->parked[i];
-        const jr_codec_event_t *ev = parked_event(p);
+        const jr_envelope_t *ev = parked_event(p);
         if (p->released || !names_link(ev, link)) {
             continue;
         }
@@ -735,7 +687,7 @@ static void set_outcome(jr_batch_item_t *it, jr_ack_status_t status, const char 
  * the event named the person only through a link), earlier in this batch, or
  * released from parking by it; decoded. Only a review held needs them. */
 typedef struct {
-    jr_codec_event_t *dec;
+    jr_envelope_t *dec;
     jr_event_t *ev;
     size_t n, cap;
     jr_store_rows_t read; /* the person's rows, when read now */
@@ -744,7 +696,7 @@ typedef struct {
 static void person_events_clear(person_events_t *pe)
 {
     for (size_t i = 0; i < pe->n; i++) {
-        jr_codec_event_clear(&pe->dec[i]);
+        jr_envelope_clear(&pe->dec[i]);
     }
     free(pe->dec);
     free(pe->ev);
@@ -757,7 +709,7 @@ static int person_events_add(const jr_batch_ctx_t *ctx, person_events_t *pe, con
 {
     if (pe->n == pe->cap) {
         size_t cap = pe->cap ? 2 * pe->cap : 16;
-        jr_codec_event_t *dec = realloc(pe->dec, cap * sizeof *dec);
+        jr_envelope_t *dec = realloc(pe->dec, cap * sizeof *dec);
         if (dec == NULL) {
             return JR_STORE_RETRY;
         }
@@ -765,15 +717,15 @@ static int person_events_add(const jr_batch_ctx_t *ctx, person_events_t *pe, con
         pe->cap = cap;
     }
     jr_reject_t why;
-    if (jr_codec_decode(env, len, ctx->streams, &g_stored_limits, &pe->dec[pe->n], &why, NULL,
-                        NULL) != 0) {
+    if (jr_envelope_decode(env, len, ctx->streams, &g_stored_limits, &pe->dec[pe->n], &why, NULL,
+                           NULL) != 0) {
         return JR_STORE_OK; /* e.g. its stream has since been disabled */
     }
     jr_event_kind_t k = pe->dec[pe->n].event.kind;
     if (k == JR_EVENT_ENROLMENT || k == JR_EVENT_REVIEW_HELD) {
         pe->n++;
     } else {
-        jr_codec_event_clear(&pe->dec[pe->n]);
+        jr_envelope_clear(&pe->dec[pe->n]);
     }
     return JR_STORE_OK;
 }
@@ -1041,11 +993,6 @@ static int gather(jr_store_pg_t *store, batch_state_t *st, jr_store_rows_t *out)
 
 /* ---- a person's current cycle: due-check row and notice ---- */
 
-static const char *notice_kind_name(jr_notice_kind_t kind)
-{
-    return kind == JR_NOTICE_LEAD ? "LEAD" : kind == JR_NOTICE_DUE ? "DUE" : "OVERDUE";
-}
-
 /* "nhs\x1fcycle\x1fkey": a notice already decided. */
 static void notice_key(char *out, size_t len, const char *nhs, uint32_t cycle, const char *key)
 {
@@ -1063,10 +1010,7 @@ static void on_notice_key(void *arg, const char *nhs, uint32_t cycle, const char
 /* The text a notice row borrows. */
 typedef struct {
     char key[JR_NOTICE_KEY_MAX];
-    char notice_on[11];
-    char review_on[11];
     char lead[JR_STREAM_CODE_MAX];
-    char covered[JR_STREAMS_MAX * JR_STREAM_CODE_MAX + 3];
     char topic[64];
 } notice_text_t;
 
@@ -1089,17 +1033,14 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
     }
     memset(text, 0, sizeof *text);
     snprintf(text->key, sizeof text->key, "%s", nt.key);
-    jr_text_format_date(nt.on, text->notice_on);
-    jr_text_format_date(sched->review_on, text->review_on);
-    covered_literal(sched, text->covered, sizeof text->covered);
     if (sched->lead != NULL) {
         snprintf(text->lead, sizeof text->lead, "%s", sched->lead->code);
     }
-    jr_codec_notice_topic(&nt, sched, text->topic, sizeof text->topic);
+    jr_record_notice_topic(&nt, sched, text->topic, sizeof text->topic);
     jr_record_id_t id = {p->nhs, p->cycle, 0, seq};
     uint8_t *payload = NULL;
     size_t len = 0;
-    if (jr_codec_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
+    if (jr_record_encode_notice(&nt, sched, c->review, &id, &payload, &len) != 0) {
         return JR_STORE_RETRY;
     }
     if (pubs_add(pubs, seq, text->topic, payload, len) != 0) {
@@ -1110,16 +1051,16 @@ static int decide_notice(const jr_batch_ctx_t *ctx, const pc_t *p, const compute
         .nhs = p->nhs,
         .cycle = p->cycle,
         .key = text->key,
-        .kind = notice_kind_name(nt.kind),
-        .notice_on = text->notice_on,
-        .review_on = text->review_on,
+        .kind = nt.kind,
+        .notice_on = nt.on,
+        .review_on = sched->review_on,
         .lead = text->lead[0] ? text->lead : NULL,
-        .covered = text->covered,
         .seq = seq,
         .topic = text->topic,
         .payload = payload, /* owned by pubs */
         .payload_len = len,
     };
+    covered_codes(sched, row->covered, &row->n_covered);
     return JR_STORE_OK;
 }
 
@@ -1233,7 +1174,6 @@ typedef struct {
     pc_t *current; /* each person's current cycle */
     const char **nhs;
     jr_store_review_t *records;
-    review_text_t *record_text;
     settled_t settled;
 } touched_t;
 
@@ -1243,7 +1183,6 @@ static void touched_clear(touched_t *t)
     free(t->current);
     free(t->nhs);
     free(t->records);
-    free(t->record_text);
     memset(t, 0, sizeof *t);
 }
 
@@ -1264,10 +1203,8 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
     out->current = calloc(n_t + 1, sizeof *out->current);
     out->nhs = calloc(n_t + 1, sizeof *out->nhs);
     out->records = calloc(n_t + 1, sizeof *out->records);
-    out->record_text = calloc(n_t + 1, sizeof *out->record_text);
     int rc = settled_init(&out->settled, n_t, &st->decided);
-    if (out->current == NULL || out->nhs == NULL || out->records == NULL ||
-        out->record_text == NULL) {
+    if (out->current == NULL || out->nhs == NULL || out->records == NULL) {
         rc = JR_STORE_RETRY;
     }
     for (size_t i = 0; rc == JR_STORE_OK && i < n_t; i++) {
@@ -1293,7 +1230,7 @@ static int merge_touched(const jr_batch_ctx_t *ctx, batch_state_t *st, const jr_
             rc = JR_STORE_RETRY;
         }
         if (rc == JR_STORE_OK) {
-            out->records[i] = review_row(t->nhs, t->cycle, &c, &out->record_text[i]);
+            out->records[i] = review_row(t->nhs, t->cycle, &c);
             rc = pubs_add(pubs, *seq + 1, TOPIC_REVIEW, c.record, c.len) == 0 ? JR_STORE_OK
                                                                               : JR_STORE_RETRY;
         }
@@ -1510,8 +1447,7 @@ static int rebuild_person(void *arg, const char *nhs, uint32_t current)
                 rb->differed++;
                 jr_log(JR_LOG_WARNING, "rebuild", "record %s cycle %u differed from the log", nhs,
                        cycle);
-                review_text_t text;
-                jr_store_review_t row = review_row(nhs, cycle, &c, &text);
+                jr_store_review_t row = review_row(nhs, cycle, &c);
                 rc = jr_store_pg_review_put(rb->store, &row);
             }
             free(old);
@@ -1570,10 +1506,8 @@ static int on_due(void *arg, const char *nhs, uint32_t cycle)
 static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, due_list_t *due,
                      uint64_t *seq, jr_publications_t *pubs, size_t *sent)
 {
-    char today[11];
-    jr_text_format_date(ctx->today, today);
     size_t n = 0;
-    int rc = jr_store_pg_schedule_due(store, today, DUE_ROUND, on_due, due, &n);
+    int rc = jr_store_pg_schedule_due(store, ctx->today, DUE_ROUND, on_due, due, &n);
     if (rc != JR_STORE_OK || due->n == 0) {
         return rc;
     }

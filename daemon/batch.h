@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "envelope.h"
 #include "schedule.h"
 #include "store_pg.h"
 #include "streams.h"
@@ -49,8 +49,8 @@ typedef struct {
     size_t raw_len;
     const char *sender;
     /* in: the codec's verdict */
-    int decoded;         /* 1: ev is valid; 0: why says what is wrong */
-    jr_codec_event_t ev; /* owned by the caller */
+    int decoded;      /* 1: ev is valid; 0: why says what is wrong */
+    jr_envelope_t ev; /* owned by the caller */
     jr_reject_t why;
     const char *stream; /* for the ack and the rejected row; may be NULL */
     const char *seid;

@@ -10,7 +10,7 @@
 #include <zmq.h>
 
 #include "access.h"
-#include "codec.h"
+#include "catchup_wire.h"
 #include "log.h"
 #include "pseudonym.h"
 #include "reader_thread.h"
@@ -109,7 +109,7 @@ typedef struct {
     bool pseudonymised; /* the client may only see pseudonymised data */
     const char *request_id;
     uint64_t sequence;
-    jr_codec_item_t items[CHUNK];
+    jr_catchup_item_t items[CHUNK];
     size_t n;
 } reply_t;
 
@@ -127,8 +127,8 @@ static void send_reply(reply_t *r, jr_catchup_status_t status, const char *reaso
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (!r->gone && jr_codec_encode_catchup_reply(r->request_id, status, reason, r->sequence, last,
-                                                  r->items, r->n, stats, &buf, &len) == 0) {
+    if (!r->gone && jr_catchup_wire_encode_reply(r->request_id, status, reason, r->sequence, last,
+                                                 r->items, r->n, stats, &buf, &len) == 0) {
         /* Blocking for at most ZMQ_SNDTIMEO: a client that does not read
          * is dropped from this request rather than stalling the daemon. */
         if (zmq_send(r->self->sock, zmq_msg_data(&r->id), zmq_msg_size(&r->id), ZMQ_SNDMORE) < 0 ||
@@ -149,7 +149,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     if (r->gone) {
         return JR_STORE_RETRY; /* nobody to send the rest to: stop reading */
     }
-    jr_codec_item_t *it = &r->items[r->n];
+    jr_catchup_item_t *it = &r->items[r->n];
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     if (r->pseudonymised) {
@@ -235,7 +235,7 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     jr_catchup_t *self = r->self;
     jr_catchup_request_t req;
     char why[200];
-    if (jr_codec_decode_catchup(buf, len, &req, why, sizeof why) != 0) {
+    if (jr_catchup_wire_decode(buf, len, &req, why, sizeof why) != 0) {
         r->request_id = req.request_id;
         send_reply(r, JR_CATCHUP_BAD_REQUEST, why, true, NULL);
         return;
@@ -260,8 +260,9 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     if (rc == JR_STORE_OK && req.kind == JR_CATCHUP_STATISTICS) {
         jr_statistics_t st;
         memset(&st, 0, sizeof st);
-        jr_text_format_date(self->hooks.today(self->hooks.ctx), st.today);
-        rc = jr_store_pg_statistics_snapshot(self->rt.store, st.today, &st);
+        jr_day_t today = self->hooks.today(self->hooks.ctx);
+        jr_text_format_date(today, st.today);
+        rc = jr_store_pg_statistics_snapshot(self->rt.store, today, &st);
         if (rc == JR_STORE_OK) {
             st.ingest_per_second = self->hooks.rate(self->hooks.ctx);
             r->sequence = st.sequence;

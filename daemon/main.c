@@ -27,7 +27,7 @@
 #include "stats_worker.h"
 #include "catchup.h"
 #include "clock.h"
-#include "codec.h"
+#include "envelope.h"
 #include "config.h"
 #include "conns.h"
 #include "ingest.h"
@@ -35,6 +35,7 @@
 #include "pseudonym.h"
 #include "publish.h"
 #include "rate.h"
+#include "record.h"
 #include "store_pg.h"
 #include "text.h"
 #include "zap.h"
@@ -539,7 +540,7 @@ static void statistics_ready(daemon_t *d)
         return;
     }
     st.ingest_per_second = rate_per_second(d);
-    if (jr_codec_encode_statistics(&st, &buf, &len) == 0) {
+    if (jr_record_encode_statistics(&st, &buf, &len) == 0) {
         jr_feeds_statistics(d->feeds, buf, len);
     }
     free(buf);
@@ -643,13 +644,13 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
                  it->raw_len, d->cfg->max_message_bytes);
         return;
     }
-    jr_codec_limits_t limits = {
+    jr_envelope_limits_t limits = {
         .max_text_bytes = (size_t)d->cfg->max_text_bytes,
         .now_ms = jr_clock_now_ms(&d->opt.clock),
         .future_tolerance_ms = (int64_t)d->cfg->future_tolerance_s * 1000,
     };
-    it->decoded = jr_codec_decode(it->raw, it->raw_len, d->cfg->streams, &limits, &it->ev, &it->why,
-                                  stream, seid) == 0;
+    it->decoded = jr_envelope_decode(it->raw, it->raw_len, d->cfg->streams, &limits, &it->ev,
+                                     &it->why, stream, seid) == 0;
     it->stream = *stream;
     it->seid = *seid;
     /* Judged from the key the connection authenticated with, never from a
@@ -661,7 +662,7 @@ static void prepare_item(daemon_t *d, jr_ingest_msg_t *m, jr_batch_item_t *it, c
                  "not authorised for stream %s: this key may not push events for it",
                  it->ev.event.stream);
         it->decoded = 0;
-        jr_codec_event_clear(&it->ev);
+        jr_envelope_clear(&it->ev);
     }
 }
 
@@ -719,8 +720,8 @@ static void handle_ingest(daemon_t *d)
                        it->stream ? it->stream : "?", it->seid ? it->seid : "?", it->sender,
                        it->code, it->reason);
             }
-            if (jr_codec_encode_ack(it->stream, it->seid, it->status, it->code,
-                                    it->reason[0] ? it->reason : NULL, &ack, &len) == 0) {
+            if (jr_envelope_encode_ack(it->stream, it->seid, it->status, it->code,
+                                       it->reason[0] ? it->reason : NULL, &ack, &len) == 0) {
                 jr_ingest_reply(d->ingest, &msgs[i], ack, len);
             }
             free(ack);
@@ -731,7 +732,7 @@ static void handle_ingest(daemon_t *d)
         }
     }
     for (size_t i = 0; i < n; i++) {
-        jr_codec_event_clear(&items[i].ev);
+        jr_envelope_clear(&items[i].ev);
         jr_ingest_msg_close(&msgs[i]);
         free(ids[2 * i]);
         free(ids[2 * i + 1]);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "joinedreview/joinedreview.pb-c.h"
+#include "wire.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -20,50 +20,13 @@ void jr_pseudonym_of(const char *nhs, const uint8_t key[JR_PSEUDONYM_KEY_LEN], c
     sodium_bin2hex(out, 65, mac, sizeof mac);
 }
 
-/* The copy's blocks, freed together once it is packed. Its strings borrow
- * from the unpacked original, which outlives it. */
-typedef struct {
-    void **blocks;
-    size_t n, cap;
-    bool failed;
-} blocks_t;
+/* The copy's blocks live in an arena freed once it is packed. Its strings
+ * borrow from the unpacked original, which outlives it. */
 
-static void *block(blocks_t *b, size_t count, size_t size)
-{
-    if (b->failed) {
-        return NULL;
-    }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 32;
-        void **v = realloc(b->blocks, cap * sizeof *v);
-        if (v == NULL) {
-            b->failed = true;
-            return NULL;
-        }
-        b->blocks = v;
-        b->cap = cap;
-    }
-    void *p = calloc(count ? count : 1, size);
-    if (p == NULL) {
-        b->failed = true;
-        return NULL;
-    }
-    b->blocks[b->n++] = p;
-    return p;
-}
-
-static void blocks_free(blocks_t *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->blocks[i]);
-    }
-    free(b->blocks);
-}
-
-static Joinedreview__V1__Statement *copy_statement(blocks_t *b,
+static Joinedreview__V1__Statement *copy_statement(jr_wire_arena_t *b,
                                                    const Joinedreview__V1__Statement *in)
 {
-    Joinedreview__V1__Statement *st = block(b, 1, sizeof *st);
+    Joinedreview__V1__Statement *st = jr_wire_arena_alloc(b, sizeof *st);
     if (st == NULL) {
         return NULL;
     }
@@ -76,7 +39,7 @@ static Joinedreview__V1__Statement *copy_statement(blocks_t *b,
     st->no_change = in->no_change;
     if (in->provenance != NULL) {
         const Joinedreview__V1__Provenance *pin = in->provenance;
-        Joinedreview__V1__Provenance *pv = block(b, 1, sizeof *pv);
+        Joinedreview__V1__Provenance *pv = jr_wire_arena_alloc(b, sizeof *pv);
         if (pv == NULL) {
             return NULL;
         }
@@ -91,9 +54,9 @@ static Joinedreview__V1__Statement *copy_statement(blocks_t *b,
     return st;
 }
 
-static Joinedreview__V1__Area *copy_area(blocks_t *b, const Joinedreview__V1__Area *in)
+static Joinedreview__V1__Area *copy_area(jr_wire_arena_t *b, const Joinedreview__V1__Area *in)
 {
-    Joinedreview__V1__Area *a = block(b, 1, sizeof *a);
+    Joinedreview__V1__Area *a = jr_wire_arena_alloc(b, sizeof *a);
     if (a == NULL) {
         return NULL;
     }
@@ -107,14 +70,14 @@ static Joinedreview__V1__Area *copy_area(blocks_t *b, const Joinedreview__V1__Ar
     a->priority_from_person = in->priority_from_person;
     a->has_conflict = in->has_conflict;
     a->conflict = in->conflict;
-    a->statements = block(b, in->n_statements, sizeof *a->statements);
+    a->statements = jr_wire_arena_alloc(b, sizeof *a->statements * in->n_statements);
     for (size_t i = 0; a->statements != NULL && i < in->n_statements; i++) {
         a->statements[a->n_statements++] = copy_statement(b, in->statements[i]);
     }
-    a->conflict_views = block(b, in->n_conflict_views, sizeof *a->conflict_views);
+    a->conflict_views = jr_wire_arena_alloc(b, sizeof *a->conflict_views * in->n_conflict_views);
     for (size_t i = 0; a->conflict_views != NULL && i < in->n_conflict_views; i++) {
         const Joinedreview__V1__PriorityView *vin = in->conflict_views[i];
-        Joinedreview__V1__PriorityView *v = block(b, 1, sizeof *v);
+        Joinedreview__V1__PriorityView *v = jr_wire_arena_alloc(b, sizeof *v);
         if (v == NULL) {
             break;
         }
@@ -131,9 +94,10 @@ static Joinedreview__V1__Area *copy_area(blocks_t *b, const Joinedreview__V1__Ar
     return a;
 }
 
-static Joinedreview__V1__Schedule *copy_schedule(blocks_t *b, const Joinedreview__V1__Schedule *in)
+static Joinedreview__V1__Schedule *copy_schedule(jr_wire_arena_t *b,
+                                                 const Joinedreview__V1__Schedule *in)
 {
-    Joinedreview__V1__Schedule *s = block(b, 1, sizeof *s);
+    Joinedreview__V1__Schedule *s = jr_wire_arena_alloc(b, sizeof *s);
     if (s == NULL) {
         return NULL;
     }
@@ -142,10 +106,10 @@ static Joinedreview__V1__Schedule *copy_schedule(blocks_t *b, const Joinedreview
     s->lead = in->lead;
     s->n_covered_streams = in->n_covered_streams;
     s->covered_streams = in->covered_streams; /* stream codes, from the table */
-    s->streams = block(b, in->n_streams, sizeof *s->streams);
+    s->streams = jr_wire_arena_alloc(b, sizeof *s->streams * in->n_streams);
     for (size_t i = 0; s->streams != NULL && i < in->n_streams; i++) {
         const Joinedreview__V1__StreamSchedule *sin = in->streams[i];
-        Joinedreview__V1__StreamSchedule *ss = block(b, 1, sizeof *ss);
+        Joinedreview__V1__StreamSchedule *ss = jr_wire_arena_alloc(b, sizeof *ss);
         if (ss == NULL) {
             break;
         }
@@ -172,7 +136,7 @@ static int review_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     }
     char alias[65];
     jr_pseudonym_of(in->nhs_number, key, alias);
-    blocks_t b = {0};
+    jr_wire_arena_t b = {0};
     Joinedreview__V1__ConsolidatedReview r = JOINEDREVIEW__V1__CONSOLIDATED_REVIEW__INIT;
     r.nhs_number = alias;
     r.has_cycle = in->has_cycle;
@@ -181,13 +145,13 @@ static int review_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     r.version = in->version;
     r.has_sequence = in->has_sequence;
     r.sequence = in->sequence;
-    r.areas = block(&b, in->n_areas, sizeof *r.areas);
+    r.areas = jr_wire_arena_alloc(&b, sizeof *r.areas * in->n_areas);
     for (size_t i = 0; r.areas != NULL && i < in->n_areas; i++) {
         r.areas[r.n_areas++] = copy_area(&b, in->areas[i]);
     }
     r.n_enrolled_streams = in->n_enrolled_streams;
     r.enrolled_streams = in->enrolled_streams; /* stream codes, from the table */
-    r.completeness = block(&b, in->n_completeness, sizeof *r.completeness);
+    r.completeness = jr_wire_arena_alloc(&b, sizeof *r.completeness * in->n_completeness);
     for (size_t i = 0; r.completeness != NULL && i < in->n_completeness; i++) {
         r.completeness[r.n_completeness++] = in->completeness[i]; /* codes, topics, a flag */
     }
@@ -205,16 +169,8 @@ static int review_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     if (in->schedule != NULL) {
         r.schedule = copy_schedule(&b, in->schedule);
     }
-    int rc = -1;
-    if (!b.failed) {
-        *out_len = joinedreview__v1__consolidated_review__get_packed_size(&r);
-        *out = malloc(*out_len ? *out_len : 1);
-        if (*out != NULL) {
-            joinedreview__v1__consolidated_review__pack(&r, *out);
-            rc = 0;
-        }
-    }
-    blocks_free(&b);
+    int rc = jr_wire_pack(&b, &r.base, out, out_len);
+    jr_wire_arena_free(&b);
     joinedreview__v1__consolidated_review__free_unpacked(in, NULL);
     return rc;
 }
@@ -246,13 +202,8 @@ static int notice_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     n.missing_information = in->missing_information;
     n.has_sequence = in->has_sequence;
     n.sequence = in->sequence;
-    *out_len = joinedreview__v1__due_notice__get_packed_size(&n);
-    *out = malloc(*out_len ? *out_len : 1);
-    int rc = -1;
-    if (*out != NULL) {
-        joinedreview__v1__due_notice__pack(&n, *out);
-        rc = 0;
-    }
+    const jr_wire_arena_t none = {0};
+    int rc = jr_wire_pack(&none, &n.base, out, out_len);
     joinedreview__v1__due_notice__free_unpacked(in, NULL);
     return rc;
 }

@@ -9,6 +9,12 @@
 #include "format.h"
 #include "streams.h"
 
+/* A review is "due within 28 days" (due_within_28_days on the wire) from
+ * today to today plus this many days, both included. The statistics'
+ * queries take it as a parameter; the reporting views read it from
+ * report_setting, which the daemon writes at every start. */
+#define JR_DUE_WITHIN_DAYS 28
+
 typedef struct {
     char stream[JR_STREAM_CODE_MAX];
     uint32_t enrolled, complete, missing_information, due_within_28_days, overdue;

@@ -9,6 +9,7 @@
 
 #include "reader_thread.h"
 #include "store_pg.h"
+#include "text.h"
 
 /* The answer on the pair: a status byte, then the figures or a reason. */
 typedef struct {
@@ -36,17 +37,22 @@ static void *run(void *arg)
         if (a == NULL) {
             break;
         }
-        int rc = jr_store_pg_connected(self->rt.store)
-                     ? JR_STORE_OK
-                     : jr_store_pg_connect_wait(self->rt.store, 10000);
-        if (rc == JR_STORE_OK) {
-            snprintf(a->st.today, sizeof a->st.today, "%s", today);
-            rc = jr_store_pg_statistics_snapshot(self->rt.store, today, &a->st);
-        }
-        a->ok = rc == JR_STORE_OK;
-        if (!a->ok) {
-            snprintf(a->error, sizeof a->error, "%s", jr_store_pg_error(self->rt.store));
-            jr_store_pg_disconnect(self->rt.store); /* a fresh session next time */
+        jr_day_t day = JR_DAY_NONE;
+        if (jr_text_parse_date(today, &day) != 0) {
+            snprintf(a->error, sizeof a->error, "asked for statistics of '%s', not a day", today);
+        } else {
+            int rc = jr_store_pg_connected(self->rt.store)
+                         ? JR_STORE_OK
+                         : jr_store_pg_connect_wait(self->rt.store, 10000);
+            if (rc == JR_STORE_OK) {
+                snprintf(a->st.today, sizeof a->st.today, "%s", today);
+                rc = jr_store_pg_statistics_snapshot(self->rt.store, day, &a->st);
+            }
+            a->ok = rc == JR_STORE_OK;
+            if (!a->ok) {
+                snprintf(a->error, sizeof a->error, "%s", jr_store_pg_error(self->rt.store));
+                jr_store_pg_disconnect(self->rt.store); /* a fresh session next time */
+            }
         }
         int sent = zmq_send(self->rt.work_end, a, sizeof *a, 0);
         free(a);

@@ -7,13 +7,20 @@
  * JR_STORE_FATAL: misconfiguration). After any failure inside a transaction
  * the caller must jr_store_pg_rollback().
  *
- * Connecting never blocks the event loop: jr_store_pg_connect_start() then
- * jr_store_pg_connect_poll() whenever jr_store_pg_socket() is ready. Once
- * connected, the session holds an advisory lock so that only one daemon
- * writes to a database (the sequence numbers rely on it), and the numbered
- * migrations built into the binary (schema/NNN_*.sql) that are not recorded
- * in schema_migration yet have been applied, each in its own transaction,
- * under a second advisory lock: an upgrade is a restart. */
+ * Connecting never waits for a connection to be made: jr_store_pg_connect_start()
+ * then jr_store_pg_connect_poll() whenever jr_store_pg_socket() is ready,
+ * for the daemon's login and then, when there is one, the schema owner's;
+ * each fails after 10 s. Once made, the session's settings, its lock and
+ * the check for migrations are a few short round trips. Once connected,
+ * the session holds an advisory lock so that only one daemon writes to a
+ * database (the sequence numbers rely on it), and the numbered migrations
+ * built into the binary (schema/NNN_*.sql) that are not recorded in
+ * schema_migration yet have been applied, each in its own transaction,
+ * under a second advisory lock: an upgrade is a restart.
+ *
+ * One module over several files, each a concern (store_conn.h says which);
+ * arrays, dates and the event log's rows travel in PostgreSQL's binary
+ * formats (pgbin.h), never as SQL text. */
 #ifndef JR_STORE_PG_H
 #define JR_STORE_PG_H
 
@@ -21,9 +28,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format.h"
 #include "identity.h"
 #include "nhs.h"
+#include "schedule.h"
 #include "statistics.h"
+#include "streams.h"
+#include "text.h"
 
 typedef enum {
     JR_STORE_OK = 0,
@@ -98,9 +109,10 @@ typedef struct {
 /* Appends the rows to the event log with one binary COPY, in the order
  * given (so event ids follow it). _send streams the rows and returns while
  * PostgreSQL is still writing them, so the caller can compute meanwhile;
- * _end waits for the outcome and must come before any other statement. A
- * (stream, source_event_id) already stored makes the COPY fail with
- * JR_STORE_DATA. Nothing is sent for n == 0. */
+ * _end waits for the outcome, adds the rows to the log's running counts
+ * (event_count), and must come before any other statement. A (stream,
+ * source_event_id) already stored makes the COPY fail with JR_STORE_DATA.
+ * Nothing is sent for n == 0. */
 int jr_store_pg_events_copy_send(jr_store_pg_t *self, const jr_store_event_row_t *rows, size_t n);
 int jr_store_pg_events_copy_end(jr_store_pg_t *self);
 
@@ -132,27 +144,32 @@ void jr_store_rows_clear(jr_store_rows_t *rows);
 int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
                             jr_store_rows_t *out);
 
-/* A parked event released to its person's cycle, published by seq. */
+/* A parked event released to its person's cycle, published by seq; it
+ * leaves the log's parked count. */
 int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
                              uint64_t seq);
 
 /* Every event of the person (all cycles, not parked), in id order. Appends. */
 int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out);
 
+/* A consolidated_review row. Strings are borrowed; stream codes, in code
+ * order, typically from the streams table. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
     uint32_t version;
     uint64_t seq;
     bool ready;
-    const char *held_on; /* "YYYY-MM-DD" or NULL */
+    jr_day_t held_on; /* JR_DAY_NONE: not held */
     const uint8_t *record;
     size_t record_len;
-    /* array literals for reporting: "{ICES,SC}", "{0,3,...}", "{f,t,...}" */
-    const char *enrolled;
-    const char *complete_streams;
-    const char *area_priority;
-    const char *area_conflict;
+    /* for reporting: the streams in force, whether each is complete, and
+     * each area's priority and conflict flag (area n at [n - 1]) */
+    const char *enrolled[JR_STREAMS_MAX];
+    bool complete[JR_STREAMS_MAX]; /* [i]: enrolled[i] has its minimum information */
+    size_t n_enrolled;
+    jr_priority_t area_priority[JR_AREA_COUNT];
+    bool area_conflict[JR_AREA_COUNT];
 } jr_store_review_t;
 
 int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review);
@@ -161,7 +178,8 @@ int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review)
 int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
                            size_t *len, bool *found);
 
-/* The highest published sequence number (0 when none). */
+/* The last sequence number handed out (0 when none), kept as publications
+ * are written (publish_state.last_seq): one row read, whatever the size. */
 int jr_store_pg_last_seq(jr_store_pg_t *self, uint64_t *seq);
 
 /* Bytes of a rejected message kept for diagnosis (with its length and
@@ -191,35 +209,39 @@ int jr_store_pg_each_person(jr_store_pg_t *self,
 
 /* ---- schedule and notices ---- */
 
+/* A row of the due-check index (table schedule). Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
-    const char *review_on;     /* "YYYY-MM-DD" or NULL */
-    const char *lead;          /* stream code or NULL */
-    const char *covered;       /* array literal of stream codes: "{ICES,SC}" */
-    const char *next_check_on; /* "YYYY-MM-DD" or NULL: nothing to check */
-    int separate_meetings;     /* covered streams that set their own date */
+    jr_day_t review_on;                  /* JR_DAY_NONE: no review date */
+    const char *lead;                    /* stream code or NULL */
+    const char *covered[JR_STREAMS_MAX]; /* stream codes, in code order */
+    size_t n_covered;
+    jr_day_t next_check_on; /* JR_DAY_NONE: nothing to check */
+    int separate_meetings;  /* covered streams that set their own date */
 } jr_store_schedule_t;
 
 int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *schedule);
 
-/* Persons whose next check is on or before today ("YYYY-MM-DD"), at most
- * limit, earliest first; *count says how many there were. */
-int jr_store_pg_schedule_due(jr_store_pg_t *self, const char *today, int limit,
+/* Persons whose next check is on or before today, at most limit, earliest
+ * first; *count says how many there were. */
+int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
                              int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
                              size_t *count);
 
+/* A due_notice row with its outbox row. Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
-    const char *key;  /* "lead-56", "due", "overdue-1" */
-    const char *kind; /* "LEAD", "DUE", "OVERDUE" */
-    const char *notice_on;
-    const char *review_on;
-    const char *lead;
-    const char *covered; /* array literal: "{ICES,SC}" */
-    uint64_t seq;        /* its publication */
-    const char *topic;
+    const char *key; /* "lead-56", "due", "overdue-1" */
+    jr_notice_kind_t kind;
+    jr_day_t notice_on;
+    jr_day_t review_on;
+    const char *lead;                    /* stream code or NULL */
+    const char *covered[JR_STREAMS_MAX]; /* stream codes, in code order */
+    size_t n_covered;
+    uint64_t seq;           /* its publication */
+    const char *topic;      /* what it is published under: "notice.due.SC" */
     const uint8_t *payload; /* the packed DueNotice */
     size_t payload_len;
 } jr_store_notice_t;
@@ -265,12 +287,13 @@ int jr_store_pg_snapshot(jr_store_pg_t *self, const char *lead, const char *stre
                                    const uint8_t *payload, size_t len),
                          void *ctx);
 
-/* Fills everything in *st but sequence, today and ingest_per_second. */
-int jr_store_pg_statistics(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+/* Fills everything in *st but sequence, today and ingest_per_second, as of
+ * today. */
+int jr_store_pg_statistics(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st);
 
 /* The same in one read-only snapshot, with st->sequence the last
  * publication committed in it. */
-int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, const char *today, jr_statistics_t *st);
+int jr_store_pg_statistics_snapshot(jr_store_pg_t *self, jr_day_t today, jr_statistics_t *st);
 
 /* ---- batch-wide statements: one round trip for a whole batch ---- */
 

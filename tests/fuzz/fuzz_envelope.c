@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "codec.h"
+#include "catchup_wire.h"
+#include "envelope.h"
 #include "merge.h"
+#include "record.h"
 #include "schedule.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,11 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 65536) {
         return 0; /* the ingest socket refuses larger frames before decoding */
     }
-    const jr_codec_limits_t limits = {4000, 1790845200000LL, 86400000LL};
-    jr_codec_event_t ev;
+    const jr_envelope_limits_t limits = {4000, 1790845200000LL, 86400000LL};
+    jr_envelope_t ev;
     jr_reject_t why;
     char *stream = NULL, *seid = NULL;
-    if (jr_codec_decode(data, size, streams, &limits, &ev, &why, &stream, &seid) == 0) {
+    if (jr_envelope_decode(data, size, streams, &limits, &ev, &why, &stream, &seid) == 0) {
         jr_merge_input_t in = {NULL, 0, NULL, 0};
         if (ev.event.kind == JR_EVENT_ENROLMENT) {
             in.enrolments = &ev.event;
@@ -44,18 +46,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             jr_record_id_t id = {"9434765919", 1, 1, 1};
             uint8_t *out = NULL;
             size_t len = 0;
-            if (jr_codec_encode_review(review, sched, &id, &out, &len) == 0) {
+            if (jr_record_encode_review(review, sched, &id, &out, &len) == 0) {
                 free(out);
             }
         }
         jr_schedule_destroy(&sched);
         jr_merge_destroy(&review);
-        jr_codec_event_clear(&ev);
+        jr_envelope_clear(&ev);
     }
     free(stream);
     free(seid);
     jr_catchup_request_t req;
     char reason[200];
-    (void)jr_codec_decode_catchup(data, size, &req, reason, sizeof reason);
+    (void)jr_catchup_wire_decode(data, size, &req, reason, sizeof reason);
     return 0;
 }

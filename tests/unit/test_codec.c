@@ -3,15 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "catchup_wire.h"
+#include "envelope.h"
 #include "joinedreview/joinedreview.pb-c.h"
 #include "jr_cunit.h"
 #include "merge.h"
+#include "record.h"
 
 #define T0 1790845200000LL /* 2026-10-01T09:00:00Z */
 
 static jr_streams_t *g_streams;
-static const jr_codec_limits_t g_limits = {4000, T0 + 86400000LL, 86400000LL};
+static const jr_envelope_limits_t g_limits = {4000, T0 + 86400000LL, 86400000LL};
 
 static int init(void)
 {
@@ -60,21 +62,21 @@ static void contribution(env_t *x)
 }
 
 /* Packs, decodes; returns the reason code, or "OK". */
-static const char *verdict(const Joinedreview__V1__Envelope *env, jr_codec_event_t *out)
+static const char *verdict(const Joinedreview__V1__Envelope *env, jr_envelope_t *out)
 {
     uint8_t buf[8192];
     size_t len = joinedreview__v1__envelope__pack(env, buf);
     static jr_reject_t why;
     char *stream = NULL, *seid = NULL;
-    jr_codec_event_t ev;
-    int rc = jr_codec_decode(buf, len, g_streams, &g_limits, &ev, &why, &stream, &seid);
+    jr_envelope_t ev;
+    int rc = jr_envelope_decode(buf, len, g_streams, &g_limits, &ev, &why, &stream, &seid);
     free(stream);
     free(seid);
     if (rc == 0) {
         if (out != NULL) {
             *out = ev;
         } else {
-            jr_codec_event_clear(&ev);
+            jr_envelope_clear(&ev);
         }
         return "OK";
     }
@@ -85,7 +87,7 @@ static void test_valid_contribution_decodes(void)
 {
     env_t x;
     contribution(&x);
-    jr_codec_event_t ev;
+    jr_envelope_t ev;
     CU_ASSERT_STRING_EQUAL(verdict(&x.env, &ev), "OK");
     CU_ASSERT_STRING_EQUAL(ev.nhs, "9434765919");
     CU_ASSERT_STRING_EQUAL(ev.event.stream, "SC");
@@ -94,7 +96,7 @@ static void test_valid_contribution_decodes(void)
     CU_ASSERT_EQUAL(ev.event.u.contribution.role, JR_ROLE_PERSON);
     CU_ASSERT_EQUAL(ev.event.u.contribution.priority, JR_PRIORITY_RED);
     CU_ASSERT_STRING_EQUAL(ev.event.u.contribution.working, "Walking to the shops again");
-    jr_codec_event_clear(&ev);
+    jr_envelope_clear(&ev);
 }
 
 static void test_layers_name_the_problem(void)
@@ -156,9 +158,9 @@ static const char *verdict_with_nul(const Joinedreview__V1__Envelope *env, char 
         }
     }
     static jr_reject_t why;
-    jr_codec_event_t ev;
-    if (jr_codec_decode(buf, len, g_streams, &g_limits, &ev, &why, stream, seid) == 0) {
-        jr_codec_event_clear(&ev);
+    jr_envelope_t ev;
+    if (jr_envelope_decode(buf, len, g_streams, &g_limits, &ev, &why, stream, seid) == 0) {
+        jr_envelope_clear(&ev);
         return "OK";
     }
     snprintf(text, 320, "%s", why.text);
@@ -220,17 +222,17 @@ static void test_nul_in_catchup_request_refused(void)
     }
     jr_catchup_request_t out;
     char why[200];
-    CU_ASSERT_EQUAL(jr_codec_decode_catchup(buf, len, &out, why, sizeof why), -1);
+    CU_ASSERT_EQUAL(jr_catchup_wire_decode(buf, len, &out, why, sizeof why), -1);
     CU_ASSERT_STRING_EQUAL(why, "lead holds a NUL byte: text must be UTF-8 without NUL bytes");
 }
 
 static void test_not_protobuf(void)
 {
     static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
-    jr_codec_event_t ev;
+    jr_envelope_t ev;
     jr_reject_t why;
-    CU_ASSERT_EQUAL(jr_codec_decode(junk, sizeof junk, g_streams, &g_limits, &ev, &why, NULL, NULL),
-                    -1);
+    CU_ASSERT_EQUAL(
+        jr_envelope_decode(junk, sizeof junk, g_streams, &g_limits, &ev, &why, NULL, NULL), -1);
     CU_ASSERT_STRING_EQUAL(why.code, "NOT_PROTOBUF");
     CU_ASSERT_PTR_NULL(ev.priv);
 }
@@ -239,8 +241,8 @@ static void test_ack_round_trip(void)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
-    CU_ASSERT_EQUAL_FATAL(jr_codec_encode_ack("ATW", "atw-9", JR_ACK_REJECTED, "INVALID_NI_NUMBER",
-                                              "fix it", &buf, &len),
+    CU_ASSERT_EQUAL_FATAL(jr_envelope_encode_ack("ATW", "atw-9", JR_ACK_REJECTED,
+                                                 "INVALID_NI_NUMBER", "fix it", &buf, &len),
                           0);
     Joinedreview__V1__Ack *ack = joinedreview__v1__ack__unpack(NULL, len, buf);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ack);
@@ -256,7 +258,7 @@ static void test_review_bytes_are_deterministic(void)
 {
     env_t x;
     contribution(&x);
-    jr_codec_event_t ev;
+    jr_envelope_t ev;
     CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
     jr_merge_input_t in = {&ev.event, 1, NULL, 0};
     jr_review_t *r1 = jr_merge_review(&in, g_streams);
@@ -264,8 +266,8 @@ static void test_review_bytes_are_deterministic(void)
     jr_record_id_t id = {"9434765919", 1, 3, 42};
     uint8_t *b1 = NULL, *b2 = NULL;
     size_t l1 = 0, l2 = 0;
-    CU_ASSERT_EQUAL(jr_codec_encode_review(r1, NULL, &id, &b1, &l1), 0);
-    CU_ASSERT_EQUAL(jr_codec_encode_review(r2, NULL, &id, &b2, &l2), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r1, NULL, &id, &b1, &l1), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r2, NULL, &id, &b2, &l2), 0);
     CU_ASSERT_EQUAL(l1, l2);
     CU_ASSERT_EQUAL(memcmp(b1, b2, l1), 0);
     Joinedreview__V1__ConsolidatedReview *cr =
@@ -284,7 +286,7 @@ static void test_review_bytes_are_deterministic(void)
     free(b2);
     jr_merge_destroy(&r1);
     jr_merge_destroy(&r2);
-    jr_codec_event_clear(&ev);
+    jr_envelope_clear(&ev);
 }
 
 int main(void)
