@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 /* One open connection: libzmq's descriptor, our duplicate, who. */
@@ -32,9 +33,22 @@ typedef struct {
     size_t n;
 } watched_t;
 
+/* A connection libzmq closed while its peer was quiet: held a moment. */
+typedef struct {
+    int dup;
+    const watched_t *w;
+    int64_t at_ms;
+    char peer[64];
+} closing_t;
+
+#define CLOSING_MAX 64
+#define CLOSING_MS  200
+
 struct jr_conns {
     void *zctx;
     size_t max;
+    closing_t closing[CLOSING_MAX];
+    size_t n_closing;
     watched_t w[JR_CONNS_SOCKETS_MAX];
     size_t n_watched;
     jr_conns_stats_t st;
@@ -63,12 +77,15 @@ static void close_conn(conn_t *c)
     c->fd = c->dup = -1;
 }
 
+static void settle_closing(jr_conns_t *self, bool all);
+
 void jr_conns_destroy(jr_conns_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL) {
         return;
     }
     jr_conns_t *self = *self_p;
+    settle_closing(self, true);
     for (size_t i = 0; i < self->n_watched; i++) {
         watched_t *w = &self->w[i];
         for (size_t k = 0; k < w->cap; k++) {
@@ -239,27 +256,79 @@ static void accepted(jr_conns_t *self, watched_t *w, int fd)
     self->st.accepted++;
 }
 
+/* The peer's side of a connection libzmq has closed: still sending (bytes
+ * wait unread: the daemon's side dropped it in mid-message), gone (its end
+ * of stream waits), or quiet for now. */
+typedef enum { PEER_SENDING, PEER_GONE, PEER_QUIET } peer_t;
+
+static peer_t peer_state(int dup)
+{
+    char byte;
+    ssize_t got = recv(dup, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (got > 0) {
+        return PEER_SENDING;
+    }
+    return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? PEER_QUIET : PEER_GONE;
+}
+
+static void dropped_mid(jr_conns_t *self, const char *peer, const char *socket)
+{
+    self->st.dropped_mid++;
+    jr_log_limited(&self->dropped_limit, JR_LOG_WARNING, "conns",
+                   "dropped the connection from %s to the %s socket in mid-message: it sent a "
+                   "frame over the transport's limit (4 MiB on ingest), or does not speak ZeroMQ",
+                   peer, socket);
+}
+
 static void disconnected(jr_conns_t *self, watched_t *w, int fd)
 {
     conn_t *c = slot_of(w, fd);
     if (c->fd != fd) {
         return; /* refused at the cap, or never seen */
     }
-    /* The peer's side: gone (its end of stream is waiting), or still
-     * sending (bytes wait unread): then the daemon's side dropped it. */
-    char byte;
-    ssize_t got = recv(c->dup, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (got > 0) {
-        self->st.dropped_mid++;
-        jr_log_limited(&self->dropped_limit, JR_LOG_WARNING, "conns",
-                       "dropped the connection from %s to the %s socket in mid-message: it sent a "
-                       "frame over the transport's limit (4 MiB on ingest), or does not speak "
-                       "ZeroMQ",
-                       c->peer, w->name);
+    peer_t st = peer_state(c->dup);
+    if (st == PEER_SENDING) {
+        dropped_mid(self, c->peer, w->name);
     }
-    close(c->dup);
+    if (st == PEER_QUIET && self->n_closing < CLOSING_MAX) {
+        /* libzmq may have read all that had come when it gave up on an
+         * oversized frame: what the peer sends next tells, shortly. */
+        closing_t *k = &self->closing[self->n_closing++];
+        k->dup = c->dup;
+        k->w = w;
+        k->at_ms = jr_clock_mono_ms();
+        snprintf(k->peer, sizeof k->peer, "%s", c->peer);
+    } else {
+        close(c->dup);
+    }
     slot_remove(w, c);
     self->st.open--;
+}
+
+/* Connections closed quietly, watched for CLOSING_MS: a peer still sending
+ * then was dropped in mid-message. */
+static void settle_closing(jr_conns_t *self, bool all)
+{
+    int64_t now = jr_clock_mono_ms();
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_closing; i++) {
+        closing_t *k = &self->closing[i];
+        peer_t st = peer_state(k->dup);
+        if (st == PEER_QUIET && !all && now - k->at_ms < CLOSING_MS) {
+            self->closing[kept++] = *k;
+            continue;
+        }
+        if (st == PEER_SENDING) {
+            dropped_mid(self, k->peer, k->w->name);
+        }
+        close(k->dup);
+    }
+    self->n_closing = kept;
+}
+
+int jr_conns_timeout_ms(const jr_conns_t *self)
+{
+    return self->n_closing > 0 ? CLOSING_MS / 4 : -1;
 }
 
 static void take_events(jr_conns_t *self, watched_t *w)
@@ -299,6 +368,7 @@ void jr_conns_handle(jr_conns_t *self)
     for (size_t i = 0; i < self->n_watched; i++) {
         take_events(self, &self->w[i]);
     }
+    settle_closing(self, false);
 }
 
 /* Connections libzmq closed without a DISCONNECTED event (as when an

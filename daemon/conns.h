@@ -60,6 +60,13 @@ size_t jr_conns_pollitems(jr_conns_t *self, zmq_pollitem_t *items, size_t max);
 /* Takes every event waiting, without blocking. */
 void jr_conns_handle(jr_conns_t *self);
 
+/* How soon jr_conns_handle() wants to run again (ms), or -1: no sooner
+ * than the next event. A connection closed while its peer was quiet is
+ * watched a moment (200 ms, at most 64 at once) for what the peer sends
+ * next: libzmq may have read all that had arrived when it gave up on an
+ * oversized frame. */
+int jr_conns_timeout_ms(const jr_conns_t *self);
+
 /* Lets go of connections libzmq closed without saying so (checked by the
  * descriptor's socket identity): call every few seconds. */
 void jr_conns_sweep(jr_conns_t *self);

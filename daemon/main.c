@@ -820,6 +820,10 @@ static int run_loop(daemon_t *d)
             until = (long)(d->retention_at_ms - now);
             timeout = until < timeout ? until : timeout;
         }
+        int conns_ms = jr_conns_timeout_ms(d->conns);
+        if (conns_ms >= 0 && conns_ms < timeout) {
+            timeout = conns_ms;
+        }
         if (timeout < 0) {
             timeout = 0;
         }
