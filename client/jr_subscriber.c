@@ -190,7 +190,8 @@ static int recv_reply(jr_subscriber_t *self, reply_t **out)
     return 0;
 }
 
-/* Sends req under a fresh request id and passes each reply carrying that id
+/* Sends req under its request id (a fresh one when it has none) and passes
+ * each reply carrying that id
  * to step, until the one marked last or one whose status is not OK (the
  * status lands in *status). Replies to earlier, abandoned requests are
  * dropped. Returns 0 when the final reply came, 1 when none came within
@@ -200,7 +201,10 @@ static int exchange(jr_subscriber_t *self, request_t *req, step_fn *step, void *
                     int *status)
 {
     char id[64];
-    snprintf(id, sizeof id, "sub-%ld-%lu", (long)getpid(), ++self->serial);
+    if (req->request_id)
+        snprintf(id, sizeof id, "%s", req->request_id);
+    else
+        snprintf(id, sizeof id, "sub-%ld-%lu", (long)getpid(), ++self->serial);
     req->request_id = id;
     size_t len = joinedreview__v1__catchup_request__get_packed_size(req);
     uint8_t buf[MAX_REQUEST];
@@ -380,10 +384,11 @@ static int replay_step(jr_subscriber_t *self, reply_t *reply, void *arg)
     return 0;
 }
 
-/* Replays every publication after `last` until `last` is the newest the
- * daemon has, asking again while it says there is more. Falls back to a
- * snapshot when the daemon no longer has them (TOO_OLD). */
-static int catch_up(jr_subscriber_t *self)
+/* Replays every publication after `last` until `last` is `until` or the
+ * newest the daemon has, whichever is lower, asking again while it says
+ * there is more. Falls back to a snapshot when the daemon no longer has
+ * them (TOO_OLD). */
+static int catch_up(jr_subscriber_t *self, uint64_t until)
 {
     int64_t asked = now_ms();
     for (;;) {
@@ -393,7 +398,7 @@ static int catch_up(jr_subscriber_t *self)
         req.has_after_sequence = 1;
         req.after_sequence = self->last;
         req.has_max_items = 1;
-        req.max_items = MAX_ITEMS;
+        req.max_items = until - self->last < MAX_ITEMS ? (uint32_t)(until - self->last) : MAX_ITEMS;
         uint64_t before = self->last;
         since_t s = {0};
         int status = 0;
@@ -442,7 +447,7 @@ static int catch_up(jr_subscriber_t *self)
             self->last = 0;
             return take_snapshot(self);
         }
-        if (self->last >= s.highest)
+        if (self->last >= s.highest || self->last >= until)
             return 0;
         if (self->last == before) {
             /* It says there is more but sent none: do not spin. */
@@ -556,8 +561,9 @@ static int on_live(jr_subscriber_t *self)
         goto done;
     }
     if (seq > self->last + 1) {
+        /* Only the gap: what follows this one is queued here already. */
         self->stats.gaps++;
-        rc = catch_up(self); /* fills the gap, usually past this one too */
+        rc = catch_up(self, seq - 1);
         if (rc < 0)
             goto done;
     }
@@ -759,7 +765,7 @@ int jr_subscriber_sync(jr_subscriber_t *self)
     } else {
         if (self->synced)
             self->stats.probes++;
-        rc = catch_up(self);
+        rc = catch_up(self, UINT64_MAX);
     }
     if (rc == 0)
         self->synced = true;
@@ -786,7 +792,7 @@ int jr_subscriber_poll(jr_subscriber_t *self, int timeout_ms)
         if (probing && now >= self->probe_at_ms) {
             uint64_t before = self->last;
             self->stats.probes++;
-            int rc = catch_up(self);
+            int rc = catch_up(self, UINT64_MAX);
             if (rc < 0)
                 return rc;
             if (self->last == before) {
@@ -875,6 +881,7 @@ int jr_subscriber_ask(jr_subscriber_t *self, const jr_subscriber_request_t *r,
     }
     req.lead = (char *)r->lead;
     req.stream = (char *)r->stream;
+    req.request_id = (char *)r->request_id;
     ask_t a = {on_reply, arg};
     int status = 0;
     int x = exchange(self, &req, ask_step, &a, timeout_ms ? timeout_ms : self->request_timeout_ms,

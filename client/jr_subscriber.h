@@ -16,8 +16,8 @@
  *   3. jr_subscriber_poll() applies the queued and live publications above
  *      the sequence already applied, and drops the rest;
  *   4. a live publication that skips a number shows a gap: it asks SINCE the
- *      last one applied, applies what comes back, and asks again while the
- *      daemon says there is more;
+ *      last one applied for the missing ones (what follows is queued
+ *      already), applies them, and asks again until the gap is filled;
  *   5. when nothing new has come for probe_ms (then doubling up to
  *      probe_max_ms), jr_subscriber_poll() asks SINCE anyway: a lost *last*
  *      publication leaves no gap to notice.
@@ -239,6 +239,10 @@ typedef struct {
     uint32_t max_items; /* SINCE: at most this many; 0: the daemon's default */
     const char *lead;   /* SNAPSHOT filters, or NULL */
     const char *stream;
+    /* Echoed in every reply; NULL: one the subscriber makes. Replies are
+     * matched by it, so it must differ from every earlier request's on this
+     * subscriber (at most 63 bytes). */
+    const char *request_id;
 } jr_subscriber_request_t;
 
 typedef struct jr_subscriber jr_subscriber_t;
