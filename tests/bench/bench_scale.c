@@ -8,12 +8,12 @@
  *         seed, Social Care the most common; started in the two years
  *         before the harness's today, 2026-10-02, so that review dates
  *         spread over the year; six in ten persons with an NI number),
- *         pushed through the real daemon by 4 concurrent DEALERs, one per
- *         back office, 500 unacknowledged each: load time (first send to
- *         last ack) and events/s. After its last ack the daemon still runs
- *         the due check that last batch brought on; the measures below
- *         wait until no schedule row is due on today any more, and that
- *         wait is reported too;
+ *         pushed through the real daemon by 4 concurrent clients
+ *         (jr_client), one per back office, 500 unacknowledged each: load
+ *         time (first send to last ack) and events/s. After its last ack the
+ *         daemon still runs the due check that last batch brought on; the
+ *         measures below wait until no schedule row is due on today any
+ *         more, and that wait is reported too;
  *   (a)   start-up: SIGTERM, start again, time until the daemon logs
  *         "ready" (median of 3; start-up republishes, trims the outbox and
  *         runs the first round of the due check before it is ready);
