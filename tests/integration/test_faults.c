@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <zmq.h>
 
 #include "harness.h"
+#include "jr_client.h"
 #include "jr_cunit.h"
 
 #ifndef JR_PG_SCRIPT
@@ -140,67 +142,93 @@ static void follower_check(follower_t *f, const h_db_t *db)
     PQfinish(c);
 }
 
-/* The sender's state: which events have a final answer. */
+/* The sender pushes as every adapter does, through the client library
+ * (client/jr_client.h): each event is submitted once, and the client resends
+ * what is not answered (the acks of a killed daemon are lost) and what is
+ * answered RETRY_LATER. Which events have a final answer: */
 typedef struct {
+    jr_client_t *client;
+    size_t window;
+    int next; /* the next event to submit */
     bool done[N_EVENTS];
     bool acked_ok[N_EVENTS];
     int n_done;
-    int n_retry;   /* RETRY_LATER answers */
     follower_t *f; /* drained as acks come in; NULL: none */
 } sender_t;
 
-static void send_event(void *dealer, int i)
+static void on_outcome(void *ctx, const char *stream, const char *id, int status, const char *code,
+                       const char *reason, void *user)
+{
+    sender_t *s = ctx;
+    int i = (int)(intptr_t)user - 1;
+    (void)stream;
+    if (status == JR_CLIENT_OK || status == JR_CLIENT_DUPLICATE) {
+        s->done[i] = true;
+        s->acked_ok[i] = true;
+        s->n_done++;
+    } else if (status != JR_CLIENT_ABANDONED) {
+        fprintf(stderr, "\n  %s: %s %s: %s\n", id, jr_client_status_name(status), code, reason);
+    }
+}
+
+static void sender_start(sender_t *s, const char *ingest, size_t window, follower_t *f)
+{
+    memset(s, 0, sizeof *s);
+    s->window = window;
+    s->f = f;
+    jr_client_options_t o = {.window = window,
+                             .ack_timeout_ms = 2000,
+                             .max_backoff_ms = 2000,
+                             .on_outcome = on_outcome,
+                             .ctx = s,
+                             .zmq_context = h_zctx};
+    s->client = jr_client_new(ingest, &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s->client);
+}
+
+static void sender_stop(sender_t *s)
+{
+    CU_ASSERT_EQUAL(jr_client_pending(s->client), 0);
+    jr_client_destroy(&s->client);
+}
+
+/* RETRY_LATER answers so far. */
+static int n_retry(const sender_t *s)
+{
+    jr_client_stats_t st;
+    jr_client_stats(s->client, &st);
+    return (int)st.retry_later;
+}
+
+static void submit_event(sender_t *s, int i)
 {
     char seid[32], nhs[11];
     snprintf(seid, sizeof seid, "f-%d", i);
     h_nhs_of(i % N_PERSONS, nhs);
     h_env_t e;
     h_contribution(&e, "SC", seid, T0 + i, nhs, 1 + i % 17, 1 + i % 6, i % 4, "fault test");
-    h_send(dealer, &e.env);
+    CU_ASSERT_EQUAL(jr_client_submit(s->client, &e.env, (void *)(intptr_t)(i + 1)), 0);
 }
 
-/* One pass: sends what is not done (at most `window` in flight) and
- * collects acks for up to `ms`, or until `enough` events are done. */
-static void pump_until(void *dealer, sender_t *s, int window, int ms, int enough)
+/* Submits what is left (at most `window` in flight) and collects outcomes
+ * for up to `ms`, or until `enough` events are done. */
+static void pump_until(sender_t *s, int ms, int enough)
 {
     int64_t until = h_now_ms() + ms;
-    int next = 0, in_flight = 0;
     while (h_now_ms() < until && s->n_done < enough) {
-        while (in_flight < window && next < N_EVENTS) {
-            if (!s->done[next]) {
-                send_event(dealer, next);
-                in_flight++;
-            }
-            next++;
+        while (s->next < N_EVENTS && jr_client_pending(s->client) < s->window) {
+            submit_event(s, s->next++);
         }
         if (s->f != NULL) {
             follower_drain(s->f);
         }
-        Joinedreview__V1__Ack *ack = h_recv_ack(dealer, 200);
-        if (ack == NULL) {
-            if (next >= N_EVENTS) {
-                next = 0; /* resend what is still open */
-                in_flight = 0;
-            }
-            continue;
-        }
-        in_flight--;
-        s->n_retry += ack->status == ST_RETRY;
-        int i = -1;
-        if (ack->source_event_id != NULL && sscanf(ack->source_event_id, "f-%d", &i) == 1 &&
-            i >= 0 && i < N_EVENTS && !s->done[i] &&
-            (ack->status == ST_OK || ack->status == ST_DUP)) {
-            s->done[i] = true;
-            s->acked_ok[i] = true;
-            s->n_done++;
-        }
-        joinedreview__v1__ack__free_unpacked(ack, NULL);
+        CU_ASSERT_EQUAL(jr_client_poll(s->client, 200), 0);
     }
 }
 
-static void pump(void *dealer, sender_t *s, int window, int ms)
+static void pump(sender_t *s, int ms)
 {
-    pump_until(dealer, s, window, ms, N_EVENTS);
+    pump_until(s, ms, N_EVENTS);
 }
 
 static void check_store(const h_db_t *db, const sender_t *s)
@@ -260,23 +288,21 @@ static void test_kill_9_at_random_points(void)
     const char *const same[] = {"--set", ingest, "--set", publish, "--set", catchup, NULL};
     static follower_t f;
     follower_start(&f, d.publish, d.catchup);
-    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
-    memset(&s, 0, sizeof s);
-    s.f = &f;
+    sender_start(&s, d.ingest, 500, &f);
     srand(20261125);
     for (int kill_round = 0; kill_round < 3; kill_round++) {
         /* Somewhere in this quarter of the push, with 500 in flight. */
         int at = N_EVENTS * kill_round / 4 + 1 + rand() % (N_EVENTS / 4);
-        pump_until(dealer, &s, 500, 60000, at);
+        pump_until(&s, 60000, at);
         CU_ASSERT(s.n_done >= at && s.n_done < N_EVENTS);
         /* Every event acknowledged before the kill must be stored. */
         CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGKILL), 128 + SIGKILL);
         CU_ASSERT_TRUE(acked_all_stored(&db, &s));
         CU_ASSERT_FATAL(h_daemon_start(&d, &db, same) == 0);
     }
-    pump(dealer, &s, 500, 60000);
-    zmq_close(dealer);
+    pump(&s, 60000);
+    sender_stop(&s);
     follower_check(&f, &db);
     follower_stop(&f);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
@@ -284,7 +310,9 @@ static void test_kill_9_at_random_points(void)
 }
 
 /* Sends one envelope and waits for its own ack, ignoring late acks of
- * earlier sends; the status, or 0 when none came within 10 s. */
+ * earlier sends; the status, or 0 when none came within 10 s. A bare
+ * DEALER: the test wants to see RETRY_LATER itself, which the client
+ * library turns into resends. */
 static int push_own(void *dealer, const Joinedreview__V1__Envelope *env)
 {
     h_send(dealer, env);
@@ -336,11 +364,10 @@ static void test_postgres_stopped_for_10_s(void)
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, extra) == 0);
     static follower_t f;
     follower_start(&f, d.publish, d.catchup);
-    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
-    memset(&s, 0, sizeof s);
-    s.f = &f;
-    pump_until(dealer, &s, 200, 60000, N_EVENTS / 3);
+    sender_start(&s, d.ingest, 200, &f);
+    void *dealer = h_dealer(h_zctx, d.ingest); /* for one envelope's own ack */
+    pump_until(&s, 60000, N_EVENTS / 3);
     CU_ASSERT(s.n_done < N_EVENTS);                   /* in the middle of the push */
     CU_ASSERT_EQUAL(catchup_status(d.catchup), C_OK); /* its session is open */
     CU_ASSERT_EQUAL_FATAL(pg("stop"), 0);
@@ -351,13 +378,14 @@ static void test_postgres_stopped_for_10_s(void)
     h_contribution(&e, "SC", "during-outage", T0, H_NHS_A, 6, 1, 1, "while down");
     CU_ASSERT_EQUAL(push_own(dealer, &e.env), ST_RETRY);
     CU_ASSERT_EQUAL(catchup_status(d.catchup), C_UNAVAILABLE);
-    int retry_before = s.n_retry;
-    pump(dealer, &s, 200, (int)(stopped + 10000 - h_now_ms()));
-    CU_ASSERT(s.n_retry > retry_before); /* the sender kept trying, and was told to */
-    CU_ASSERT(s.n_done < N_EVENTS);      /* acks of what was committed before, at most */
+    int retry_before = n_retry(&s);
+    pump(&s, (int)(stopped + 10000 - h_now_ms()));
+    CU_ASSERT(n_retry(&s) > retry_before); /* the sender kept trying, and was told to */
+    CU_ASSERT(s.n_done < N_EVENTS);        /* acks of what was committed before, at most */
     CU_ASSERT_EQUAL(waitpid(d.pid, NULL, WNOHANG), 0); /* still running */
     CU_ASSERT_EQUAL_FATAL(pg("start"), 0);
-    pump(dealer, &s, 200, 60000);
+    pump(&s, 60000);
+    sender_stop(&s);
     int st = 0;
     for (int i = 0; i < 50 && st != ST_OK; i++) {
         st = push_own(dealer, &e.env);
@@ -409,6 +437,8 @@ static void test_dead_subscriber_never_blocks_ingest(void)
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "deadsub") == 0);
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, NULL) == 0);
+    /* A bare SUB with a tiny queue that is never read: the subscriber that
+     * misbehaves, which the client library would not do. */
     void *sub = zmq_socket(h_zctx, ZMQ_SUB);
     int zero = 0, hwm = 10;
     zmq_setsockopt(sub, ZMQ_LINGER, &zero, sizeof zero);
@@ -416,10 +446,10 @@ static void test_dead_subscriber_never_blocks_ingest(void)
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "review", 6);
     zmq_connect(sub, d.publish);
     h_sleep_ms(300);
-    void *dealer = h_dealer(h_zctx, d.ingest);
     static sender_t s;
-    memset(&s, 0, sizeof s);
-    pump(dealer, &s, 500, 60000); /* nobody reads sub meanwhile */
+    sender_start(&s, d.ingest, 500, NULL);
+    pump(&s, 60000); /* nobody reads sub meanwhile */
+    sender_stop(&s);
     CU_ASSERT_EQUAL(s.n_done, N_EVENTS);
     long long last = h_sql_int(&db, "SELECT max(seq) FROM outbox");
     CU_ASSERT(last >= N_PERSONS);
@@ -441,7 +471,6 @@ static void test_dead_subscriber_never_blocks_ingest(void)
     CU_ASSERT_EQUAL((long long)seen.next, last); /* no gap, nothing missing */
     CU_ASSERT_EQUAL((long long)jr_subscriber_sequence(back), last);
     jr_subscriber_destroy(&back);
-    zmq_close(dealer);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
