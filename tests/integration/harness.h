@@ -71,6 +71,13 @@ int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t o
 /* The same with its log (standard error) in out too. */
 int h_daemon_run_logged(const h_db_t *db, const char *const *extra, char *out, size_t outlen);
 
+/* Bare sockets, on purpose: the tests below them check the wire itself,
+ * every Ack as the daemon sends it (RETRY_LATER, reason codes, junk and
+ * floods answered), and exactly what the PUB socket sends under a topic.
+ * The client library (client/jr_client.h, jr_subscriber.h) folds those into
+ * outcomes and a gapless feed; tests that push or follow as a program does
+ * use it. */
+
 /* A DEALER connected to the ingest endpoint. */
 void *h_dealer(void *zctx, const char *endpoint);
 /* A SUB connected to publish, subscribed to `topic`; waits until it is
