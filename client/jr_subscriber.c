@@ -265,6 +265,31 @@ static int exchange(jr_subscriber_t *self, request_t *req, step_fn *step, void *
     }
 }
 
+/* Sends req until the daemon answers it, asking again after a timeout and
+ * after UNAVAILABLE for as long as retry() allows; `arg` (`size` bytes) is
+ * cleared before each try. 0 with *status (any but UNAVAILABLE), or a
+ * negative JR_SUBSCRIBER_E*. */
+static int exchange_answered(jr_subscriber_t *self, request_t *req, step_fn *step, void *arg,
+                             size_t size, const char *what, int64_t asked, int *status)
+{
+    for (;;) {
+        memset(arg, 0, size);
+        req->request_id = NULL; /* a fresh one each time */
+        int x = exchange(self, req, step, arg, self->request_timeout_ms, status);
+        if (x < 0)
+            return x;
+        if (x == 0 && *status != JR_SUBSCRIBER_REPLY_UNAVAILABLE)
+            return 0;
+        if (x == 0) {
+            int rc = pause_ms(self, self->retry_ms);
+            if (rc < 0)
+                return rc;
+        }
+        if (!retry(self, asked, what, x == 0 ? self->reason : NULL))
+            return JR_SUBSCRIBER_ETIMEDOUT;
+    }
+}
+
 /* ---- SNAPSHOT --------------------------------------------------------------- */
 
 typedef struct {
@@ -305,48 +330,32 @@ static int snapshot_step(jr_subscriber_t *self, reply_t *reply, void *arg)
  * sequence it is consistent with. */
 static int take_snapshot(jr_subscriber_t *self)
 {
-    int64_t asked = now_ms();
     self->stats.snapshots++;
-    for (;;) {
-        request_t req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
-        req.has_kind = 1;
-        req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
-        req.lead = self->lead;
-        req.stream = self->stream;
-        snapshot_t s = {0};
-        int status = 0;
-        int x = exchange(self, &req, snapshot_step, &s, self->request_timeout_ms, &status);
-        if (x < 0)
-            return x;
-        if (x == 1) {
-            if (!retry(self, asked, "snapshot", NULL))
-                return JR_SUBSCRIBER_ETIMEDOUT;
-            continue;
-        }
-        if (status == JR_SUBSCRIBER_REPLY_UNAVAILABLE) {
-            int rc = pause_ms(self, self->retry_ms);
-            if (rc < 0)
-                return rc;
-            if (!retry(self, asked, "snapshot", self->reason))
-                return JR_SUBSCRIBER_ETIMEDOUT;
-            continue;
-        }
-        if (status != JR_SUBSCRIBER_REPLY_OK) {
-            warn(self, "the daemon refused a snapshot request (status %d): %s", status,
-                 self->reason);
-            return JR_SUBSCRIBER_EREFUSED;
-        }
-        if (!s.has_consistent) {
-            warn(self, "catch-up: the snapshot does not say which sequence it is consistent with");
-            return JR_SUBSCRIBER_EPROTO;
-        }
-        if (s.consistent > self->last) {
-            self->last = s.consistent;
-            news(self);
-        }
-        self->positioned = true;
-        return 0;
+    request_t req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
+    req.has_kind = 1;
+    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
+    req.lead = self->lead;
+    req.stream = self->stream;
+    snapshot_t s;
+    int status = 0;
+    int rc =
+        exchange_answered(self, &req, snapshot_step, &s, sizeof s, "snapshot", now_ms(), &status);
+    if (rc < 0)
+        return rc;
+    if (status != JR_SUBSCRIBER_REPLY_OK) {
+        warn(self, "the daemon refused a snapshot request (status %d): %s", status, self->reason);
+        return JR_SUBSCRIBER_EREFUSED;
     }
+    if (!s.has_consistent) {
+        warn(self, "catch-up: the snapshot does not say which sequence it is consistent with");
+        return JR_SUBSCRIBER_EPROTO;
+    }
+    if (s.consistent > self->last) {
+        self->last = s.consistent;
+        news(self);
+    }
+    self->positioned = true;
+    return 0;
 }
 
 /* ---- SINCE ------------------------------------------------------------------ */
@@ -400,32 +409,17 @@ static int catch_up(jr_subscriber_t *self, uint64_t until)
         req.has_max_items = 1;
         req.max_items = until - self->last < MAX_ITEMS ? (uint32_t)(until - self->last) : MAX_ITEMS;
         uint64_t before = self->last;
-        since_t s = {0};
+        since_t s;
         int status = 0;
-        int x = exchange(self, &req, replay_step, &s, self->request_timeout_ms, &status);
-        if (x < 0)
-            return x;
-        if (x == 1) {
-            if (!retry(self, asked, "replay", NULL))
-                return JR_SUBSCRIBER_ETIMEDOUT;
-            continue;
-        }
-        switch (status) {
-        case JR_SUBSCRIBER_REPLY_OK:
-            break;
-        case JR_SUBSCRIBER_REPLY_TOO_OLD:
+        int rc = exchange_answered(self, &req, replay_step, &s, sizeof s, "replay", asked, &status);
+        if (rc < 0)
+            return rc;
+        if (status == JR_SUBSCRIBER_REPLY_TOO_OLD) {
             warn(self, "the daemon no longer keeps what followed sequence %llu; taking a snapshot",
                  (unsigned long long)self->last);
             return take_snapshot(self);
-        case JR_SUBSCRIBER_REPLY_UNAVAILABLE: {
-            int rc = pause_ms(self, self->retry_ms);
-            if (rc < 0)
-                return rc;
-            if (!retry(self, asked, "replay", self->reason))
-                return JR_SUBSCRIBER_ETIMEDOUT;
-            continue;
         }
-        default:
+        if (status != JR_SUBSCRIBER_REPLY_OK) {
             warn(self, "the daemon refused a replay request (status %d): %s", status, self->reason);
             return JR_SUBSCRIBER_EREFUSED;
         }
@@ -454,7 +448,7 @@ static int catch_up(jr_subscriber_t *self, uint64_t until)
             snprintf(self->reason, sizeof self->reason,
                      "it has up to %llu but sent nothing after %llu", (unsigned long long)s.highest,
                      (unsigned long long)self->last);
-            int rc = pause_ms(self, self->retry_ms);
+            rc = pause_ms(self, self->retry_ms);
             if (rc < 0)
                 return rc;
             if (!retry(self, asked, "replay", self->reason))
@@ -898,13 +892,8 @@ const char *jr_subscriber_reason(const jr_subscriber_t *self)
 
 void jr_subscriber_stats(const jr_subscriber_t *self, jr_subscriber_stats_t *out)
 {
-    if (!out)
-        return;
-    if (!self) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    *out = self->stats;
+    if (out)
+        *out = self ? self->stats : (jr_subscriber_stats_t){0};
 }
 
 const char *jr_subscriber_strerror(int err)

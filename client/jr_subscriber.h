@@ -206,13 +206,10 @@ typedef struct {
     jr_subscriber_warning_fn *on_warning;         /* NULL: silent */
     void *ctx;                                    /* first argument of each; borrowed */
 
-    /* A ZeroMQ context to create the sockets in. Borrowed: it must outlive
-     * the subscriber. NULL: the subscriber creates and owns one. */
+    /* As in jr_client_options_t (jr_client.h): a ZeroMQ context, borrowed
+     * (NULL: the subscriber makes its own), and CURVE keys, 40 Z85
+     * characters each (NULL curve_server_key: plain TCP). */
     void *zmq_context;
-
-    /* CURVE, when the daemon requires it: the daemon's public key and this
-     * client's key pair, each 40 Z85 characters. NULL curve_server_key:
-     * plain TCP. */
     const char *curve_server_key;
     const char *curve_public_key;
     const char *curve_secret_key;

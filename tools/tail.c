@@ -80,13 +80,18 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+__attribute__((format(printf, 1, 0))) static void vsay(const char *fmt, va_list ap, const char *end)
+{
+    fputs("joinedreview tail: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(end, stderr);
+}
+
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("joinedreview tail: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(fmt, ap, "\n");
     va_end(ap);
 }
 
@@ -332,9 +337,7 @@ __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("joinedreview tail: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nTry 'joinedreview --help'.\n", stderr);
+    vsay(fmt, ap, "\nTry 'joinedreview --help'.\n");
     va_end(ap);
     return -1;
 }
