@@ -20,6 +20,8 @@
 
 #include <zmq.h>
 
+#include "jr_clientsock.h"
+
 /* An Ack is a few hundred bytes; anything much larger is not from the daemon.
  * ZMQ_MAXMSGSIZE drops a peer sending bigger frames. */
 #define ACK_MAX_BYTES (64 * 1024)
@@ -388,22 +390,6 @@ static int set_int(void *sock, int option, int value)
     return zmq_setsockopt(sock, option, &value, sizeof value);
 }
 
-static int set_curve(void *sock, const jr_client_options_t *o)
-{
-    if (!o->curve_server_key)
-        return 0;
-    if (!o->curve_public_key || !o->curve_secret_key || strlen(o->curve_server_key) != 40 ||
-        strlen(o->curve_public_key) != 40 || strlen(o->curve_secret_key) != 40) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, o->curve_server_key, 40) < 0 ||
-        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, o->curve_public_key, 40) < 0 ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, 40) < 0)
-        return -1;
-    return 0;
-}
-
 jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts)
 {
     static const jr_client_options_t defaults = {0};
@@ -446,15 +432,10 @@ jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts
         self->slots[i].next = i + 1 < self->window ? (uint32_t)(i + 1) : NO_SLOT;
     self->free_head = 0;
 
-    if (o->zmq_context) {
-        self->zctx = o->zmq_context;
-    } else {
-        self->zctx = zmq_ctx_new();
-        self->own_zctx = true;
-        if (!self->zctx) {
-            err = errno;
-            goto fail;
-        }
+    self->zctx = jr_clientsock_context(o->zmq_context, &self->own_zctx);
+    if (!self->zctx) {
+        err = errno;
+        goto fail;
     }
     self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
     if (!self->sock) {
@@ -476,7 +457,9 @@ jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts
         set_int(self->sock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
         set_int(self->sock, ZMQ_HEARTBEAT_IVL, HEARTBEAT_IVL_MS) < 0 ||
         set_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS) < 0 ||
-        set_curve(self->sock, o) < 0 || zmq_connect(self->sock, endpoint) < 0) {
+        jr_clientsock_curve(self->sock, o->curve_server_key, o->curve_public_key,
+                            o->curve_secret_key) < 0 ||
+        zmq_connect(self->sock, endpoint) < 0) {
         err = errno;
         goto fail;
     }
@@ -502,10 +485,7 @@ void jr_client_destroy(jr_client_t **self_p)
     }
     if (self->sock)
         zmq_close(self->sock);
-    if (self->own_zctx && self->zctx) {
-        while (zmq_ctx_term(self->zctx) < 0 && errno == EINTR)
-            ;
-    }
+    jr_clientsock_context_end(self->zctx, self->own_zctx);
     free(self->slots);
     free(self->buckets);
     free(self);

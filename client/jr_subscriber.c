@@ -19,6 +19,7 @@
 #include <zmq.h>
 
 #include "durable.h"
+#include "jr_clientsock.h"
 
 #define DEFAULT_REQUEST_TIMEOUT_MS 10000
 #define DEFAULT_RETRY_MS           1000
@@ -580,9 +581,8 @@ static void *socket_for(jr_subscriber_t *self, int type, const char *endpoint)
     if (!s || zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         (type == ZMQ_SUB &&
          zmq_setsockopt(s, ZMQ_RCVHWM, &self->rcvhwm, sizeof self->rcvhwm) != 0) ||
-        (self->curve && (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, self->server_key, 40) != 0 ||
-                         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->public_key, 40) != 0 ||
-                         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->secret_key, 40) != 0))) {
+        jr_clientsock_curve(s, self->curve ? self->server_key : NULL, self->public_key,
+                            self->secret_key) != 0) {
         int err = zmq_errno();
         if (s)
             zmq_close(s);
@@ -627,11 +627,6 @@ void jr_subscriber_disconnect(jr_subscriber_t *self)
 
 /* ---- the public functions ------------------------------------------------------ */
 
-static bool key_ok(const char *k)
-{
-    return k && strlen(k) == 40;
-}
-
 static char *copy(const char *s, bool *failed)
 {
     if (!s)
@@ -649,8 +644,7 @@ jr_subscriber_t *jr_subscriber_new(const jr_subscriber_options_t *o)
         (o->topics & ~(unsigned)(JR_SUBSCRIBER_RECORDS | JR_SUBSCRIBER_STATISTICS)) ||
         o->request_timeout_ms < 0 || o->retry_ms < 0 || o->probe_max_ms < 0 || o->give_up_ms < 0 ||
         o->rcvhwm < 0 ||
-        (o->curve_server_key && (!key_ok(o->curve_server_key) || !key_ok(o->curve_public_key) ||
-                                 !key_ok(o->curve_secret_key))))
+        !jr_clientsock_keys_ok(o->curve_server_key, o->curve_public_key, o->curve_secret_key))
         goto fail;
 
     err = ENOMEM;
@@ -691,15 +685,10 @@ jr_subscriber_t *jr_subscriber_new(const jr_subscriber_options_t *o)
     }
     news(self);
 
-    if (o->zmq_context) {
-        self->zctx = o->zmq_context;
-    } else {
-        self->zctx = zmq_ctx_new();
-        self->own_zctx = true;
-        if (!self->zctx) {
-            err = errno;
-            goto fail;
-        }
+    self->zctx = jr_clientsock_context(o->zmq_context, &self->own_zctx);
+    if (!self->zctx) {
+        err = errno;
+        goto fail;
     }
     /* The SUB first: what is published while the catch-up is answered
      * queues. */
@@ -730,10 +719,7 @@ void jr_subscriber_destroy(jr_subscriber_t **self_p)
         zmq_close(self->sub);
     if (self->dealer)
         zmq_close(self->dealer);
-    if (self->own_zctx && self->zctx) {
-        while (zmq_ctx_term(self->zctx) < 0 && errno == EINTR)
-            ;
-    }
+    jr_clientsock_context_end(self->zctx, self->own_zctx);
     free(self->publish_ep);
     free(self->catchup_ep);
     free(self->lead);
