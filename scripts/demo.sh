@@ -54,7 +54,7 @@ daemon_conninfo="host=$demo/pg user=jr_daemon dbname=joinedreview"
 
 # Keys, as in production: the daemon's pair, one per client, an allow-list
 # naming each client's rights, and the pseudonym key. Made afresh each run.
-jr=build/adapters/cli/joinedreview
+jr=build/tools/joinedreview
 keys=$demo/keys
 rm -rf "$keys" "$demo/inbox" "$demo/state" "$demo/adapters.log" && mkdir -m 700 "$keys"
 for name in daemon review-team dashboard equipment-dashboard sp-adapter ilf-adapter \
@@ -134,10 +134,10 @@ echo "   rows refused, with reasons, beside the inputs:"
 find "$demo/inbox" -name '*.rejected.csv' | while read -r f; do sed "s|^|     ${f#$demo/}: |" "$f"; done
 
 echo "== the consolidated reviews"
-build/adapters/cli/joinedreview reviews --database "$conninfo"
+build/tools/joinedreview reviews --database "$conninfo"
 
 echo "== due-date notices published"
-build/adapters/cli/joinedreview notices --database "$conninfo"
+build/tools/joinedreview notices --database "$conninfo"
 
 echo "== what a statistics dashboard sees (the statistics feed, a CURVE key with statistics rights only)"
 "$jr" tail --kind statistics --count 1 --publish "$statistics" --catchup "$catchup" \

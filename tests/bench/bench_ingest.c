@@ -15,8 +15,9 @@
  *
  * SENDERS threads (at most six, one per back office) each own whole streams
  * and send their export ordered by person (the enrolment, then that
- * person's events in time order) through their own DEALER, with at most
- * WINDOW unacknowledged, resending whatever is answered RETRY_LATER.
+ * person's events in time order) through their own client (jr_client: a
+ * DEALER with at most WINDOW unacknowledged, resending whatever is answered
+ * RETRY_LATER).
  *
  * It measures:
  *   - events/s from the first send until every event is acknowledged AND a
@@ -359,6 +360,10 @@ static load_t *exports_build(const caseload_t *cl, size_t senders, int window, i
 }
 
 /* ---- the subscriber ---------------------------------------------------- */
+
+/* A bare SUB, not the client library's subscriber: it measures what the
+ * live feed itself delivers, and when; catch-up would fill any drop and
+ * hide it. */
 
 typedef struct {
     void *zctx;

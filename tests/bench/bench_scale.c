@@ -8,12 +8,12 @@
  *         seed, Social Care the most common; started in the two years
  *         before the harness's today, 2026-10-02, so that review dates
  *         spread over the year; six in ten persons with an NI number),
- *         pushed through the real daemon by 4 concurrent DEALERs, one per
- *         back office, 500 unacknowledged each: load time (first send to
- *         last ack) and events/s. After its last ack the daemon still runs
- *         the due check that last batch brought on; the measures below
- *         wait until no schedule row is due on today any more, and that
- *         wait is reported too;
+ *         pushed through the real daemon by 4 concurrent clients
+ *         (jr_client), one per back office, 500 unacknowledged each: load
+ *         time (first send to last ack) and events/s. After its last ack the
+ *         daemon still runs the due check that last batch brought on; the
+ *         measures below wait until no schedule row is due on today any
+ *         more, and that wait is reported too;
  *   (a)   start-up: SIGTERM, start again, time until the daemon logs
  *         "ready" (median of 3; start-up republishes, trims the outbox and
  *         runs the first round of the due check before it is ready);
@@ -58,10 +58,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <zmq.h>
 
 #include "caseload.h"
 #include "harness.h"
+#include "jr_client.h"
 #include "load.h"
 
 #define SENDERS          4
@@ -319,17 +322,16 @@ static double due_check_ms(const h_daemon_t *d)
 static double statistics_ms(const char *endpoint)
 {
     void *zctx = zmq_ctx_new();
-    void *dealer = h_dealer(zctx, endpoint);
+    jr_subscriber_t *client = h_catchup_client(zctx, endpoint, NULL, NULL, NULL);
     h_sleep_ms(100); /* connected before the clock starts */
     int64_t t0 = load_now_ns();
     Joinedreview__V1__CatchupReply *r =
-        h_catchup(dealer, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 600000);
-    double ms =
-        r != NULL && r->status == JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK ? ms_since(t0) : -1;
+        h_catchup(client, JR_SUBSCRIBER_ASK_STATISTICS, REPLY_TIMEOUT_MS);
+    double ms = r != NULL && (int)r->status == JR_SUBSCRIBER_REPLY_OK ? ms_since(t0) : -1;
     if (r != NULL) {
         joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
     }
-    zmq_close(dealer);
+    jr_subscriber_destroy(&client);
     zmq_ctx_term(zctx);
     return ms;
 }
@@ -340,72 +342,86 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Ack latencies of pushes, one at a time. */
+/* Ack latencies of contributions pushed one at a time through the client
+ * library, each sent when the last was acknowledged: n of them, or until
+ * `stop` is set. Run on a thread of its own while a snapshot is answered. */
 typedef struct {
-    void *dealer;
+    void *zctx;
+    const char *ingest;
+    int n;
+    atomic_int stop;
     double *ms;
-    int n, cap;
-    int64_t sent_ns;
-    bool waiting;
+    int done, cap;
+    int failed;
 } pusher_t;
 
-/* Sends the next contribution (on a person the load enrolled). */
-static int push_next(pusher_t *p)
+static void *pusher_main(void *arg)
 {
+    pusher_t *p = arg;
+    jr_client_options_t o = {
+        .window = 1, .ack_timeout_ms = REPLY_TIMEOUT_MS, .zmq_context = p->zctx};
+    jr_client_t *client = jr_client_new(p->ingest, &o);
+    p->failed = client == NULL;
+    h_sleep_ms(100); /* connected before the clock starts */
     static int serial;
-    char seid[32], nhs[11];
-    snprintf(seid, sizeof seid, "bench-live-%d", ++serial);
-    h_nhs_of(serial % 1000, nhs);
-    h_env_t e;
-    h_contribution(&e, "SC", seid, 1790845200000LL + serial, nhs, JOINEDREVIEW__V1__TOPIC__HOUSING,
-                   JOINEDREVIEW__V1__ROLE__CARER, JOINEDREVIEW__V1__PRIORITY__AMBER,
-                   "needs a ramp at the back door");
-    p->sent_ns = load_now_ns();
-    p->waiting = h_send(p->dealer, &e.env) == 0;
-    return p->waiting ? 0 : -1;
-}
-
-/* Reads the ack waiting; records its latency. */
-static int push_acked(pusher_t *p)
-{
-    Joinedreview__V1__Ack *ack = h_recv_ack(p->dealer, 0);
-    if (ack == NULL) {
-        return -1;
+    while (!p->failed && p->done < p->cap && (p->n == 0 || p->done < p->n) &&
+           !atomic_load(&p->stop)) {
+        char seid[32], nhs[11];
+        snprintf(seid, sizeof seid, "bench-live-%d", ++serial);
+        h_nhs_of(serial % 1000, nhs); /* a person the load enrolled */
+        h_env_t e;
+        h_contribution(&e, "SC", seid, 1790845200000LL + serial, nhs,
+                       JOINEDREVIEW__V1__TOPIC__HOUSING, JOINEDREVIEW__V1__ROLE__CARER,
+                       JOINEDREVIEW__V1__PRIORITY__AMBER, "needs a ramp at the back door");
+        jr_client_stats_t before, after;
+        jr_client_stats(client, &before);
+        int64_t t0 = load_now_ns();
+        p->failed = jr_client_submit(client, &e.env, NULL) != 0 ||
+                    jr_client_flush(client, REPLY_TIMEOUT_MS) != 0;
+        jr_client_stats(client, &after);
+        p->failed |= after.ok == before.ok; /* stored and merged, nothing else */
+        if (!p->failed) {
+            p->ms[p->done++] = ms_since(t0);
+        }
     }
-    int ok = ack->status == JOINEDREVIEW__V1__ACK__STATUS__OK;
-    joinedreview__v1__ack__free_unpacked(ack, NULL);
-    if (p->n < p->cap) {
-        p->ms[p->n++] = ms_since(p->sent_ns);
+    if (p->failed) {
+        fprintf(stderr, "bench_scale: a push failed\n");
     }
-    p->waiting = false;
-    return ok ? 0 : -1;
+    jr_client_destroy(&client);
+    return NULL;
 }
 
 static void pushes_of(pusher_t *p, pushes_t *out)
 {
-    qsort(p->ms, (size_t)p->n, sizeof *p->ms, cmp_double);
-    out->n = p->n;
-    out->p50_ms = p->n ? p->ms[p->n / 2] : 0;
-    out->max_ms = p->n ? p->ms[p->n - 1] : 0;
+    qsort(p->ms, (size_t)p->done, sizeof *p->ms, cmp_double);
+    out->n = p->done;
+    out->p50_ms = p->done ? p->ms[p->done / 2] : 0;
+    out->max_ms = p->done ? p->ms[p->done - 1] : 0;
 }
 
 /* The baseline of (c'): n pushes with nothing else going on. */
 static int pushes_idle(const char *ingest, int n, pushes_t *out)
 {
-    void *zctx = zmq_ctx_new();
-    pusher_t p = {.dealer = h_dealer(zctx, ingest), .cap = n};
+    pusher_t p = {.zctx = zmq_ctx_new(), .ingest = ingest, .n = n, .cap = n};
     p.ms = calloc((size_t)n, sizeof *p.ms);
-    int rc = p.ms ? 0 : -1;
-    h_sleep_ms(100);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        zmq_pollitem_t it = {p.dealer, 0, ZMQ_POLLIN, 0};
-        rc = push_next(&p) == 0 && zmq_poll(&it, 1, REPLY_TIMEOUT_MS) > 0 ? push_acked(&p) : -1;
+    int rc = -1;
+    if (p.ms != NULL) {
+        pusher_main(&p);
+        rc = p.failed || p.done < n ? -1 : 0;
     }
     pushes_of(&p, out);
     free(p.ms);
-    zmq_close(p.dealer);
-    zmq_ctx_term(zctx);
+    zmq_ctx_term(p.zctx);
     return rc;
+}
+
+static bool count_items(void *arg, Joinedreview__V1__CatchupReply *reply)
+{
+    long long *items = arg;
+    if ((int)reply->status == JR_SUBSCRIBER_REPLY_OK) {
+        *items += (long long)reply->n_items;
+    }
+    return false;
 }
 
 /* SNAPSHOT for one lead over the catch-up ROUTER: ms until the reply
@@ -415,59 +431,36 @@ static double snapshot_ms(const char *endpoint, const char *lead, long long *ite
                           const char *ingest, pushes_t *during)
 {
     void *zctx = zmq_ctx_new();
-    void *dealer = h_dealer(zctx, endpoint);
-    pusher_t p = {.dealer = h_dealer(zctx, ingest), .cap = 100000};
+    jr_subscriber_t *client = h_catchup_client(zctx, endpoint, NULL, NULL, NULL);
+    pusher_t p = {.zctx = zctx, .ingest = ingest, .cap = 100000};
     p.ms = calloc((size_t)p.cap, sizeof *p.ms);
-    h_sleep_ms(100); /* connected before the clock starts */
-    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
-    req.has_kind = 1;
-    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
-    req.request_id = "bench_scale";
-    req.lead = (char *)lead;
-    uint8_t buf[128];
-    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
+    atomic_init(&p.stop, 0);
+    pthread_t pusher;
     double ms = -1;
     *items = 0;
-    int64_t t0 = load_now_ns();
-    if (p.ms == NULL || zmq_send(dealer, buf, len, 0) < 0 || push_next(&p) != 0) {
+    if (p.ms == NULL || client == NULL || pthread_create(&pusher, NULL, pusher_main, &p) != 0) {
         goto out;
     }
-    for (bool last = false; !last || p.waiting;) {
-        zmq_pollitem_t its[2] = {{dealer, 0, ZMQ_POLLIN, 0}, {p.dealer, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(its, 2, REPLY_TIMEOUT_MS) <= 0) {
-            fprintf(stderr, "bench_scale: no catch-up reply or ack\n");
-            goto out;
-        }
-        if (its[1].revents & ZMQ_POLLIN) {
-            if (push_acked(&p) != 0 || (!last && push_next(&p) != 0)) {
-                fprintf(stderr, "bench_scale: a push during the snapshot failed\n");
-                goto out;
-            }
-        }
-        if (!(its[0].revents & ZMQ_POLLIN)) {
-            continue;
-        }
-        Joinedreview__V1__CatchupReply *r = h_recv_catchup(dealer, 0);
-        if (r == NULL || r->status != JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK) {
-            fprintf(stderr, "bench_scale: catch-up answered %s\n",
-                    r != NULL && r->reason ? r->reason : "not OK");
-            if (r != NULL) {
-                joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
-            }
-            goto out;
-        }
-        *items += (long long)r->n_items;
-        last = r->has_last && r->last;
-        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
-        if (last) {
-            ms = ms_since(t0);
-        }
+    h_sleep_ms(100); /* connected before the clock starts */
+    jr_subscriber_request_t req = {
+        .kind = JR_SUBSCRIBER_ASK_SNAPSHOT, .lead = lead, .request_id = "bench_scale"};
+    int64_t t0 = load_now_ns();
+    int status = jr_subscriber_ask(client, &req, count_items, items, REPLY_TIMEOUT_MS);
+    if (status == JR_SUBSCRIBER_REPLY_OK) {
+        ms = ms_since(t0);
+    } else {
+        fprintf(stderr, "bench_scale: catch-up answered %s\n",
+                status > 0 ? jr_subscriber_reason(client) : jr_subscriber_strerror(status));
+    }
+    atomic_store(&p.stop, 1);
+    pthread_join(pusher, NULL);
+    if (p.failed) {
+        ms = -1;
     }
 out:
     pushes_of(&p, during);
     free(p.ms);
-    zmq_close(p.dealer);
-    zmq_close(dealer);
+    jr_subscriber_destroy(&client);
     zmq_ctx_term(zctx);
     return ms;
 }

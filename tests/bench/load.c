@@ -1,17 +1,20 @@
-/* load.c -- see load.h. */
+/* load.c -- see load.h. Each sender pushes through the client library
+ * (client/jr_client.h), as a back office's own program would: the window,
+ * RETRY_LATER and the matching of acks are the library's. */
 #include "load.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zmq.h>
+
+#include "jr_client.h"
 
 #define SILENCE_NS     (60LL * 1000000000LL) /* no answer for this long: the run failed */
-#define RETRY_DELAY_NS (50LL * 1000000LL)    /* RETRY_LATER: resend after 50 ms */
+#define SILENCE_MS     60000                 /* ... and no resend before it */
+#define RETRY_DELAY_MS 50                    /* RETRY_LATER: resend after 50 ms, then doubling */
 
 /* One back office: its queue, its thread, its figures. */
 typedef struct {
@@ -23,6 +26,8 @@ typedef struct {
     int64_t *sent_ns;    /* first send */
     int64_t *latency_ns; /* first send to final ack; -1 until then */
     size_t n, cap;
+    size_t done;            /* final answers */
+    int64_t last_answer_ns; /* when the last final answer came */
     load_stats_t stats;
     int failed;
     pthread_t thread;
@@ -155,72 +160,6 @@ const uint8_t *load_envelope(const load_t *self, size_t sender, size_t i, size_t
     return s->env[i];
 }
 
-static void *dealer_new(void *zctx, const char *endpoint, int window)
-{
-    void *sock = zmq_socket(zctx, ZMQ_DEALER);
-    if (sock == NULL) {
-        return NULL;
-    }
-    /* Room for a whole window each way, set before connecting so that the
-     * pipe gets it: a full receive queue would make the daemon drop acks. */
-    int zero = 0, hwm = window + 1000;
-    if (zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_connect(sock, endpoint) != 0) {
-        zmq_close(sock);
-        return NULL;
-    }
-    return sock;
-}
-
-static int send_one(void *dealer, const sender_t *s, size_t i)
-{
-    while (zmq_send(dealer, s->env[i], s->len[i], 0) < 0) {
-        if (zmq_errno() != EINTR) {
-            fprintf(stderr, "load: sender %zu: send: %s\n", s->index, zmq_strerror(zmq_errno()));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The next ack already received, or NULL. */
-static Joinedreview__V1__Ack *ack_recv(void *dealer)
-{
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, dealer, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&msg);
-        return NULL;
-    }
-    Joinedreview__V1__Ack *ack =
-        joinedreview__v1__ack__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
-    zmq_msg_close(&msg);
-    return ack;
-}
-
-/* The queue position an ack answers: sent, not finally answered yet, and
- * of the stream the ack names. */
-static int ack_match(const sender_t *s, size_t sent, const Joinedreview__V1__Ack *ack, size_t *i)
-{
-    if (ack == NULL || ack->stream == NULL || ack->source_event_id == NULL) {
-        return 0;
-    }
-    const char *dash = strrchr(ack->source_event_id, '-');
-    if (dash == NULL || dash[1] < '0' || dash[1] > '9') {
-        return 0;
-    }
-    char *end = NULL;
-    unsigned long long k = strtoull(dash + 1, &end, 10);
-    if (*end != '\0' || k >= sent || s->latency_ns[k] >= 0 ||
-        strcmp(s->stream[k], ack->stream) != 0) {
-        return 0;
-    }
-    *i = (size_t)k;
-    return 1;
-}
-
 static void count_final(load_stats_t *st, int status)
 {
     switch (status) {
@@ -239,108 +178,106 @@ static void count_final(load_stats_t *st, int status)
     }
 }
 
-/* A ring of envelopes answered RETRY_LATER, in the order they are due. */
-typedef struct {
-    size_t *item;
-    int64_t *due_ns;
-    size_t cap, head, n;
-} retry_t;
-
-static int run_sender(sender_t *s, void *dealer, retry_t *rq)
+/* A final answer: its latency, counted. */
+static void on_outcome(void *ctx, const char *stream, const char *id, int status, const char *code,
+                       const char *reason, void *user)
 {
-    load_t *l = s->load;
-    size_t next = 0, done = 0, in_flight = 0;
-    int64_t last_answer = load_now_ns();
-    s->stats.events = s->n;
-    while (done < s->n) {
-        int64_t now = load_now_ns();
-        while (rq->n > 0 && rq->due_ns[rq->head] <= now) {
-            if (send_one(dealer, s, rq->item[rq->head]) != 0) {
-                return -1;
-            }
-            rq->head = (rq->head + 1) % rq->cap;
-            rq->n--;
-        }
-        while (next < s->n && in_flight < (size_t)l->window) {
-            if (next == 0) {
-                s->stats.first_send_ns = now;
-            }
-            s->sent_ns[next] = now;
-            if (send_one(dealer, s, next) != 0) {
-                return -1;
-            }
-            next++;
-            in_flight++;
-        }
-        long timeout_ms = 1000;
-        if (rq->n > 0) {
-            int64_t wait = (rq->due_ns[rq->head] - now) / 1000000 + 1;
-            timeout_ms = wait < timeout_ms ? (long)wait : timeout_ms;
-        }
-        zmq_pollitem_t it = {dealer, 0, ZMQ_POLLIN, 0};
-        int ready = zmq_poll(&it, 1, timeout_ms);
-        if (ready < 0 && zmq_errno() != EINTR) {
-            fprintf(stderr, "load: sender %zu: poll: %s\n", s->index, zmq_strerror(zmq_errno()));
+    sender_t *s = ctx;
+    (void)stream;
+    (void)id;
+    (void)code;
+    (void)reason;
+    if (status == JR_CLIENT_ABANDONED) {
+        return; /* the run failed; not an answer */
+    }
+    size_t i = (size_t)(uintptr_t)user - 1;
+    int64_t now = load_now_ns();
+    s->latency_ns[i] = now - s->sent_ns[i];
+    s->stats.last_ack_ns = now;
+    s->last_answer_ns = now;
+    count_final(&s->stats, status);
+    s->done++;
+    atomic_fetch_add(&s->load->acked, 1);
+}
+
+/* Reads answers until at most `most` envelopes are in flight; -1 when the
+ * daemon has answered nothing for 60 s, or the socket failed. */
+static int wait_for_room(sender_t *s, jr_client_t *client, size_t most)
+{
+    while (jr_client_pending(client) > most) {
+        int rc = jr_client_poll(client, 1000);
+        if (rc < 0) {
+            fprintf(stderr, "load: sender %zu: %s\n", s->index, jr_client_strerror(rc));
             return -1;
         }
-        now = load_now_ns();
-        Joinedreview__V1__Ack *ack;
-        while (ready > 0 && (ack = ack_recv(dealer)) != NULL) {
-            size_t i = 0;
-            last_answer = now;
-            if (!ack_match(s, next, ack, &i)) {
-                s->stats.stray++;
-            } else if (ack->status == JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER) {
-                s->stats.retried++;
-                size_t tail = (rq->head + rq->n) % rq->cap;
-                rq->item[tail] = i;
-                rq->due_ns[tail] = now + RETRY_DELAY_NS;
-                rq->n++;
-            } else {
-                s->latency_ns[i] = now - s->sent_ns[i];
-                s->stats.last_ack_ns = now;
-                count_final(&s->stats, ack->status);
-                done++;
-                in_flight--;
-                atomic_fetch_add(&l->acked, 1);
-            }
-            joinedreview__v1__ack__free_unpacked(ack, NULL);
-        }
-        if (now - last_answer > SILENCE_NS) {
+        if (load_now_ns() - s->last_answer_ns > SILENCE_NS) {
             fprintf(stderr, "load: sender %zu: no answer for 60 s, %zu of %zu acknowledged\n",
-                    s->index, done, s->n);
+                    s->index, s->done, s->n);
             return -1;
         }
     }
     return 0;
 }
 
+static int run_sender(sender_t *s, jr_client_t *client)
+{
+    size_t window = (size_t)s->load->window;
+    s->stats.events = s->n;
+    s->last_answer_ns = load_now_ns();
+    for (size_t i = 0; i < s->n; i++) {
+        /* Room first, so that the clock starts when the envelope goes out. */
+        if (wait_for_room(s, client, window - 1) != 0) {
+            return -1;
+        }
+        int64_t now = load_now_ns();
+        if (i == 0) {
+            s->stats.first_send_ns = now;
+        }
+        s->sent_ns[i] = now;
+        int rc = jr_client_submit_packed(client, s->env[i], s->len[i], (void *)(uintptr_t)(i + 1));
+        if (rc != 0) {
+            fprintf(stderr, "load: sender %zu: %s\n", s->index, jr_client_strerror(rc));
+            return -1;
+        }
+    }
+    return wait_for_room(s, client, 0);
+}
+
 static void *sender_main(void *arg)
 {
     sender_t *s = arg;
     load_t *l = s->load;
-    retry_t rq = {0};
-    rq.cap = (size_t)l->window;
-    rq.item = calloc(rq.cap, sizeof *rq.item);
-    rq.due_ns = calloc(rq.cap, sizeof *rq.due_ns);
     s->sent_ns = calloc(s->n ? s->n : 1, sizeof *s->sent_ns);
     s->latency_ns = malloc((s->n ? s->n : 1) * sizeof *s->latency_ns);
-    void *dealer = dealer_new(l->zctx, l->endpoint, l->window);
+    /* Room for a whole window each way, so a full receive queue never makes
+     * the daemon drop acks; a resend only after the silence that fails the
+     * run anyway (the daemon answers every envelope it holds). */
+    jr_client_options_t o = {
+        .window = (size_t)l->window,
+        .ack_timeout_ms = SILENCE_MS,
+        .retry_backoff_ms = RETRY_DELAY_MS,
+        .max_backoff_ms = SILENCE_MS,
+        .sndhwm = l->window + 1000,
+        .rcvhwm = l->window + 1000,
+        .on_outcome = on_outcome,
+        .ctx = s,
+        .zmq_context = l->zctx,
+    };
+    jr_client_t *client = jr_client_new(l->endpoint, &o);
     s->failed = 1;
-    if (rq.item != NULL && rq.due_ns != NULL && s->sent_ns != NULL && s->latency_ns != NULL &&
-        dealer != NULL) {
+    if (s->sent_ns != NULL && s->latency_ns != NULL && client != NULL) {
         for (size_t i = 0; i < s->n; i++) {
             s->latency_ns[i] = -1;
         }
-        s->failed = run_sender(s, dealer, &rq) != 0;
+        s->failed = run_sender(s, client) != 0;
+        jr_client_stats_t st;
+        jr_client_stats(client, &st);
+        s->stats.retried = st.retry_later;
+        s->stats.stray = st.stray_acks;
     } else {
         fprintf(stderr, "load: sender %zu cannot start\n", s->index);
     }
-    if (dealer != NULL) {
-        zmq_close(dealer);
-    }
-    free(rq.item);
-    free(rq.due_ns);
+    jr_client_destroy(&client);
     atomic_fetch_add(&l->stopped, 1);
     return NULL;
 }

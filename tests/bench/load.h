@@ -1,10 +1,11 @@
 /* load.h -- pushes prepared envelopes into the daemon from several senders
- * at once, as back offices do: each sender is a thread with its own DEALER,
- * keeps at most `window` envelopes unacknowledged, resends what is answered
- * RETRY_LATER, and times each envelope from its first send to its final ack.
+ * at once, as back offices do: each sender is a thread with its own client
+ * (client/jr_client.h: a DEALER, at most `window` envelopes unacknowledged,
+ * RETRY_LATER resent), and times each envelope from its first send to its
+ * final ack.
  *
- * Acks are matched by stream and source_event_id: the sender names every
- * envelope with load_seid(), whose number is the envelope's place in its
+ * Every envelope needs its own (stream, source_event_id): the sender names
+ * each with load_seid(), whose number is the envelope's place in its
  * sender's queue, so a stream must belong to one sender only. */
 #ifndef LOAD_H
 #define LOAD_H

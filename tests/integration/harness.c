@@ -323,30 +323,35 @@ int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeou
     return st;
 }
 
-Joinedreview__V1__CatchupReply *h_recv_catchup(void *sock, int timeout_ms)
+jr_subscriber_t *h_catchup_client(void *zctx, const char *endpoint, const char *server_key,
+                                  const char *public_key, const char *secret_key)
 {
-    zmq_msg_t m;
-    if (recv_frame(sock, timeout_ms, &m) != 0) {
-        return NULL;
-    }
-    Joinedreview__V1__CatchupReply *r =
-        joinedreview__v1__catchup_reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-    zmq_msg_close(&m);
-    return r;
+    jr_subscriber_options_t o = {
+        .catchup_endpoint = endpoint,
+        .zmq_context = zctx,
+        .curve_server_key = server_key,
+        .curve_public_key = public_key,
+        .curve_secret_key = secret_key,
+    };
+    return jr_subscriber_new(&o);
 }
 
-Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms)
+static bool keep_first(void *arg, Joinedreview__V1__CatchupReply *reply)
 {
-    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
-    req.has_kind = 1;
-    req.kind = (Joinedreview__V1__CatchupRequest__Kind)kind;
-    req.request_id = "h";
-    uint8_t buf[64];
-    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
-    if (zmq_send(sock, buf, len, ZMQ_DONTWAIT) < 0) {
-        return NULL;
+    Joinedreview__V1__CatchupReply **first = arg;
+    if (*first != NULL) {
+        return false;
     }
-    return h_recv_catchup(sock, timeout_ms);
+    *first = reply;
+    return true;
+}
+
+Joinedreview__V1__CatchupReply *h_catchup(jr_subscriber_t *client, int kind, int timeout_ms)
+{
+    jr_subscriber_request_t req = {.kind = kind};
+    Joinedreview__V1__CatchupReply *first = NULL;
+    (void)jr_subscriber_ask(client, &req, keep_first, &first, timeout_ms);
+    return first;
 }
 
 int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code)

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "joinedreview/joinedreview.pb-c.h"
+#include "jr_subscriber.h"
 
 #define H_NHS_A "9434765919" /* valid */
 #define H_NHS_B "9434765870" /* valid */
@@ -70,6 +71,13 @@ int h_daemon_run(const h_db_t *db, const char *const *extra, char *out, size_t o
 /* The same with its log (standard error) in out too. */
 int h_daemon_run_logged(const h_db_t *db, const char *const *extra, char *out, size_t outlen);
 
+/* Bare sockets, on purpose: the tests below them check the wire itself,
+ * every Ack as the daemon sends it (RETRY_LATER, reason codes, junk and
+ * floods answered), and exactly what the PUB socket sends under a topic.
+ * The client library (client/jr_client.h, jr_subscriber.h) folds those into
+ * outcomes and a gapless feed; tests that push or follow as a program does
+ * use it. */
+
 /* A DEALER connected to the ingest endpoint. */
 void *h_dealer(void *zctx, const char *endpoint);
 /* A SUB connected to publish, subscribed to `topic`; waits until it is
@@ -90,12 +98,17 @@ int h_push(void *sock, const Joinedreview__V1__Envelope *env, char *code);
 /* Sends and waits timeout_ms for its ack: the status, 0 when none came. */
 int h_push_timeout(void *sock, const Joinedreview__V1__Envelope *env, int timeout_ms);
 
-/* One CatchupReply within timeout_ms; NULL on timeout or when it does not
- * parse. Caller frees with joinedreview__v1__catchup_reply__free_unpacked. */
-Joinedreview__V1__CatchupReply *h_recv_catchup(void *sock, int timeout_ms);
+/* A client of the catch-up endpoint alone (no SUB), through the client
+ * library, in zctx: plaintext when server_key is NULL, else CURVE with the
+ * daemon's public key and this client's pair. Connected in the background;
+ * free with jr_subscriber_destroy(). */
+jr_subscriber_t *h_catchup_client(void *zctx, const char *endpoint, const char *server_key,
+                                  const char *public_key, const char *secret_key);
 
-/* One catch-up request of this kind; the first reply, or NULL on timeout. */
-Joinedreview__V1__CatchupReply *h_catchup(void *sock, int kind, int timeout_ms);
+/* One catch-up request of this kind (JR_SUBSCRIBER_ASK_*): the first
+ * reply, whatever its status, or NULL when none came within timeout_ms.
+ * Caller frees with joinedreview__v1__catchup_reply__free_unpacked. */
+Joinedreview__V1__CatchupReply *h_catchup(jr_subscriber_t *client, int kind, int timeout_ms);
 
 /* Receives one publication within timeout_ms: NULL on timeout. */
 Joinedreview__V1__ConsolidatedReview *h_recv_review(void *sub, int timeout_ms);

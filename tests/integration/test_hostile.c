@@ -458,7 +458,8 @@ static void test_more_connections_than_the_cap(void)
     h_env_t e;
     h_enrolment(&e, "SC", "sc-e", T0, H_NHS_A, NULL, "2026-01-05");
     CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
-    void *cu = h_dealer(h_zctx, d.catchup); /* a dashboard, connected before */
+    jr_subscriber_t *cu =
+        h_catchup_client(h_zctx, d.catchup, NULL, NULL, NULL); /* a dashboard, connected before */
     h_sleep_ms(100);
     int fds_before = proc_fds(d.pid);
     static int attackers[ATTACK];
@@ -487,14 +488,13 @@ static void test_more_connections_than_the_cap(void)
     }
     /* So is the dashboard's catch-up request, read through its own database
      * session (the descriptors it needs were never taken). */
-    Joinedreview__V1__CatchupReply *rep =
-        h_catchup(cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 3000);
+    Joinedreview__V1__CatchupReply *rep = h_catchup(cu, JR_SUBSCRIBER_ASK_STATISTICS, 3000);
     CU_ASSERT_PTR_NOT_NULL(rep);
     if (rep != NULL) {
         CU_ASSERT_EQUAL(rep->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
         joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
     }
-    zmq_close(cu);
+    jr_subscriber_destroy(&cu);
     /* The rest once the handshake deadline (3 s) has passed. */
     h_sleep_ms(3500);
     for (int i = 0; i < ATTACK; i++) {

@@ -307,43 +307,53 @@ static void test_today_drives_the_future_check(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
-/* Review records of the current state, as a late subscriber's SNAPSHOT has
+/* Review records of the current state, as a late subscriber's snapshot has
  * them: nhs -> (cycle, held_on, review date). Returns the count. */
+typedef struct {
+    const char *want_nhs;
+    uint32_t *cycle;
+    char *held_on, *review_on;
+    int reviews;
+} snapshot_reviews_t;
+
+static int snapshot_review(void *ctx, uint64_t seq, const char *topic, const uint8_t *payload,
+                           size_t len, int origin)
+{
+    snapshot_reviews_t *s = ctx;
+    (void)seq;
+    CU_ASSERT_EQUAL(origin, JR_SUBSCRIBER_SNAPSHOT);
+    if (strcmp(topic, "review") != 0) {
+        return 0;
+    }
+    s->reviews++;
+    Joinedreview__V1__ConsolidatedReview *cr =
+        joinedreview__v1__consolidated_review__unpack(NULL, len, payload);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+    if (strcmp(cr->nhs_number, s->want_nhs) == 0) {
+        *s->cycle = cr->cycle;
+        snprintf(s->held_on, 11, "%s", cr->held_on ? cr->held_on : "");
+        snprintf(s->review_on, 11, "%s",
+                 cr->schedule && cr->schedule->review_on ? cr->schedule->review_on : "");
+    }
+    joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
+    return 0;
+}
+
 static int snapshot_reviews(const char *endpoint, const char *want_nhs, uint32_t *cycle,
                             char *held_on, char *review_on)
 {
-    void *s = h_dealer(h_zctx, endpoint);
-    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
-    req.has_kind = 1;
-    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT;
-    uint8_t buf[128];
-    zmq_send(s, buf, joinedreview__v1__catchup_request__pack(&req, buf), 0);
-    int reviews = 0;
-    for (bool last = false; !last;) {
-        Joinedreview__V1__CatchupReply *r = h_recv_catchup(s, 5000);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-        last = r->last;
-        for (size_t i = 0; i < r->n_items; i++) {
-            if (strcmp(r->items[i]->topic, "review") != 0) {
-                continue;
-            }
-            reviews++;
-            Joinedreview__V1__ConsolidatedReview *cr =
-                joinedreview__v1__consolidated_review__unpack(NULL, r->items[i]->payload.len,
-                                                              r->items[i]->payload.data);
-            CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
-            if (strcmp(cr->nhs_number, want_nhs) == 0) {
-                *cycle = cr->cycle;
-                snprintf(held_on, 11, "%s", cr->held_on ? cr->held_on : "");
-                snprintf(review_on, 11, "%s",
-                         cr->schedule && cr->schedule->review_on ? cr->schedule->review_on : "");
-            }
-            joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
-        }
-        joinedreview__v1__catchup_reply__free_unpacked(r, NULL);
-    }
-    zmq_close(s);
-    return reviews;
+    snapshot_reviews_t s = {want_nhs, cycle, held_on, review_on, 0};
+    jr_subscriber_options_t o = {.catchup_endpoint = endpoint,
+                                 .zmq_context = h_zctx,
+                                 .request_timeout_ms = 5000,
+                                 .give_up_ms = 5000,
+                                 .on_publication = snapshot_review,
+                                 .ctx = &s};
+    jr_subscriber_t *sub = jr_subscriber_new(&o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sub);
+    CU_ASSERT_EQUAL(jr_subscriber_sync(sub), 0); /* no live feed: the snapshot alone */
+    jr_subscriber_destroy(&sub);
+    return s.reviews;
 }
 
 /* Between a review held and the person's next event, the held cycle's final
@@ -382,14 +392,13 @@ static void test_held_person_stays_current(void)
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM report_current_review"), PERSONS);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT sum(enrolled) FROM report_completeness_by_stream"),
                     PERSONS);
-    void *s = h_dealer(h_zctx, d.catchup);
-    Joinedreview__V1__CatchupReply *st =
-        h_catchup(s, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 5000);
+    jr_subscriber_t *s = h_catchup_client(h_zctx, d.catchup, NULL, NULL, NULL);
+    Joinedreview__V1__CatchupReply *st = h_catchup(s, JR_SUBSCRIBER_ASK_STATISTICS, 5000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st->statistics);
     CU_ASSERT_EQUAL(st->statistics->reviews, PERSONS);
     joinedreview__v1__catchup_reply__free_unpacked(st, NULL);
-    zmq_close(s);
+    jr_subscriber_destroy(&s);
     /* The next event opens the new cycle's record, which becomes current. */
     h_contribution(&e, "SC", "sc-next", T0 + 2 * HOUR, nhs[0], 1, 1, 1, "new cycle");
     CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);

@@ -43,18 +43,23 @@ static void push_population(void *dealer)
     CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
 }
 
+static bool keep_reply(void *arg, Joinedreview__V1__CatchupReply *reply)
+{
+    Joinedreview__V1__CatchupReply **kept = arg;
+    if (*kept != NULL) {
+        return false; /* statistics come in one reply */
+    }
+    *kept = reply;
+    return true;
+}
+
 static Joinedreview__V1__CatchupReply *ask_statistics(const char *endpoint)
 {
-    void *s = h_dealer(h_zctx, endpoint);
-    Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;
-    req.has_kind = 1;
-    req.kind = JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS;
-    req.request_id = "stats-1";
-    uint8_t buf[128];
-    size_t len = joinedreview__v1__catchup_request__pack(&req, buf);
-    zmq_send(s, buf, len, 0);
-    Joinedreview__V1__CatchupReply *reply = h_recv_catchup(s, 5000);
-    zmq_close(s);
+    jr_subscriber_t *client = h_catchup_client(h_zctx, endpoint, NULL, NULL, NULL);
+    jr_subscriber_request_t req = {.kind = JR_SUBSCRIBER_ASK_STATISTICS, .request_id = "stats-1"};
+    Joinedreview__V1__CatchupReply *reply = NULL;
+    (void)jr_subscriber_ask(client, &req, keep_reply, &reply, 5000);
+    jr_subscriber_destroy(&client);
     return reply;
 }
 

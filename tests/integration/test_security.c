@@ -188,9 +188,9 @@ static void test_only_the_right_systems_get_in(void)
     contribution(&e, "ILF", "plain-1");
     CU_ASSERT_EQUAL(h_push_timeout(plain, &e.env, 1500), 0);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event"), 1);
-    void *stranger_cu = curve_socket(ZMQ_DEALER, &g_stranger, d.catchup);
-    CU_ASSERT_PTR_NULL(
-        h_catchup(stranger_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 1500));
+    jr_subscriber_t *stranger_cu =
+        h_catchup_client(h_zctx, d.catchup, g_server.pub, g_stranger.pub, g_stranger.sec);
+    CU_ASSERT_PTR_NULL(h_catchup(stranger_cu, JR_SUBSCRIBER_ASK_STATISTICS, 1500));
 
     /* The review team sees the record with the NHS number. */
     Joinedreview__V1__ConsolidatedReview *r = h_recv_review(worker_sub, 3000);
@@ -237,14 +237,14 @@ static void test_only_the_right_systems_get_in(void)
     }
     CU_ASSERT_EQUAL(got, 1);
     /* Catch-up: statistics yes, records no. */
-    void *stats_cu = curve_socket(ZMQ_DEALER, &g_stats, d.catchup);
-    Joinedreview__V1__CatchupReply *rep =
-        h_catchup(stats_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__STATISTICS, 3000);
+    jr_subscriber_t *stats_cu =
+        h_catchup_client(h_zctx, d.catchup, g_server.pub, g_stats.pub, g_stats.sec);
+    Joinedreview__V1__CatchupReply *rep = h_catchup(stats_cu, JR_SUBSCRIBER_ASK_STATISTICS, 3000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
     CU_ASSERT_EQUAL(rep->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__OK);
     CU_ASSERT_PTR_NOT_NULL(rep->statistics);
     joinedreview__v1__catchup_reply__free_unpacked(rep, NULL);
-    rep = h_catchup(stats_cu, JOINEDREVIEW__V1__CATCHUP_REQUEST__KIND__SNAPSHOT, 3000);
+    rep = h_catchup(stats_cu, JR_SUBSCRIBER_ASK_SNAPSHOT, 3000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
     CU_ASSERT_EQUAL(rep->status, JOINEDREVIEW__V1__CATCHUP_REPLY__STATUS__BAD_REQUEST);
     CU_ASSERT_EQUAL(rep->n_items, 0);
@@ -301,12 +301,12 @@ static void test_only_the_right_systems_get_in(void)
                      ilf,
                      stranger,
                      plain,
-                     stranger_cu,
-                     stats_cu,
                      ilf_again};
     for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++) {
         zmq_close(socks[i]);
     }
+    jr_subscriber_destroy(&stranger_cu);
+    jr_subscriber_destroy(&stats_cu);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
@@ -415,7 +415,9 @@ static void test_pseudonymised_feed_carries_no_identifier(void)
     /* When it happened: the day only. */
     CU_ASSERT_EQUAL(occurred, 1790812800000LL); /* 2026-10-01T00:00:00Z */
 
-    /* The same by catch-up: a snapshot and everything since 0. */
+    /* The same by catch-up: a snapshot and everything since 0. The requests
+     * are built by hand and the replies read as raw frames, not through the
+     * client library: what is checked is every byte on the wire. */
     void *cu = curve_socket(ZMQ_DEALER, &g_stats, d.catchup);
     for (int kind = 1; kind <= 2; kind++) {
         Joinedreview__V1__CatchupRequest req = JOINEDREVIEW__V1__CATCHUP_REQUEST__INIT;

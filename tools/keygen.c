@@ -14,7 +14,7 @@
 
 #include "keyfile.h"
 
-int jr_cli_keygen(int argc, char **argv)
+int jr_keygen_main(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: joinedreview keygen NAME   (writes NAME.key and NAME.pub)\n");

@@ -1,7 +1,8 @@
 /* tail.h -- `joinedreview tail`: follow what joinedreviewd publishes and print
  * each consolidated review, due-date notice or statistics as one JSON line,
- * never missing or repeating a publication (the Clone pattern: subscribe,
- * snapshot, replay, fill gaps from the catch-up endpoint).
+ * never missing or repeating a publication. The Clone pattern itself
+ * (subscribe, snapshot, replay, fill gaps from the catch-up endpoint) is the
+ * client library's, client/jr_subscriber.h.
  *
  * The protobuf-to-JSON conversion and the NHS number check belong to the
  * `joinedreview` command (joinedreview.c); it lends them here, so both

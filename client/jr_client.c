@@ -20,6 +20,8 @@
 
 #include <zmq.h>
 
+#include "jr_clientsock.h"
+
 /* An Ack is a few hundred bytes; anything much larger is not from the daemon.
  * ZMQ_MAXMSGSIZE drops a peer sending bigger frames. */
 #define ACK_MAX_BYTES (64 * 1024)
@@ -388,22 +390,6 @@ static int set_int(void *sock, int option, int value)
     return zmq_setsockopt(sock, option, &value, sizeof value);
 }
 
-static int set_curve(void *sock, const jr_client_options_t *o)
-{
-    if (!o->curve_server_key)
-        return 0;
-    if (!o->curve_public_key || !o->curve_secret_key || strlen(o->curve_server_key) != 40 ||
-        strlen(o->curve_public_key) != 40 || strlen(o->curve_secret_key) != 40) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, o->curve_server_key, 40) < 0 ||
-        zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, o->curve_public_key, 40) < 0 ||
-        zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, o->curve_secret_key, 40) < 0)
-        return -1;
-    return 0;
-}
-
 jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts)
 {
     static const jr_client_options_t defaults = {0};
@@ -446,15 +432,10 @@ jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts
         self->slots[i].next = i + 1 < self->window ? (uint32_t)(i + 1) : NO_SLOT;
     self->free_head = 0;
 
-    if (o->zmq_context) {
-        self->zctx = o->zmq_context;
-    } else {
-        self->zctx = zmq_ctx_new();
-        self->own_zctx = true;
-        if (!self->zctx) {
-            err = errno;
-            goto fail;
-        }
+    self->zctx = jr_clientsock_context(o->zmq_context, &self->own_zctx);
+    if (!self->zctx) {
+        err = errno;
+        goto fail;
     }
     self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
     if (!self->sock) {
@@ -476,7 +457,9 @@ jr_client_t *jr_client_new(const char *endpoint, const jr_client_options_t *opts
         set_int(self->sock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
         set_int(self->sock, ZMQ_HEARTBEAT_IVL, HEARTBEAT_IVL_MS) < 0 ||
         set_int(self->sock, ZMQ_HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS) < 0 ||
-        set_curve(self->sock, o) < 0 || zmq_connect(self->sock, endpoint) < 0) {
+        jr_clientsock_curve(self->sock, o->curve_server_key, o->curve_public_key,
+                            o->curve_secret_key) < 0 ||
+        zmq_connect(self->sock, endpoint) < 0) {
         err = errno;
         goto fail;
     }
@@ -502,38 +485,26 @@ void jr_client_destroy(jr_client_t **self_p)
     }
     if (self->sock)
         zmq_close(self->sock);
-    if (self->own_zctx && self->zctx) {
-        while (zmq_ctx_term(self->zctx) < 0 && errno == EINTR)
-            ;
-    }
+    jr_clientsock_context_end(self->zctx, self->own_zctx);
     free(self->slots);
     free(self->buckets);
     free(self);
 }
 
-int jr_client_submit(jr_client_t *self, const Joinedreview__V1__Envelope *env, void *user)
+/* Puts a packed envelope in flight under (stream, id): `packed` is taken
+ * over (freed on failure). See jr_client_submit(). */
+static int submit(jr_client_t *self, const char *stream, const char *id, uint8_t *packed,
+                  size_t len, void *user)
 {
-    if (!self || !env || !env->stream || !*env->stream || !env->source_event_id ||
-        !*env->source_event_id)
-        return JR_CLIENT_EINVAL;
-    if (slot_find(self, env->stream, env->source_event_id) != NO_SLOT)
-        return JR_CLIENT_EINFLIGHT;
-
-    size_t len = joinedreview__v1__envelope__get_packed_size(env);
-    if (len > JR_CLIENT_MAX_ENVELOPE)
-        return JR_CLIENT_ETOOBIG;
-    size_t stream_len = strlen(env->stream);
-    size_t id_len = strlen(env->source_event_id);
-    uint8_t *packed = malloc(len ? len : 1);
+    size_t stream_len = strlen(stream);
+    size_t id_len = strlen(id);
     char *key = malloc(stream_len + id_len + 2);
-    if (!packed || !key) {
+    if (!key) {
         free(packed);
-        free(key);
         return JR_CLIENT_ENOMEM;
     }
-    joinedreview__v1__envelope__pack(env, packed);
-    memcpy(key, env->stream, stream_len + 1);
-    memcpy(key + stream_len + 1, env->source_event_id, id_len + 1);
+    memcpy(key, stream, stream_len + 1);
+    memcpy(key + stream_len + 1, id, id_len + 1);
 
     if (self->free_head == NO_SLOT) {
         int64_t deadline =
@@ -549,8 +520,7 @@ int jr_client_submit(jr_client_t *self, const Joinedreview__V1__Envelope *env, v
     uint32_t i = self->free_head;
     slot_t *s = &self->slots[i];
     self->free_head = s->next;
-    uint32_t *bucket =
-        &self->buckets[key_hash(env->stream, env->source_event_id) & self->bucket_mask];
+    uint32_t *bucket = &self->buckets[key_hash(stream, id) & self->bucket_mask];
     *s = (slot_t){
         .state = SLOT_WAITING,
         .key = key,
@@ -578,6 +548,49 @@ int jr_client_submit(jr_client_t *self, const Joinedreview__V1__Envelope *env, v
     if (drain_answers(self, now) == 0)
         (void)run_due(self, now);
     return 0;
+}
+
+int jr_client_submit(jr_client_t *self, const Joinedreview__V1__Envelope *env, void *user)
+{
+    if (!self || !env || !env->stream || !*env->stream || !env->source_event_id ||
+        !*env->source_event_id)
+        return JR_CLIENT_EINVAL;
+    if (slot_find(self, env->stream, env->source_event_id) != NO_SLOT)
+        return JR_CLIENT_EINFLIGHT;
+    size_t len = joinedreview__v1__envelope__get_packed_size(env);
+    if (len > JR_CLIENT_MAX_ENVELOPE)
+        return JR_CLIENT_ETOOBIG;
+    uint8_t *packed = malloc(len ? len : 1);
+    if (!packed)
+        return JR_CLIENT_ENOMEM;
+    joinedreview__v1__envelope__pack(env, packed);
+    return submit(self, env->stream, env->source_event_id, packed, len, user);
+}
+
+int jr_client_submit_packed(jr_client_t *self, const uint8_t *packed, size_t len, void *user)
+{
+    if (!self || (!packed && len))
+        return JR_CLIENT_EINVAL;
+    if (len > JR_CLIENT_MAX_ENVELOPE)
+        return JR_CLIENT_ETOOBIG;
+    Joinedreview__V1__Envelope *env = joinedreview__v1__envelope__unpack(NULL, len, packed);
+    int rc = JR_CLIENT_EINVAL;
+    uint8_t *copy = NULL;
+    if (!env || !env->stream || !*env->stream || !env->source_event_id || !*env->source_event_id)
+        goto done;
+    rc = JR_CLIENT_EINFLIGHT;
+    if (slot_find(self, env->stream, env->source_event_id) != NO_SLOT)
+        goto done;
+    rc = JR_CLIENT_ENOMEM;
+    copy = malloc(len ? len : 1);
+    if (!copy)
+        goto done;
+    memcpy(copy, packed, len);
+    rc = submit(self, env->stream, env->source_event_id, copy, len, user);
+done:
+    if (env)
+        joinedreview__v1__envelope__free_unpacked(env, NULL);
+    return rc;
 }
 
 int jr_client_poll(jr_client_t *self, int timeout_ms)

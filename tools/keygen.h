@@ -1,8 +1,8 @@
 /* keygen.h -- `joinedreview keygen`. */
-#ifndef JR_CLI_KEYGEN_H
-#define JR_CLI_KEYGEN_H
+#ifndef JR_KEYGEN_H
+#define JR_KEYGEN_H
 
 /* argv[0] is "keygen". Returns the exit status. */
-int jr_cli_keygen(int argc, char **argv);
+int jr_keygen_main(int argc, char **argv);
 
 #endif

@@ -155,7 +155,7 @@ static void usage(FILE *out)
           "      --server-key KEY, --key-file FILE  as for push\n"
           "\n"
           "Exit status: 0 all accepted; 1 something rejected or malformed;\n"
-          "2 usage, connection or timeout error. See adapters/cli/README.md.\n",
+          "2 usage, connection or timeout error. See tools/README.md.\n",
           out);
 }
 
@@ -1209,7 +1209,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "reviews") == 0)
         return cmd_reviews(argc - 1, argv + 1);
     if (strcmp(cmd, "keygen") == 0)
-        return jr_cli_keygen(argc - 1, argv + 1);
+        return jr_keygen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "notices") == 0)
         return cmd_notices(argc - 1, argv + 1);
     if (strcmp(cmd, "tail") == 0) {

@@ -214,6 +214,12 @@ void jr_client_destroy(jr_client_t **self_p);
  *   ETOOBIG, ENOMEM, EZMQ, ETIMEDOUT, EINTR as listed above. */
 int jr_client_submit(jr_client_t *self, const Joinedreview__V1__Envelope *env, void *user);
 
+/* The same for an envelope already packed (a program that keeps its queue
+ * packed, on disk say): `packed` is borrowed and copied. It is unpacked
+ * once to learn its stream and source_event_id, by which the answer is
+ * matched; bytes that are not an Envelope with both are EINVAL. */
+int jr_client_submit_packed(jr_client_t *self, const uint8_t *packed, size_t len, void *user);
+
 /* Reads the answers that have arrived and resends what is due, waiting up to
  * timeout_ms for the first answer (0: do not wait). For applications with
  * their own loop that want outcomes promptly. Returns 0, or JR_CLIENT_EZMQ /
