@@ -30,11 +30,13 @@
 #include "envelope.h"
 #include "config.h"
 #include "conns.h"
+#include "due.h"
 #include "ingest.h"
 #include "log.h"
 #include "pseudonym.h"
 #include "publish.h"
 #include "rate.h"
+#include "rebuild.h"
 #include "record.h"
 #include "store_pg.h"
 #include "text.h"
@@ -496,7 +498,7 @@ static void due_check(daemon_t *d)
     jr_publications_t pubs = {0};
     size_t sent = 0, persons = 0;
     bool more = false;
-    int rc = jr_batch_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent, &persons, &more);
+    int rc = jr_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent, &persons, &more);
     publish_all(d, &pubs);
     d->due_sent += sent;
     d->due_persons += persons;
@@ -910,7 +912,7 @@ static int rebuild(daemon_t *d)
 {
     size_t records = 0, differed = 0;
     jr_batch_ctx_t ctx = batch_ctx(d);
-    int rc = jr_batch_rebuild(d->store, &ctx, &records, &differed);
+    int rc = jr_rebuild(d->store, &ctx, &records, &differed);
     if (rc != JR_STORE_OK) {
         jr_log(JR_LOG_ERR, "rebuild", "failed: %s", jr_store_pg_error(d->store));
         return 1;

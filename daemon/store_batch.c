@@ -9,43 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const jr_store_stmt_t PERSON_ENSURE = {
-    "batch_person_ensure",
-    "INSERT INTO person (nhs_number) VALUES ($1) ON CONFLICT DO NOTHING",
-};
-
-static const jr_store_stmt_t PERSON_CYCLE = {
-    "batch_person_cycle",
-    "SELECT cycle FROM person WHERE nhs_number = $1",
-};
-
-static const jr_store_stmt_t PERSON_SET_CYCLE = {
-    "batch_person_set_cycle",
-    "UPDATE person SET cycle = $2 WHERE nhs_number = $1",
-};
-
-/* A parked event released leaves the parked count (event_count). */
-static const jr_store_stmt_t EVENT_ASSIGN = {
-    "batch_event_assign",
-    "WITH e AS (UPDATE event SET nhs_number = $2, cycle = $3, seq = $4 WHERE id = $1 AND "
-    "nhs_number IS NULL RETURNING id) UPDATE event_count SET parked = parked - (SELECT count(*) "
-    "FROM e)",
+/* Parked events released to their persons' cycles ($1 ids, $2 persons, $3
+ * cycles, $4 publications) leave the log's parked count (event_count). */
+static const jr_store_stmt_t EVENTS_ASSIGN = {
+    "batch_events_assign",
+    "WITH e AS (UPDATE event e SET nhs_number = k.nhs, cycle = k.cycle, seq = k.seq FROM "
+    "unnest($1::int8[], $2::text[], $3::int4[], $4::int8[]) AS k(id, nhs, cycle, seq) WHERE "
+    "e.id = k.id AND e.nhs_number IS NULL RETURNING e.id) UPDATE event_count SET parked = "
+    "parked - (SELECT count(*) FROM e)",
 };
 
 /* What a batch's COPY added to the event log: $1 events, $2 of them parked. */
 static const jr_store_stmt_t EVENTS_COUNTED = {
     "batch_events_counted",
     "UPDATE event_count SET events = events + $1, parked = parked + $2",
-};
-
-static const jr_store_stmt_t PERSON_EVENTS = {
-    "batch_person_events",
-    "SELECT id, cycle, coalesce(seq, 0), envelope FROM event WHERE nhs_number = $1 ORDER BY id",
-};
-
-static const jr_store_stmt_t REVIEW_GET = {
-    "batch_review_get",
-    "SELECT record FROM consolidated_review WHERE nhs_number = $1 AND cycle = $2",
 };
 
 /* One row per distinct rejection (its bytes and reason): a resend counts and
@@ -74,9 +51,10 @@ static const jr_store_stmt_t REJECTED_TRIM = {
     "WHERE last_seen < now() - make_interval(days => $1) LIMIT $2)",
 };
 
-static const jr_store_stmt_t PERSONS = {
-    "batch_persons",
-    "SELECT nhs_number, cycle FROM person ORDER BY nhs_number",
+/* Rebuild walks the persons a page at a time, in NHS-number order. */
+static const jr_store_stmt_t PERSONS_PAGE = {
+    "batch_persons_page",
+    "SELECT nhs_number, cycle FROM person WHERE nhs_number > $1 ORDER BY nhs_number LIMIT $2",
 };
 
 static const jr_store_stmt_t SCHEDULE_DUE = {
@@ -154,15 +132,29 @@ static const jr_store_stmt_t LINKS_MANY = {
     "OFFSET 0) l",
 };
 
-static const jr_store_stmt_t PERSONS_ENSURE_MANY = {
-    "batch_persons_ensure_many",
+static const jr_store_stmt_t PERSONS_ADD = {
+    "batch_persons_add",
     "INSERT INTO person (nhs_number) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING",
 };
 
-static const jr_store_stmt_t PERSONS_CYCLES = {
-    "batch_persons_cycles",
+static const jr_store_stmt_t PERSONS_READ = {
+    "batch_persons_read",
     "SELECT p.nhs_number, p.cycle FROM unnest($1::text[]) AS k(n) CROSS JOIN LATERAL "
     "(SELECT * FROM person p WHERE p.nhs_number = k.n OFFSET 0) p",
+};
+
+static const jr_store_stmt_t PERSONS_SET_CYCLES = {
+    "batch_persons_set_cycles",
+    "UPDATE person p SET cycle = k.cycle FROM unnest($1::text[], $2::int4[]) AS k(nhs, cycle) "
+    "WHERE p.nhs_number = k.nhs",
+};
+
+/* The stored records of these persons, every cycle: what rebuild compares. */
+static const jr_store_stmt_t REVIEWS_OF = {
+    "batch_reviews_of",
+    "SELECT r.nhs_number, r.cycle, r.record FROM unnest($1::text[]) AS k(n) CROSS JOIN "
+    "LATERAL (SELECT nhs_number, cycle, record FROM consolidated_review r WHERE "
+    "r.nhs_number = k.n OFFSET 0) r",
 };
 
 static const jr_store_stmt_t PERSONS_EVENTS = {
@@ -253,13 +245,11 @@ static const jr_store_stmt_t SCHEDULES_PUT = {
 };
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
-    &PERSON_ENSURE,       &PERSON_CYCLE,    &PERSON_SET_CYCLE, &EVENT_ASSIGN,
-    &PERSON_EVENTS,       &REVIEWS_PUT,     &REVIEW_GET,       &EVENTS_COUNTED,
-    &REJECTED_ADD,        &REJECTED_EVICT,  &REJECTED_TRIM,    &PERSONS,
-    &SCHEDULE_DUE,        &NOTICE_KEYS,     &NOTICES_ADD,      &PUBLISHED_GET,
-    &PUBLISHED_SET,       &OUTBOX_TRIM,     &EXISTS_MANY,      &LINKS_MANY,
-    &PERSONS_ENSURE_MANY, &PERSONS_CYCLES,  &PERSONS_EVENTS,   &LINKS_ADD_MANY,
-    &PARKED_MANY,         &PUBLISH_RECORDS, &SCHEDULES_PUT,    NULL,
+    &EVENTS_ASSIGN,  &EVENTS_COUNTED,  &REJECTED_ADD,  &REJECTED_EVICT,  &REJECTED_TRIM,
+    &PERSONS_PAGE,   &SCHEDULE_DUE,    &NOTICE_KEYS,   &NOTICES_ADD,     &PUBLISHED_GET,
+    &PUBLISHED_SET,  &OUTBOX_TRIM,     &EXISTS_MANY,   &LINKS_MANY,      &PERSONS_ADD,
+    &PERSONS_READ,   &PERSONS_SET_CYCLES, &REVIEWS_OF, &PERSONS_EVENTS,  &LINKS_ADD_MANY,
+    &PARKED_MANY,    &REVIEWS_PUT,     &PUBLISH_RECORDS, &SCHEDULES_PUT, NULL,
 };
 
 static const char *link_kind(jr_link_kind_t kind)
@@ -279,32 +269,6 @@ static int each_cycle(jr_store_pg_t *self, const jr_store_stmt_t *s, jr_pgbin_ar
     }
     PQclear(res);
     return rc;
-}
-
-/* ---- one person at a time ---- */
-
-int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle)
-{
-    jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, nhs);
-    int rc = jr_store_conn_run(self, &PERSON_ENSURE, &p, 0, NULL);
-    PGresult *res = NULL;
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_conn_run(self, &PERSON_CYCLE, &p, 0, &res);
-    }
-    if (rc == JR_STORE_OK) {
-        *cycle = (uint32_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
-    }
-    return rc;
-}
-
-int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t cycle)
-{
-    jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, nhs);
-    jr_store_conn_param_int(&p, cycle);
-    return jr_store_conn_run(self, &PERSON_SET_CYCLE, &p, 0, NULL);
 }
 
 void jr_store_rows_clear(jr_store_rows_t *rows)
@@ -334,6 +298,7 @@ static int append_rows(jr_store_pg_t *self, const PGresult *res, jr_store_rows_t
     }
     for (int i = 0; i < n; i++) {
         jr_store_row_t *r = &out->rows[out->n];
+        r->nhs[0] = '\0';
         r->id = jr_store_conn_i64(res, i, 0);
         r->cycle = PQgetisnull(res, i, 1) ? 0 : (uint32_t)jr_store_conn_i32(res, i, 1);
         r->seq = (uint64_t)jr_store_conn_i64(res, i, 2);
@@ -345,64 +310,6 @@ static int append_rows(jr_store_pg_t *self, const PGresult *res, jr_store_rows_t
         memcpy(r->envelope, PQgetvalue(res, i, 3), r->envelope_len);
         out->n++;
     }
-    return JR_STORE_OK;
-}
-
-int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
-                             uint64_t seq)
-{
-    jr_store_params_t p = {0};
-    jr_store_conn_param_int(&p, id);
-    jr_store_conn_param_text(&p, nhs);
-    jr_store_conn_param_int(&p, cycle);
-    jr_store_conn_param_int(&p, (long long)seq);
-    return jr_store_conn_run(self, &EVENT_ASSIGN, &p, 0, NULL);
-}
-
-int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out)
-{
-    jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, nhs);
-    PGresult *res = NULL;
-    int rc = jr_store_conn_run(self, &PERSON_EVENTS, &p, 1, &res);
-    if (rc == JR_STORE_OK) {
-        rc = append_rows(self, res, out);
-        PQclear(res);
-    }
-    return rc;
-}
-
-/* Runs RECORD_ROWS-based statement s for n records. */
-static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_review_t *r,
-                       size_t n);
-
-int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *r)
-{
-    return run_records(self, &REVIEWS_PUT, r, 1);
-}
-
-int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
-                           size_t *len, bool *found)
-{
-    jr_store_params_t p = {0};
-    jr_store_conn_param_text(&p, nhs);
-    jr_store_conn_param_int(&p, cycle);
-    PGresult *res = NULL;
-    int rc = jr_store_conn_run(self, &REVIEW_GET, &p, 1, &res);
-    if (rc != JR_STORE_OK) {
-        return rc;
-    }
-    *found = PQntuples(res) > 0;
-    if (*found) {
-        *len = (size_t)PQgetlength(res, 0, 0);
-        *record = malloc(*len ? *len : 1);
-        if (*record == NULL) {
-            PQclear(res);
-            return jr_store_conn_fail(self, "out of memory");
-        }
-        memcpy(*record, PQgetvalue(res, 0, 0), *len);
-    }
-    PQclear(res);
     return JR_STORE_OK;
 }
 
@@ -493,17 +400,6 @@ static int each_person_row(jr_store_pg_t *self, const jr_store_stmt_t *s,
     }
     PQclear(res);
     return rc;
-}
-
-int jr_store_pg_each_person(jr_store_pg_t *self,
-                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
-{
-    return each_person_row(self, &PERSONS, NULL, fn, ctx, NULL);
-}
-
-int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *sc)
-{
-    return jr_store_pg_schedules_put(self, sc, 1);
 }
 
 int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
@@ -633,16 +529,74 @@ int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n
     return rc;
 }
 
-int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                               void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+int jr_store_pg_persons_read(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                            void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
-    int rc = jr_store_conn_run_arrays(self, &PERSONS_ENSURE_MANY, &a, 1, NULL, 0, NULL);
-    if (rc == JR_STORE_OK) {
-        text_array(&a, nhs, n);
-        rc = each_cycle(self, &PERSONS_CYCLES, &a, 1, fn, ctx);
+    return each_cycle(self, &PERSONS_READ, &a, 1, fn, ctx);
+}
+
+int jr_store_pg_persons_add(jr_store_pg_t *self, const char *const *nhs, size_t n)
+{
+    jr_pgbin_array_t a;
+    text_array(&a, nhs, n);
+    return jr_store_conn_run_arrays(self, &PERSONS_ADD, &a, 1, NULL, 0, NULL);
+}
+
+int jr_store_pg_persons_set_cycles(jr_store_pg_t *self, const char *const *nhs,
+                                   const uint32_t *cycles, size_t n)
+{
+    jr_pgbin_array_t a[2];
+    text_array(&a[0], nhs, n);
+    jr_pgbin_array_open(&a[1], JR_PGBIN_INT4);
+    for (size_t i = 0; i < n; i++) {
+        jr_pgbin_array_int4(&a[1], (int32_t)cycles[i]);
     }
+    return jr_store_conn_run_arrays(self, &PERSONS_SET_CYCLES, a, 2, NULL, 0, NULL);
+}
+
+int jr_store_pg_events_assign(jr_store_pg_t *self, const jr_store_assign_t *rows, size_t n)
+{
+    static const jr_pgbin_oid_t types[4] = {JR_PGBIN_INT8, JR_PGBIN_TEXT, JR_PGBIN_INT4,
+                                            JR_PGBIN_INT8};
+    jr_pgbin_array_t a[4];
+    arrays_open(a, types, 4);
+    for (size_t i = 0; i < n; i++) {
+        jr_pgbin_array_int8(&a[0], rows[i].id);
+        jr_pgbin_array_text(&a[1], rows[i].nhs);
+        jr_pgbin_array_int4(&a[2], (int32_t)rows[i].cycle);
+        jr_pgbin_array_int8(&a[3], (int64_t)rows[i].seq);
+    }
+    return jr_store_conn_run_arrays(self, &EVENTS_ASSIGN, a, 4, NULL, 0, NULL);
+}
+
+int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
+                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
+                             size_t *count)
+{
+    jr_store_params_t p = {0};
+    jr_store_conn_param_text(&p, after);
+    jr_store_conn_param_int(&p, limit);
+    return each_person_row(self, &PERSONS_PAGE, &p, fn, ctx, count);
+}
+
+int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
+                                      const uint8_t *record, size_t len),
+                           void *ctx)
+{
+    jr_pgbin_array_t a;
+    text_array(&a, nhs, n);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run_arrays(self, &REVIEWS_OF, &a, 1, NULL, 1, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        char who[JR_NHS_LEN + 1];
+        snprintf(who, sizeof who, "%.*s", PQgetlength(res, i, 0), PQgetvalue(res, i, 0));
+        fn(ctx, who, (uint32_t)jr_store_conn_i32(res, i, 1),
+           (const uint8_t *)PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
+    }
+    PQclear(res);
     return rc;
 }
 
@@ -676,6 +630,7 @@ static void stream_list_add(jr_pgbin_array_t *rows, jr_pgbin_array_t *codes, siz
     }
 }
 
+/* Runs RECORD_ROWS-based statement s for n records. */
 static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_review_t *r,
                        size_t n)
 {
@@ -709,6 +664,11 @@ static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_s
 int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
 {
     return run_records(self, &PUBLISH_RECORDS, r, n);
+}
+
+int jr_store_pg_reviews_put(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
+{
+    return run_records(self, &REVIEWS_PUT, r, n);
 }
 
 int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n)

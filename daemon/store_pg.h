@@ -87,10 +87,6 @@ void jr_store_pg_rollback(jr_store_pg_t *self);
 
 /* ---- statements (inside a transaction) ---- */
 
-/* The person's current cycle; creates the person (cycle 1) if new. */
-int jr_store_pg_person_cycle(jr_store_pg_t *self, const char *nhs, uint32_t *cycle);
-int jr_store_pg_person_set_cycle(jr_store_pg_t *self, const char *nhs, uint32_t cycle);
-
 typedef struct {
     const char *stream;
     const char *seid;
@@ -144,14 +140,6 @@ void jr_store_rows_clear(jr_store_rows_t *rows);
 int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
                             jr_store_rows_t *out);
 
-/* A parked event released to its person's cycle, published by seq; it
- * leaves the log's parked count. */
-int jr_store_pg_event_assign(jr_store_pg_t *self, int64_t id, const char *nhs, uint32_t cycle,
-                             uint64_t seq);
-
-/* Every event of the person (all cycles, not parked), in id order. Appends. */
-int jr_store_pg_person_events(jr_store_pg_t *self, const char *nhs, jr_store_rows_t *out);
-
 /* A consolidated_review row. Strings are borrowed; stream codes, in code
  * order, typically from the streams table. */
 typedef struct {
@@ -172,11 +160,14 @@ typedef struct {
     bool area_conflict[JR_AREA_COUNT];
 } jr_store_review_t;
 
-int jr_store_pg_review_put(jr_store_pg_t *self, const jr_store_review_t *review);
+/* Writes n records alone, without outbox rows (rebuild). */
+int jr_store_pg_reviews_put(jr_store_pg_t *self, const jr_store_review_t *r, size_t n);
 
-/* The stored record bytes (caller frees *record), or found = false. */
-int jr_store_pg_review_get(jr_store_pg_t *self, const char *nhs, uint32_t cycle, uint8_t **record,
-                           size_t *len, bool *found);
+/* Calls fn with every stored record of these persons (any order). */
+int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
+                                      const uint8_t *record, size_t len),
+                           void *ctx);
 
 /* The last sequence number handed out (0 when none), kept as publications
  * are written (publish_state.last_seq): one row read, whatever the size. */
@@ -202,10 +193,11 @@ void jr_store_pg_set_rejected_max(jr_store_pg_t *self, long long max_rows);
  * of the retention (*deleted < limit: the last). */
 int jr_store_pg_rejected_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted);
 
-/* Every person and current cycle, in NHS-number order, for rebuild. The
- * callback returns 0 to go on. */
-int jr_store_pg_each_person(jr_store_pg_t *self,
-                            int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+/* Persons after `after` ("" from the first) and their current cycles, in
+ * NHS-number order, at most limit; *count says how many came. */
+int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
+                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
+                             size_t *count);
 
 /* ---- schedule and notices ---- */
 
@@ -220,8 +212,6 @@ typedef struct {
     jr_day_t next_check_on; /* JR_DAY_NONE: nothing to check */
     int separate_meetings;  /* covered streams that set their own date */
 } jr_store_schedule_t;
-
-int jr_store_pg_schedule_put(jr_store_pg_t *self, const jr_store_schedule_t *schedule);
 
 /* Persons whose next check is on or before today, at most limit, earliest
  * first; *count says how many there were. */
@@ -306,9 +296,28 @@ int jr_store_pg_exists_many(jr_store_pg_t *self, const char *const *streams,
 int jr_store_pg_links_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n,
                            void (*fn)(void *ctx, const jr_link_t *link), void *ctx);
 
-/* Creates the persons not yet known and calls fn with each one's cycle. */
-int jr_store_pg_persons_cycles(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                               void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+/* Calls fn with the current cycle of each of these persons the log knows. */
+int jr_store_pg_persons_read(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                             void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx);
+
+/* Adds persons the log does not know yet, at cycle 1. */
+int jr_store_pg_persons_add(jr_store_pg_t *self, const char *const *nhs, size_t n);
+
+/* Moves each person to the cycle beside it. */
+int jr_store_pg_persons_set_cycles(jr_store_pg_t *self, const char *const *nhs,
+                                   const uint32_t *cycles, size_t n);
+
+/* A parked event given to its person: its cycle, and the publication that
+ * first reflects it. */
+typedef struct {
+    int64_t id;
+    const char *nhs;
+    uint32_t cycle;
+    uint64_t seq;
+} jr_store_assign_t;
+
+/* Releases n parked events; they leave the log's parked count. */
+int jr_store_pg_events_assign(jr_store_pg_t *self, const jr_store_assign_t *rows, size_t n);
 
 /* Every event of these persons, grouped by person, in id order; each row's
  * nhs says whose. Appends. */

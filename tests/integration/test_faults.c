@@ -110,8 +110,14 @@ static void follower_drain(follower_t *f)
 }
 
 /* The subscriber holds exactly the outbox: every sequence up to the newest,
- * each byte for byte, nothing beyond; most came live. */
-static void follower_check(follower_t *f, const h_db_t *db)
+ * each byte for byte, nothing beyond; and the live feed carried all but the
+ * gaps the daemon's restarts opened. A restarted daemon publishes before a
+ * subscriber's SUB has reconnected, and what it sent meanwhile (a batch or
+ * two of the resent in-flight window: how much is a matter of timing) is
+ * filled by SINCE: one run of consecutive sequence numbers per restart, and
+ * at most one more at the end (the last publications, still in flight when
+ * the final SINCE asked). Any other gap would be a fault of the live feed. */
+static void follower_check(follower_t *f, const h_db_t *db, int restarts)
 {
     follower_drain(f);
     long long newest = h_sql_int(db, "SELECT max(seq) FROM outbox");
@@ -136,8 +142,15 @@ static void follower_check(follower_t *f, const h_db_t *db)
     for (long long seq = newest + 1; seq < MAXSEQ; seq++) {
         CU_ASSERT_PTR_NULL_FATAL(f->payload[seq]); /* nothing the outbox does not have */
     }
-    fprintf(stderr, "\n  live %d, filled %d\n", f->n_live, f->n_filled);
-    CU_ASSERT(f->n_live > f->n_filled); /* the live feed carried most of it */
+    int runs = 0;
+    for (long long seq = 1; seq <= newest && seq < MAXSEQ; seq++) {
+        runs += f->payload[seq] != NULL && !f->live[seq] &&
+                (seq == 1 || f->payload[seq - 1] == NULL || f->live[seq - 1]);
+    }
+    fprintf(stderr, "\n  live %d, filled %d in %d run(s) after %d restart(s)\n", f->n_live,
+            f->n_filled, runs, restarts);
+    CU_ASSERT(f->n_live > 0);
+    CU_ASSERT(runs <= restarts + 1);
     PQclear(r);
     PQfinish(c);
 }
@@ -303,7 +316,7 @@ static void test_kill_9_at_random_points(void)
     }
     pump(&s, 60000);
     sender_stop(&s);
-    follower_check(&f, &db);
+    follower_check(&f, &db, 3);
     follower_stop(&f);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
     check_store(&db, &s);
@@ -396,7 +409,7 @@ static void test_postgres_stopped_for_10_s(void)
     CU_ASSERT_EQUAL(st, ST_OK);
     zmq_close(dealer);
     CU_ASSERT_EQUAL(catchup_status(d.catchup), C_OK); /* a fresh session */
-    follower_check(&f, &db);
+    follower_check(&f, &db, 0);
     follower_stop(&f);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
     h_sql_exec(&db, "DELETE FROM event WHERE source_event_id = 'during-outage'");

@@ -1,0 +1,26 @@
+/* rebuild.h -- every consolidated review recomputed from the event log
+ * (joinedreviewd --rebuild), rewriting those that differ.
+ *
+ * The persons are read JR_REBUILD_PAGE at a time, in NHS-number order: their
+ * events and stored records in one read each, each person recomputed by the
+ * planner (jr_plan_rebuild(): every cycle's record with the version and
+ * sequence the log gives it, and the person's due-check row), the records
+ * that differ and the due rows written with one statement each. Memory
+ * follows a page, not the caseload. It all runs in one transaction, so a
+ * rebuild interrupted leaves the store as it was. */
+#ifndef JR_REBUILD_H
+#define JR_REBUILD_H
+
+#include <stddef.h>
+
+#include "store_pg.h"
+#include "stored.h"
+
+enum { JR_REBUILD_PAGE = 500 }; /* persons per read */
+
+/* *records counts the records computed, *differed those whose stored bytes
+ * were not identical (each is logged). A store status. */
+int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
+               size_t *differed);
+
+#endif
