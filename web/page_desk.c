@@ -84,9 +84,9 @@ static void parked(jr_html_t *h, PGresult *r)
         jr_html_raw(h, "<p>No events are waiting.</p>\n");
         return;
     }
-    jr_html_raw(h, "<p>");
+    jr_html_raw(h, "<p>Events waiting: ");
     jr_html_text(h, PQgetvalue(r, 0, 6));
-    jr_html_raw(h, " events name only identifiers that no enrolment links to an NHS number yet. "
+    jr_html_raw(h, ". Each names only identifiers that no enrolment links to an NHS number yet. "
                    "They join the person's review by themselves once an enrolment naming both "
                    "arrives; an old one usually means the enrolment was never sent.</p>\n"
                    "<table aria-labelledby=\"parked\"><thead><tr><th scope=\"col\">Source event "

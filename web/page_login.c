@@ -19,9 +19,19 @@
 
 static void form(jr_req_t *req, jr_resp_t *resp, const char *problem)
 {
-    char token[JR_SESSION_LOGIN_LEN + 1];
-    jr_sessions_login_token(req->app->sessions, jr_clock_mono_ms(), token);
-    jr_resp_cookie(resp, req, "jr_login", token, 3600);
+    /* The token the browser already holds, while it is good: a second tab,
+     * or a page loaded twice, must not leave the first form stale. */
+    char token[JR_SESSION_LOGIN_LEN + 1], name[64];
+    jr_req_cookie_name(req, "jr_login", name, sizeof name);
+    const char *held = jr_req_cookie(req, name);
+    int64_t now = jr_clock_mono_ms();
+    if (held != NULL && jr_sessions_login_token_ok(req->app->sessions, held, held,
+                                                   now + JR_SESSION_LOGIN_TTL_MS / 2)) {
+        snprintf(token, sizeof token, "%s", held);
+    } else {
+        jr_sessions_login_token(req->app->sessions, now, token);
+        jr_resp_cookie(resp, req, "jr_login", token, JR_SESSION_LOGIN_TTL_MS / 1000);
+    }
     jr_html_t *h = &resp->body;
     jr_page_begin(req, resp, "Sign in", NULL, 0);
     jr_html_raw(h, "<h1>Sign in</h1>\n");
@@ -69,6 +79,8 @@ static void sign_in(jr_req_t *req, jr_resp_t *resp)
     int64_t now = jr_clock_mono_ms();
     if (f == NULL || f->overlong ||
         !jr_sessions_login_token_ok(app->sessions, f->csrf, jr_req_cookie(req, cookie_name), now)) {
+        jr_log(JR_LOG_DEBUG, "login", "form token refused (form %zu chars, cookie %s)",
+               f ? strlen(f->csrf) : 0, jr_req_cookie(req, cookie_name) ? "sent" : "missing");
         resp->status = 400;
         form(req, resp, "The sign-in form had expired. Please sign in again.");
         return;

@@ -6,6 +6,8 @@ login of joinedreview_web, accounts made with `joinedreview-web
 --add-account`, a self-signed certificate, and the real web service over
 TLS. Everything is started here and stopped by stop(), whatever failed.
 """
+import base64
+import hashlib
 import os
 import re
 import secrets
@@ -125,6 +127,14 @@ class World:
                         "subjectAltName=DNS:localhost,IP:127.0.0.1"],
                        check=True, capture_output=True)
         os.chmod(key, 0o600)
+        # The certificate's public key digest, which chromium is told to
+        # trust (--ignore-certificate-errors-spki-list): a connection it
+        # trusts keeps Secure cookies, as a real certificate would.
+        der = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", crt], check=True,
+                             capture_output=True).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=der,
+                             check=True, capture_output=True).stdout
+        self.spki = base64.b64encode(hashlib.sha256(der).digest()).decode()
         return crt, key
 
     def config(self, lines):
