@@ -75,17 +75,29 @@ void jr_bands_range(jr_band_t band, jr_day_t today, jr_day_t *first, jr_day_t *l
     }
 }
 
-jr_band_t jr_bands_of(jr_day_t review_on, jr_day_t today)
+void jr_bands_init(jr_bands_t *self, jr_day_t today)
+{
+    for (int b = 0; b < JR_BAND_COUNT; b++) {
+        jr_bands_range((jr_band_t)b, today, &self->first[b], &self->last[b]);
+    }
+}
+
+jr_band_t jr_bands_find(const jr_bands_t *self, jr_day_t review_on)
 {
     for (int b = 0; b < JR_BAND_LATER; b++) {
-        jr_day_t first, last;
-        jr_bands_range((jr_band_t)b, today, &first, &last);
-        if ((first == JR_DAY_NONE || review_on >= first) &&
-            (last == JR_DAY_NONE || review_on <= last)) {
+        if ((self->first[b] == JR_DAY_NONE || review_on >= self->first[b]) &&
+            (self->last[b] == JR_DAY_NONE || review_on <= self->last[b])) {
             return (jr_band_t)b;
         }
     }
     return JR_BAND_LATER;
+}
+
+jr_band_t jr_bands_of(jr_day_t review_on, jr_day_t today)
+{
+    jr_bands_t t;
+    jr_bands_init(&t, today);
+    return jr_bands_find(&t, review_on);
 }
 
 const char *jr_bands_title(jr_band_t band)

@@ -31,6 +31,14 @@ typedef enum {
 /* The band of a review on review_on, seen on today. */
 jr_band_t jr_bands_of(jr_day_t review_on, jr_day_t today);
 
+/* The bands' date ranges for one today, to place many reviews. */
+typedef struct {
+    jr_day_t first[JR_BAND_COUNT], last[JR_BAND_COUNT];
+} jr_bands_t;
+
+void jr_bands_init(jr_bands_t *self, jr_day_t today);
+jr_band_t jr_bands_find(const jr_bands_t *self, jr_day_t review_on);
+
 /* The first and last review date of a band seen on today (JR_DAY_NONE
  * where it is open-ended). */
 void jr_bands_range(jr_band_t band, jr_day_t today, jr_day_t *first, jr_day_t *last);

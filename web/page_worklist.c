@@ -137,10 +137,12 @@ static void rows(jr_req_t *req, jr_html_t *h, PGresult *r, int n, jr_day_t today
 {
     const jr_account_t *a = &req->session->account;
     int counts[JR_BAND_COUNT] = {0};
+    jr_bands_t bands;
+    jr_bands_init(&bands, today);
     for (int i = 0; i < n; i++) {
         jr_day_t d;
         if (jr_text_parse_date(PQgetvalue(r, i, 1), &d) == 0) {
-            counts[jr_bands_of(d, today)]++;
+            counts[jr_bands_find(&bands, d)]++;
         }
     }
     int open = -1;
@@ -149,7 +151,7 @@ static void rows(jr_req_t *req, jr_html_t *h, PGresult *r, int n, jr_day_t today
         if (jr_text_parse_date(PQgetvalue(r, i, 1), &d) != 0) {
             continue;
         }
-        jr_band_t band = jr_bands_of(d, today);
+        jr_band_t band = jr_bands_find(&bands, d);
         if ((int)band != open) {
             jr_html_raw(h, open >= 0 ? "</tbody></table>\n" : "");
             table_head(h, band, counts[band]);
@@ -168,12 +170,15 @@ static void rows(jr_req_t *req, jr_html_t *h, PGresult *r, int n, jr_day_t today
         jr_html_raw(h, "</td><td>");
         jr_html_text(h, PQgetvalue(r, i, 2));
         jr_html_raw(h, "</td><td>");
-        for (const char *c = PQgetvalue(r, i, 3); *c; c++) {
+        for (const char *c = PQgetvalue(r, i, 3); *c != '\0';) {
+            size_t len = strcspn(c, ",");
+            char code[JR_STREAM_CODE_MAX];
+            snprintf(code, sizeof code, "%.*s", (int)len, c);
+            jr_html_text(h, code);
+            c += len;
             if (*c == ',') {
                 jr_html_raw(h, ", ");
-            } else {
-                char one[2] = {*c, '\0'};
-                jr_html_text(h, one);
+                c++;
             }
         }
         jr_html_raw(h, "</td><td class=\"missing\">");
