@@ -36,7 +36,10 @@ static const char *date_or_null(jr_day_t d, char buf[11])
 PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
 {
     /* Unnamed and planned with its values, so a filter left out (NULL)
-     * costs nothing and one lead's worklist reads schedule_lead_review. */
+     * costs nothing. One lead is compared with = ($8), not = ANY: then
+     * schedule_lead_review hands the rows over in review date order and
+     * the scan stops at the limit, where = ANY sorts every row the lead
+     * has. */
     static const char sql[] =
         "SELECT s.nhs_number, s.review_on::text, coalesce(s.lead, ''), "
         "       array_to_string(s.covered, ','), r.ready_for_sign_off, "
@@ -47,6 +50,7 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
         "                      ORDER BY c.cycle DESC LIMIT 1) r "
         " WHERE s.review_on IS NOT NULL "
         "   AND ($1::text[] IS NULL OR s.lead = ANY ($1::text[])) "
+        "   AND ($8::text IS NULL OR s.lead = $8::text) "
         "   AND ($2::text IS NULL OR $2::text = ANY (r.enrolled)) "
         "   AND ($3::text IS NULL OR $3::text = ANY (s.covered)) "
         "   AND ($4::boolean IS NULL OR r.ready_for_sign_off = $4::boolean) "
@@ -65,7 +69,8 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
     snprintf(leads + used, sizeof leads - used, "}");
     char first[11], last[11], limit[16];
     snprintf(limit, sizeof limit, "%d", q->limit);
-    const char *values[7] = {q->leads != NULL ? leads : NULL,
+    bool one = q->leads != NULL && q->n_leads == 1;
+    const char *values[8] = {q->leads != NULL && !one ? leads : NULL,
                              q->enrolled_in,
                              q->covers,
                              q->ready < 0 ? NULL
@@ -73,8 +78,9 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
                                           : "false",
                              date_or_null(q->first, first),
                              date_or_null(q->last, last),
-                             limit};
-    return run(c, "worklist", sql, 7, values);
+                             limit,
+                             one ? q->leads[0] : NULL};
+    return run(c, "worklist", sql, 8, values);
 }
 
 PGresult *jr_queries_person(PGconn *c, const char *nhs)
