@@ -52,15 +52,21 @@ class World:
         raise RuntimeError("%s not ready after %d s: see %s" % (argv[0], timeout, log_path))
 
     def stop(self):
+        """Stops every process; returns those that did not exit 0 on
+        SIGTERM (under the sanitizers, a leak or an error found at exit)."""
+        bad = []
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
-                    proc.wait(timeout=30)
+                    proc.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+            if proc.returncode != 0:
+                bad.append("%s exited %d" % (os.path.basename(proc.args[0]), proc.returncode))
         self.procs = []
+        return bad
 
     def psql(self, sql, db=None):
         conninfo = "host=%s user=postgres dbname=%s" % (self.args.pgdir, db or self.db)
