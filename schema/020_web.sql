@@ -64,9 +64,12 @@ GRANT SELECT ON report_current_review, report_completeness_by_stream, report_due
     report_meetings_saved TO joinedreview_web;
 
 -- The worklist of one lead organisation, in review-date order, reads an
--- index range instead of every person's schedule.
+-- index range instead of every person's schedule, and stops at its last
+-- row; a stream officer's (persons enrolled in a stream, whoever leads)
+-- reads the reviews in date order and stops likewise.
 CREATE INDEX schedule_lead_review ON schedule (lead, review_on, nhs_number)
     WHERE review_on IS NOT NULL;
+CREATE INDEX schedule_review ON schedule (review_on, nhs_number) WHERE review_on IS NOT NULL;
 
 -- The data officer's desk and the metrics read a stream's parked events;
 -- only parked rows are in this index, so it costs the event log nothing
