@@ -207,6 +207,23 @@ static void schedule(const jr_req_t *req, jr_html_t *h, const jr_cut_t *cut)
     jr_html_raw(h, "</tbody></table>\n");
 }
 
+/* "28 days ahead", "Due today", "Overdue (notice 2)" from the notice's kind
+ * and key ("lead-28", "due", "overdue-2"). */
+static void notice_words(jr_html_t *h, const char *kind, const char *key)
+{
+    const char *dash = strchr(key, '-');
+    unsigned n = dash != NULL ? (unsigned)strtoul(dash + 1, NULL, 10) : 0;
+    if (strcmp(kind, "LEAD") == 0) {
+        jr_html_rawf(h, "%u days ahead", n);
+    } else if (strcmp(kind, "DUE") == 0) {
+        jr_html_raw(h, "Due today");
+    } else if (strcmp(kind, "OVERDUE") == 0) {
+        jr_html_rawf(h, "Overdue (notice %u)", n);
+    } else {
+        jr_html_text(h, key);
+    }
+}
+
 static void notices(jr_html_t *h, PGresult *r)
 {
     jr_html_raw(h, "<h2 id=\"notices\">Notices sent</h2>\n");
@@ -222,7 +239,7 @@ static void notices(jr_html_t *h, PGresult *r)
         jr_html_raw(h, "<tr><td>");
         date_cell(h, PQgetvalue(r, i, 3));
         jr_html_raw(h, "</td><td>");
-        jr_html_text(h, PQgetvalue(r, i, 1));
+        notice_words(h, PQgetvalue(r, i, 2), PQgetvalue(r, i, 1));
         jr_html_raw(h, "</td><td>");
         date_cell(h, PQgetvalue(r, i, 4));
         jr_html_raw(h, "</td><td>");

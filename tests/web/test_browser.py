@@ -274,6 +274,8 @@ class Browser(unittest.TestCase):
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#area-9 b, #area-9 i, main script"), [])
         self.assertIsNone(d.execute_script("return window.pwned"))
         self.assertEqual(d.title, "Review of 943 476 5919 - joinedreview")
+        notices = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table[aria-labelledby=notices] td:nth-child(2)")]
+        self.assertEqual(notices, ["28 days ahead"])
         rows = WORLD.psql("SELECT count(*) FROM web_audit WHERE account = 'priya' "
                           "AND nhs_number = '%s' AND page = 'review'" % DANIEL)
         self.assertGreaterEqual(int(rows), 1)
