@@ -259,6 +259,15 @@ static const jr_cfg_key_t g_daemon_keys[] = {
      .help = "client connections open at once across the public sockets; more are shut at once "
              "(lowered "
              "at start-up to what the open-files limit allows)"},
+    {.key = "metrics_port",
+     .type = JR_CFG_INT,
+     .offset = D(metrics_port),
+     .def = "0",
+     .min = 0,
+     .max = 65535,
+     RESTART,
+     .help = "port of the daemon's Prometheus figures (GET /metrics), on 127.0.0.1 only; 0: "
+             "none"},
     {.key = "handshake_timeout_ms",
      .type = JR_CFG_INT,
      .offset = D(handshake_timeout_ms),

@@ -49,6 +49,7 @@ typedef struct {
     int ingest_queue;            /* envelopes queued per adapter connection */
     int ack_queue;               /* unread acks held per adapter connection */
     int publish_queue;           /* unread publications held per subscriber */
+    int metrics_port;            /* loopback port of GET /metrics; 0: none */
     jr_schedule_rules_t rules;   /* alignment window and notice lead times */
     jr_streams_t *streams;       /* owned */
 } jr_config_t;

@@ -33,6 +33,7 @@
 #include "due.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "pseudonym.h"
 #include "publish.h"
 #include "rate.h"
@@ -104,6 +105,8 @@ typedef struct {
     int64_t watchdog_next_ms;
     /* counters for STATUS= */
     uint64_t n_ok, n_duplicate, n_parked, n_rejected, n_retry;
+    jr_metrics_t *metrics; /* the same and more, for GET /metrics */
+    jr_metrics_server_t *metrics_server;
     jr_log_limit_t db_limit;
 } daemon_t;
 
@@ -383,6 +386,7 @@ static void db_step(daemon_t *d)
     int rc = jr_store_pg_connect_poll(d->store, &d->want_write);
     if (rc == JR_STORE_OK) {
         db_connected(d);
+        jr_metrics_db_reconnect(d->metrics);
     } else if (rc != 1) {
         jr_log_limited(&d->db_limit, JR_LOG_WARNING, "store", "%s; retrying in %d ms",
                        jr_store_pg_error(d->store), d->backoff_ms);
@@ -408,6 +412,7 @@ static double rate_per_second(daemon_t *d)
 
 static void count(daemon_t *d, jr_ack_status_t st)
 {
+    jr_metrics_ack(d->metrics, (int)st);
     switch (st) {
     case JR_ACK_OK:
         d->n_ok++;
@@ -692,11 +697,13 @@ static void handle_ingest(daemon_t *d)
         jr_publications_t pubs = {0};
         int rc = JR_STORE_RETRY;
         if (jr_store_pg_connected(d->store)) {
-            int64_t t0 = mono_ms();
+            int64_t t0 = jr_clock_mono_us();
             jr_batch_ctx_t ctx = batch_ctx(d);
             rc = jr_batch_write(d->store, &ctx, items, n, &d->last_seq, &pubs);
-            jr_log(JR_LOG_DEBUG, "batch", "%zu envelopes, %zu publications in %lld ms", n, pubs.n,
-                   (long long)(mono_ms() - t0));
+            int64_t took = jr_clock_mono_us() - t0;
+            jr_metrics_commit_us(d->metrics, (uint64_t)took);
+            jr_log(JR_LOG_DEBUG, "batch", "%zu envelopes, %zu publications in %lld us", n, pubs.n,
+                   (long long)took);
         } else {
             for (size_t i = 0; i < n; i++) {
                 items[i].status = JR_ACK_RETRY_LATER;
@@ -998,7 +1005,8 @@ int main(int argc, char **argv)
     }
     d.sigfd = setup_signals();
     d.store = jr_store_pg_new(d.cfg->database, d.cfg->database_owner, d.cfg->statement_timeout_ms);
-    if (d.sigfd < 0 || d.store == NULL) {
+    d.metrics = jr_metrics_new();
+    if (d.sigfd < 0 || d.store == NULL || d.metrics == NULL) {
         jr_log(JR_LOG_ERR, "main", "cannot start: %s", strerror(errno));
         goto out;
     }
@@ -1089,6 +1097,16 @@ int main(int argc, char **argv)
         goto out;
     }
     d.statistics_at_ms = mono_ms() + (int64_t)d.cfg->statistics_interval_s * 1000;
+    if (d.cfg->metrics_port > 0) {
+        d.metrics_server = jr_metrics_server_start(d.metrics, (unsigned)d.cfg->metrics_port);
+        if (d.metrics_server == NULL) {
+            jr_log(JR_LOG_ERR, "main", "cannot serve metrics on 127.0.0.1:%d: %s",
+                   d.cfg->metrics_port, strerror(errno));
+            goto out;
+        }
+        jr_log(JR_LOG_INFO, "main", "metrics on http://127.0.0.1:%u/metrics",
+               jr_metrics_server_port(d.metrics_server));
+    }
     jr_log(JR_LOG_NOTICE, "main",
            "ready: ingest %s, publish %s, catch-up %s, pseudonymised %s, statistics %s; at most "
            "%zu connections",
@@ -1102,6 +1120,7 @@ int main(int argc, char **argv)
            (unsigned long long)d.n_ok, (unsigned long long)d.n_duplicate,
            (unsigned long long)d.n_parked, (unsigned long long)d.n_rejected);
 out:
+    jr_metrics_server_stop(&d.metrics_server);
     jr_stats_worker_destroy(&d.stats);
     jr_ingest_destroy(&d.ingest);
     jr_feeds_destroy(&d.feeds);
@@ -1118,6 +1137,7 @@ out:
     if (d.sigfd >= 0) {
         close(d.sigfd);
     }
+    jr_metrics_destroy(&d.metrics);
     jr_config_destroy(&d.cfg);
     return rc;
 }

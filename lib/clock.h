@@ -18,6 +18,9 @@ typedef struct {
 /* Milliseconds on the monotonic clock, for intervals and deadlines. */
 int64_t jr_clock_mono_ms(void);
 
+/* Microseconds on the monotonic clock, for timing short work. */
+int64_t jr_clock_mono_us(void);
+
 /* Milliseconds since 1970 on the system clock. */
 int64_t jr_clock_wall_ms(void);
 

@@ -85,6 +85,9 @@ ALLOW
 server_key=$(pubkey daemon)
 echo "== CURVE keys and allow-list in $keys (server key $server_key)"
 
+# The daemon's own figures for operations (Prometheus text), on the
+# loopback only; joinedreview-web's /metrics includes them. Port: JR_METRICS.
+metrics_port=${JR_METRICS:-9560}
 daemon_pid=
 cleanup() {
   if [ -n "$daemon_pid" ]; then kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
@@ -98,7 +101,8 @@ build/daemon/joinedreviewd --config systemd/joinedreviewd.conf \
   --set daemon.catchup_endpoint="$catchup" --set daemon.pseudonymised_endpoint="$pseudonymised" \
   --set daemon.statistics_endpoint="$statistics" \
   --set daemon.server_key_file="$keys/daemon.key" --set daemon.allow_list_file="$demo/allow-list.ini" \
-  --set daemon.pseudonym_key_file="$keys/pseudonym.key" 2>"$demo/daemon.log" &
+  --set daemon.pseudonym_key_file="$keys/pseudonym.key" \
+  --set daemon.metrics_port="$metrics_port" 2>"$demo/daemon.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
   grep -q "ready: ingest" "$demo/daemon.log" && break
@@ -106,6 +110,53 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 echo "== joinedreviewd running as the database login jr_daemon (log: $demo/daemon.log)"
+
+# joinedreview-web, for the people who arrange reviews: over TLS with a
+# self-signed certificate made for the run (the browser will warn about it),
+# logged in to PostgreSQL as jr_web, a member of joinedreview_web (migration
+# 020: it reads what the pages show and writes the audit trail), with four
+# demo accounts whose passwords are made for the run. Port: JR_WEB (8443).
+web_port=${JR_WEB:-8443}
+web_pid=
+as_pg "$pgbin/psql" -q -h "$demo/pg" -U postgres -d joinedreview -v ON_ERROR_STOP=1 -c \
+  "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jr_web') THEN
+     CREATE ROLE jr_web LOGIN IN ROLE joinedreview_web; END IF; END \$\$"
+rm -rf "$demo/web" && mkdir -m 700 "$demo/web"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -keyout "$demo/web/web.key" -out "$demo/web/web.crt" -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+chmod 600 "$demo/web/web.key"
+cat >"$demo/web/web.conf" <<WEBCONF
+[web]
+listen_address = 127.0.0.1
+port = $web_port
+tls_cert_file = $demo/web/web.crt
+tls_key_file = $demo/web/web.key
+accounts_file = $demo/web/accounts
+database = host=$demo/pg user=jr_web dbname=joinedreview
+daemon_config = $root/systemd/joinedreviewd.conf
+daemon_metrics = 127.0.0.1:$metrics_port
+WEBCONF
+web=build/web/joinedreview-web
+web_accounts=""
+for account in "review-scheduler scheduler SC SP ILF ICES DFG ATW" "atw-officer stream-officer ATW" \
+  "sp-data-officer data-officer SP" "analyst analyst"; do
+  set -- $account
+  password=$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')
+  echo "$password" | "$web" --config "$demo/web/web.conf" --add-account "$@" >/dev/null
+  web_accounts+=$(printf '   %-17s %-15s %s\n' "$1" "$password" "$2 ${*:3}")$'\n'
+done
+"$web" --config "$demo/web/web.conf" 2>"$demo/web.log" &
+web_pid=$!
+trap 'kill -TERM "$web_pid" 2>/dev/null; wait "$web_pid" 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do
+  grep -q "ready: " "$demo/web.log" && break
+  kill -0 "$web_pid" 2>/dev/null || { cat "$demo/web.log" >&2; exit 1; }
+  sleep 0.1
+done
+echo "== joinedreview-web at https://127.0.0.1:$web_port/ (self-signed certificate; log: $demo/web.log)"
+echo "   accounts (name, password, role and scope), made for this run:"
+printf '%s' "$web_accounts"
 
 # The six back offices: each adapter reads its stream's CSV export from its
 # inbox, with its own key, which the allow-list lets speak for that stream
@@ -146,3 +197,7 @@ echo "== what a statistics dashboard sees (the statistics feed, a CURVE key with
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
   "SELECT stream, source_event_id, reason_code, times, reason FROM rejected_event ORDER BY id"
+
+if [ -t 0 ]; then
+  read -r -p "== joinedreview-web is still at https://127.0.0.1:$web_port/: press Enter to stop everything " _
+fi

@@ -8,6 +8,10 @@ packages=(
   libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
   libpq-dev postgresql
   libcunit1-dev libsystemd-dev libinih-dev libjansson-dev libcsv-dev libsodium-dev
+  libmicrohttpd-dev libgnutls28-dev
+  # joinedreview-web's browser test: headless chromium driven by selenium,
+  # its printed PDF read back with pdftotext.
+  chromium chromium-driver python3-selenium poppler-utils
 )
 
 missing=()

@@ -1,0 +1,219 @@
+/* queries.c -- see queries.h. */
+#include "queries.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Shared by the worker threads: the limiter's counts change under a lock. */
+static jr_log_limit_t g_limit = {.interval_ms = 10000};
+static pthread_mutex_t g_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static PGresult *run(PGconn *c, const char *what, const char *sql, int n, const char *const *values)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pthread_mutex_lock(&g_limit_lock);
+        jr_log_limited(&g_limit, JR_LOG_ERR, "db", "%s: %s", what, PQerrorMessage(c));
+        pthread_mutex_unlock(&g_limit_lock);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static const char *date_or_null(jr_day_t d, char buf[11])
+{
+    if (d == JR_DAY_NONE) {
+        return NULL;
+    }
+    jr_text_format_date(d, buf);
+    return buf;
+}
+
+PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
+{
+    /* Unnamed and planned with its values, so a filter left out (NULL)
+     * costs nothing. One lead is compared with = ($8), not = ANY: then
+     * schedule_lead_review hands the rows over in review date order and
+     * the scan stops at the limit, where = ANY sorts every row the lead
+     * has. */
+    static const char sql[] =
+        "SELECT s.nhs_number, s.review_on::text, coalesce(s.lead, ''), "
+        "       array_to_string(s.covered, ','), r.ready_for_sign_off, "
+        "       array_to_string(r.enrolled, ','), array_to_string(r.complete_streams, ',') "
+        "  FROM schedule s "
+        " CROSS JOIN LATERAL (SELECT c.ready_for_sign_off, c.enrolled, c.complete_streams "
+        "                       FROM consolidated_review c WHERE c.nhs_number = s.nhs_number "
+        "                      ORDER BY c.cycle DESC LIMIT 1) r "
+        " WHERE s.review_on IS NOT NULL "
+        "   AND ($1::text[] IS NULL OR s.lead = ANY ($1::text[])) "
+        "   AND ($8::text IS NULL OR s.lead = $8::text) "
+        "   AND ($2::text IS NULL OR $2::text = ANY (r.enrolled)) "
+        "   AND ($3::text IS NULL OR $3::text = ANY (s.covered)) "
+        "   AND ($4::boolean IS NULL OR r.ready_for_sign_off = $4::boolean) "
+        "   AND ($5::date IS NULL OR s.review_on >= $5::date) "
+        "   AND ($6::date IS NULL OR s.review_on <= $6::date) "
+        " ORDER BY s.review_on, s.nhs_number LIMIT $7::integer";
+    /* The leads as an array value: stream codes are letters, digits and
+     * '_' (checked when the accounts were read), never SQL. */
+    char leads[JR_ACCOUNT_LEADS_MAX * (JR_STREAM_CODE_MAX + 1) + 3];
+    size_t used = 0;
+    leads[used++] = '{';
+    for (size_t i = 0; i < q->n_leads && i < JR_ACCOUNT_LEADS_MAX; i++) {
+        used += (size_t)snprintf(leads + used, sizeof leads - used, "%s%.15s", i ? "," : "",
+                                 q->leads[i]);
+    }
+    snprintf(leads + used, sizeof leads - used, "}");
+    char first[11], last[11], limit[16];
+    snprintf(limit, sizeof limit, "%d", q->limit);
+    bool one = q->leads != NULL && q->n_leads == 1;
+    const char *values[8] = {q->leads != NULL && !one ? leads : NULL,
+                             q->enrolled_in,
+                             q->covers,
+                             q->ready < 0 ? NULL
+                             : q->ready   ? "true"
+                                          : "false",
+                             date_or_null(q->first, first),
+                             date_or_null(q->last, last),
+                             limit,
+                             one ? q->leads[0] : NULL};
+    return run(c, "worklist", sql, 8, values);
+}
+
+PGresult *jr_queries_person(PGconn *c, const char *nhs)
+{
+    static const char sql[] =
+        "SELECT c.cycle, c.version, coalesce(c.held_on::text, ''), c.record, "
+        "       array_to_string(c.enrolled, ','), coalesce(s.lead, '') "
+        "  FROM consolidated_review c LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
+        " WHERE c.nhs_number = $1 ORDER BY c.cycle DESC";
+    const char *values[1] = {nhs};
+    return run(c, "person", sql, 1, values);
+}
+
+PGresult *jr_queries_notices(PGconn *c, const char *nhs)
+{
+    static const char sql[] =
+        "SELECT cycle, key, kind, notice_on::text, review_on::text, coalesce(lead, ''), "
+        "       array_to_string(covered, ', ') "
+        "  FROM due_notice WHERE nhs_number = $1 AND seq IS NOT NULL "
+        " ORDER BY notice_on DESC, key LIMIT 100";
+    const char *values[1] = {nhs};
+    return run(c, "notices", sql, 1, values);
+}
+
+#define UTC_MINUTE(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')"
+
+PGresult *jr_queries_rejected_groups(PGconn *c, const char *stream)
+{
+    static const char sql[] =
+        "SELECT reason_code, count(*), sum(times), " UTC_MINUTE("min(received_at)") ", " UTC_MINUTE(
+            "max(last_seen)") "  FROM rejected_event WHERE stream = $1 "
+                              " GROUP BY reason_code ORDER BY count(*) DESC, reason_code";
+    const char *values[1] = {stream};
+    return run(c, "rejected by reason", sql, 1, values);
+}
+
+PGresult *jr_queries_rejected_examples(PGconn *c, const char *stream)
+{
+    static const char sql[] =
+        "SELECT reason_code, coalesce(source_event_id, ''), reason, times, " UTC_MINUTE(
+            "last_seen") ", raw_length "
+                         "  FROM (SELECT reason_code, source_event_id, reason, times, last_seen, "
+                         "               raw_length, id, row_number() OVER (PARTITION BY "
+                         "               reason_code ORDER BY last_seen DESC, id DESC) AS k "
+                         "          FROM rejected_event WHERE stream = $1) r "
+                         " WHERE k <= 10 ORDER BY reason_code, last_seen DESC, id DESC";
+    const char *values[1] = {stream};
+    return run(c, "rejected examples", sql, 1, values);
+}
+
+PGresult *jr_queries_parked(PGconn *c, const char *stream, int limit)
+{
+    static const char sql[] =
+        "SELECT source_event_id, kind, coalesce(ni_number, ''), coalesce(local_id, "
+        "''), " UTC_MINUTE(
+            "received_at") ", floor(extract(epoch FROM now() - received_at))::bigint, "
+                           "       count(*) OVER () "
+                           "  FROM event WHERE nhs_number IS NULL AND stream = $1 "
+                           " ORDER BY received_at, id LIMIT $2::integer";
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *values[2] = {stream, lim};
+    return run(c, "parked", sql, 2, values);
+}
+
+PGresult *jr_queries_due(PGconn *c, jr_day_t today, bool by_lead)
+{
+    /* The reporting views count against the database's current_date; these
+     * count against the service's today, which --today can fix. */
+    static const char by_stream_sql[] =
+        "SELECT s.stream, count(*) FILTER (WHERE sc.review_on < $1::date), "
+        "       count(*) FILTER (WHERE sc.review_on >= $1::date AND sc.review_on <= $1::date + "
+        "28), "
+        "       count(*) "
+        "  FROM schedule sc, unnest(sc.covered) AS s(stream) "
+        " WHERE sc.review_on IS NOT NULL GROUP BY s.stream ORDER BY s.stream";
+    static const char by_lead_sql[] =
+        "SELECT coalesce(sc.lead, ''), count(*) FILTER (WHERE sc.review_on < $1::date), "
+        "       count(*) FILTER (WHERE sc.review_on >= $1::date AND sc.review_on <= $1::date + "
+        "28), "
+        "       count(*) "
+        "  FROM schedule sc WHERE sc.review_on IS NOT NULL GROUP BY 1 ORDER BY 1";
+    char d[11];
+    jr_text_format_date(today, d);
+    const char *values[1] = {d};
+    return run(c, by_lead ? "due by lead" : "due by stream", by_lead ? by_lead_sql : by_stream_sql,
+               1, values);
+}
+
+PGresult *jr_queries_completeness(PGconn *c)
+{
+    return run(c, "completeness",
+               "SELECT stream, enrolled, complete, missing_information "
+               "  FROM report_completeness_by_stream ORDER BY stream",
+               0, NULL);
+}
+
+PGresult *jr_queries_priorities(PGconn *c)
+{
+    return run(c, "priorities",
+               "SELECT area, red, amber, green, not_given, conflicts "
+               "  FROM report_priorities_by_area ORDER BY area",
+               0, NULL);
+}
+
+PGresult *jr_queries_held(PGconn *c)
+{
+    return run(c, "reviews held",
+               "SELECT to_char(month, 'YYYY-MM'), reviews_held FROM report_reviews_held_by_month "
+               " ORDER BY month DESC LIMIT 24",
+               0, NULL);
+}
+
+PGresult *jr_queries_meetings(PGconn *c)
+{
+    return run(c, "meetings saved",
+               "SELECT joined_up_reviews, separate_meetings, meetings_saved "
+               "  FROM report_meetings_saved",
+               0, NULL);
+}
+
+PGresult *jr_queries_parked_counts(PGconn *c)
+{
+    return run(c, "parked counts",
+               "SELECT stream, count(*) FROM event WHERE nhs_number IS NULL "
+               " GROUP BY stream ORDER BY stream",
+               0, NULL);
+}
+
+PGresult *jr_queries_rejected_counts(PGconn *c)
+{
+    return run(c, "rejected counts",
+               "SELECT coalesce(stream, ''), reason_code, count(*), sum(times) "
+               "  FROM rejected_event GROUP BY 1, 2 ORDER BY 1, 2",
+               0, NULL);
+}
