@@ -10,8 +10,10 @@
  * by HMRC's letter rules, some with the stream's own client id; then
  * contributions on the stream's topics by the person, carers, officers,
  * providers and advocates, with priorities and sentences as a review would
- * have them; and about 2 % each of plan revisions and reviews held. The
- * rest of EVENTS are contributions.
+ * have them; and about 2 % each of plan revisions and reviews held (a
+ * person's joint review held once, recorded by their first stream, as
+ * DOMAIN.md's "Who may say a review was held" allows). The rest of EVENTS
+ * are contributions.
  *
  * SENDERS threads (at most six, one per back office) each own whole streams
  * and send their export ordered by person (the enrolment, then that
@@ -205,7 +207,7 @@ static int caseload_build(caseload_t *cl, size_t events, int persons, int today)
             pr->stream = streams[i];
             pr->started_day = today - 1 - caseload_below(&rng, 730);
             pr->contributions = 0;
-            pr->held = today - 1 - pr->started_day >= 365 && caseload_chance(&rng, 4);
+            pr->held = i == 0 && today - 1 - pr->started_day >= 365 && caseload_chance(&rng, 4);
             pr->plan = caseload_chance(&rng, 2);
             cl->held += (size_t)pr->held;
             cl->plans += (size_t)pr->plan;
