@@ -183,8 +183,8 @@ static int read_envelopes(jr_store_pg_t *store, batch_read_t *rd, const jr_batch
     const char **streams = calloc(n + 1, sizeof *streams);
     const char **seids = calloc(n + 1, sizeof *seids);
     int rc = JR_STORE_RETRY;
-    if (rd->envelopes != NULL && rd->item != NULL && rd->stored_before != NULL &&
-        streams != NULL && seids != NULL) {
+    if (rd->envelopes != NULL && rd->item != NULL && rd->stored_before != NULL && streams != NULL &&
+        seids != NULL) {
         for (size_t i = 0; i < n; i++) {
             if (items[i].decoded) {
                 size_t k = rd->n_envelopes++;
@@ -194,9 +194,9 @@ static int read_envelopes(jr_store_pg_t *store, batch_read_t *rd, const jr_batch
                 seids[k] = items[i].ev.event.source_event_id;
             }
         }
-        rc = rd->n_envelopes > 0 ? jr_store_pg_exists_many(store, streams, seids, rd->n_envelopes,
-                                                           on_existing, rd)
-                                 : JR_STORE_OK;
+        rc = rd->n_envelopes > 0
+                 ? jr_store_pg_exists_many(store, streams, seids, rd->n_envelopes, on_existing, rd)
+                 : JR_STORE_OK;
     }
     for (size_t k = 0; rc == JR_STORE_OK && k < rd->n_envelopes; k++) {
         char key[KEY_MAX];
@@ -241,8 +241,8 @@ static int read_persons(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, batch_r
 }
 
 /* The read step: everything the planner needs, in a handful of statements. */
-static int read_batch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
-                      const jr_batch_item_t *items, size_t n, batch_read_t *rd)
+static int read_batch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_batch_item_t *items,
+                      size_t n, batch_read_t *rd)
 {
     int rc = read_envelopes(store, rd, items, n);
     if (rc == JR_STORE_OK) {
@@ -252,8 +252,8 @@ static int read_batch(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
         rc = read_by_ids(store, rd, rd->envelopes, rd->n_envelopes, true, &rd->parked_rows);
     }
     if (rc == JR_STORE_OK && rd->parked_rows.n > 0) {
-        if (jr_stored_decode(&rd->parked, ctx->streams, rd->parked_rows.rows,
-                             rd->parked_rows.n) != 0) {
+        if (jr_stored_decode(&rd->parked, ctx->streams, rd->parked_rows.rows, rd->parked_rows.n) !=
+            0) {
             return JR_STORE_RETRY;
         }
         jr_plan_event_t *ev = calloc(rd->parked.n + 1, sizeof *ev);

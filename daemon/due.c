@@ -5,23 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    jr_plan_cycle_t v[JR_DUE_ROUND];
-    size_t n;
-} due_list_t;
-
-static int on_due(void *arg, const char *nhs, uint32_t cycle)
-{
-    due_list_t *l = arg;
-    if (l->n < JR_DUE_ROUND) {
-        snprintf(l->v[l->n].nhs, sizeof l->v[0].nhs, "%s", nhs);
-        l->v[l->n++].cycle = cycle;
-    }
-    return JR_STORE_OK;
-}
-
 /* A round inside its transaction. */
-static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const due_list_t *due,
+static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_stored_page_t *due,
                      uint64_t *last_seq, jr_publications_t *pubs, size_t *sent)
 {
     const char *nhs[JR_DUE_ROUND];
@@ -37,8 +22,8 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const due_
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_notice_keys(store, nhs, due->n, jr_stored_keys_on_notice, &decided);
     }
-    if (rc == JR_STORE_OK && (decided.failed ||
-                              jr_stored_decode(&stored, ctx->streams, rows.rows, rows.n) != 0)) {
+    if (rc == JR_STORE_OK &&
+        (decided.failed || jr_stored_decode(&stored, ctx->streams, rows.rows, rows.n) != 0)) {
         rc = JR_STORE_RETRY;
     }
     if (rc == JR_STORE_OK) {
@@ -75,7 +60,7 @@ int jr_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last
     *sent = 0;
     *persons = 0;
     *more = false;
-    due_list_t *due = calloc(1, sizeof *due);
+    jr_stored_page_t *due = calloc(1, sizeof *due);
     if (due == NULL) {
         return JR_STORE_RETRY;
     }
@@ -83,7 +68,8 @@ int jr_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last
     size_t pubs_before = pubs->n, round_sent = 0, count = 0;
     int rc = jr_store_pg_begin(store);
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_schedule_due(store, ctx->today, JR_DUE_ROUND, on_due, due, &count);
+        rc = jr_store_pg_schedule_due(store, ctx->today, JR_DUE_ROUND, jr_stored_page_add, due,
+                                      &count);
     }
     if (rc == JR_STORE_OK && due->n > 0) {
         rc = due_round(store, ctx, due, &seq, pubs, &round_sent);

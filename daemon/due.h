@@ -19,7 +19,7 @@
 #include "store_pg.h"
 #include "stored.h"
 
-enum { JR_DUE_ROUND = 500 }; /* persons per round */
+enum { JR_DUE_ROUND = JR_STORED_PAGE }; /* persons per round */
 
 /* One round. Publications are appended to pubs and *last_seq advanced when
  * it commits; *sent counts the notices, *persons the persons settled; *more

@@ -9,21 +9,6 @@
 #include "record.h"
 #include "strmap.h"
 
-typedef struct {
-    jr_plan_cycle_t v[JR_REBUILD_PAGE];
-    size_t n;
-} page_t;
-
-static int on_person(void *arg, const char *nhs, uint32_t cycle)
-{
-    page_t *p = arg;
-    if (p->n < JR_REBUILD_PAGE) {
-        snprintf(p->v[p->n].nhs, sizeof p->v[0].nhs, "%s", nhs);
-        p->v[p->n++].cycle = cycle;
-    }
-    return JR_STORE_OK;
-}
-
 /* The page's stored records, by "nhs\x1fcycle". */
 typedef struct {
     jr_strmap_t index; /* key -> position */
@@ -38,8 +23,7 @@ static void old_key(char out[32], const char *nhs, uint32_t cycle)
     snprintf(out, 32, "%s\x1f%u", nhs, cycle);
 }
 
-static void on_record(void *arg, const char *nhs, uint32_t cycle, const uint8_t *record,
-                      size_t len)
+static void on_record(void *arg, const char *nhs, uint32_t cycle, const uint8_t *record, size_t len)
 {
     old_records_t *o = arg;
     if (o->failed) {
@@ -110,8 +94,8 @@ static void page_out_clear(page_out_t *w)
 
 /* Compares one person's recomputed records with the stored ones; those
  * that differ join w. */
-static int compare(const jr_plan_t *plan, const old_records_t *old, page_out_t *w,
-                   size_t *records, size_t *differed)
+static int compare(const jr_plan_t *plan, const old_records_t *old, page_out_t *w, size_t *records,
+                   size_t *differed)
 {
     for (size_t i = 0; i < plan->n_records; i++) {
         const jr_plan_record_t *r = &plan->records[i];
@@ -153,8 +137,8 @@ static int compare(const jr_plan_t *plan, const old_records_t *old, page_out_t *
 }
 
 /* One page: read, plan each person, write. */
-static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const page_t *page,
-                        size_t *records, size_t *differed)
+static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
+                        const jr_stored_page_t *page, size_t *records, size_t *differed)
 {
     const char *nhs[JR_REBUILD_PAGE];
     for (size_t i = 0; i < page->n; i++) {
@@ -219,18 +203,18 @@ static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const p
     return rc;
 }
 
-int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
-               size_t *differed)
+int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records, size_t *differed)
 {
     *records = 0;
     *differed = 0;
-    page_t *page = calloc(1, sizeof *page);
+    jr_stored_page_t *page = calloc(1, sizeof *page);
     char after[JR_NHS_LEN + 1] = "";
     int rc = page != NULL ? jr_store_pg_begin(store) : JR_STORE_RETRY;
     while (rc == JR_STORE_OK) {
         size_t count = 0;
         page->n = 0;
-        rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, on_person, page, &count);
+        rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, jr_stored_page_add, page,
+                                      &count);
         if (rc != JR_STORE_OK || page->n == 0) {
             break;
         }

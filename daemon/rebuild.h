@@ -16,11 +16,10 @@
 #include "store_pg.h"
 #include "stored.h"
 
-enum { JR_REBUILD_PAGE = 500 }; /* persons per read */
+enum { JR_REBUILD_PAGE = JR_STORED_PAGE }; /* persons per read */
 
 /* *records counts the records computed, *differed those whose stored bytes
  * were not identical (each is logged). A store status. */
-int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
-               size_t *differed);
+int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records, size_t *differed);
 
 #endif

@@ -148,10 +148,19 @@ void jr_stored_keys_clear(jr_stored_keys_t *k)
     memset(k, 0, sizeof *k);
 }
 
+int jr_stored_page_add(void *ctx, const char *nhs, uint32_t cycle)
+{
+    jr_stored_page_t *p = ctx;
+    if (p->n < JR_STORED_PAGE) {
+        snprintf(p->v[p->n].nhs, sizeof p->v[0].nhs, "%s", nhs);
+        p->v[p->n++].cycle = cycle;
+    }
+    return JR_STORE_OK;
+}
+
 /* ---- the write step ---- */
 
-jr_store_review_t jr_stored_review_row(const jr_plan_record_t *r, const uint8_t *record,
-                                       size_t len)
+jr_store_review_t jr_stored_review_row(const jr_plan_record_t *r, const uint8_t *record, size_t len)
 {
     const jr_review_t *rv = r->review;
     jr_store_review_t row = {

@@ -84,6 +84,18 @@ void jr_stored_keys_on_notice(void *ctx, const char *nhs, uint32_t cycle, const 
 
 void jr_stored_keys_clear(jr_stored_keys_t *k);
 
+/* Persons read a page at a time: the due check's rounds, rebuild's pages. */
+enum { JR_STORED_PAGE = 500 };
+
+typedef struct {
+    jr_plan_cycle_t v[JR_STORED_PAGE];
+    size_t n;
+} jr_stored_page_t;
+
+/* The callback the store's person readers take: ctx is a jr_stored_page_t;
+ * persons beyond the page are left out. */
+int jr_stored_page_add(void *ctx, const char *nhs, uint32_t cycle);
+
 /* ---- the write step ---- */
 
 /* The records, notices and due-check rows a plan decided, as the store's
