@@ -337,6 +337,11 @@ static void test_clients_that_never_read_their_acks(void)
     int trials = env_trials ? atoi(env_trials) : 3;
     int envelopes = env_envelopes ? atoi(env_envelopes) : 30000;
     enum { UNREAD = 100000, CLIENTS = 4, WITNESS = 10 };
+    /* With JR_FLOOD_UNIQUE every envelope is a new event, stored and merged:
+     * the daemon's working set then follows its batches (up to batch_max
+     * persons' histories), not the acks left unread, so the bound on memory
+     * is checked only when the flood is resends. */
+    bool bounded = RSS_BOUNDED && getenv("JR_FLOOD_UNIQUE") == NULL;
     h_db_t db;
     h_daemon_t d;
     CU_ASSERT_FATAL(h_db_create(&db, "hostile_flood") == 0);
@@ -352,7 +357,7 @@ static void test_clients_that_never_read_their_acks(void)
     long rss_unread = proc_kb(d.pid, "VmRSS:");
     fprintf(stderr, "\n  %d acks unread by one client (%lld ms): daemon VmRSS %ld -> %ld kB\n",
             UNREAD, (long long)(h_now_ms() - t0), rss_before, rss_unread);
-    CU_ASSERT(!RSS_BOUNDED || rss_unread - rss_before < 10 * 1024);
+    CU_ASSERT(!bounded || rss_unread - rss_before < 10 * 1024);
     zmq_close(hoarder);
 
     int crashes = 0, acked = 1;
@@ -393,7 +398,7 @@ static void test_clients_that_never_read_their_acks(void)
             trials, CLIENTS, envelopes, crashes, rss_after, hwm, (long long)worst);
     CU_ASSERT_EQUAL(crashes, 0);
     CU_ASSERT(alive(&d));
-    CU_ASSERT(!RSS_BOUNDED || rss_after - rss_before < 10 * 1024);
+    CU_ASSERT(!bounded || rss_after - rss_before < 10 * 1024);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM event WHERE source_event_id LIKE "
                                    "'witness-%'"),
                     acked);
