@@ -202,10 +202,10 @@ int jr_page_person_load(jr_req_t *req, jr_resp_t *resp, PGconn *conn, const char
         jr_page_person_clear(out);
         return -1;
     }
-    jr_cut_scope_t scope;
+    jr_share_scope_t scope;
     if (a->role == JR_ACCOUNT_SCHEDULER) {
-        jr_cut_scope_whole(&scope);
-    } else if (jr_cut_scope_stream(&scope, req->app->streams, a->stream) != 0) {
+        jr_share_scope_whole(&scope);
+    } else if (jr_share_scope_stream(&scope, req->app->streams, a->stream) != 0) {
         jr_page_error(req, resp, 403, "Not for your role", "Your stream is not configured.");
         jr_page_person_clear(out);
         return -1;

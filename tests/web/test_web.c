@@ -4,6 +4,7 @@
  * configuration's checks. */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -368,9 +369,9 @@ static void test_stream_officer_cut(void)
     jr_streams_t *streams = jr_streams_new_default();
     review_t v;
     make_review(&v);
-    jr_cut_scope_t scope;
-    CU_ASSERT_EQUAL(jr_cut_scope_stream(&scope, streams, "NOPE"), -1);
-    CU_ASSERT_EQUAL_FATAL(jr_cut_scope_stream(&scope, streams, "ATW"), 0);
+    jr_share_scope_t scope;
+    CU_ASSERT_EQUAL(jr_share_scope_stream(&scope, streams, "NOPE"), -1);
+    CU_ASSERT_EQUAL_FATAL(jr_share_scope_stream(&scope, streams, "ATW"), 0);
     jr_cut_t cut;
     CU_ASSERT_EQUAL_FATAL(jr_cut_build(&cut, &v.r, &scope), 0);
     /* ATW: EDUCATION, EMPLOYMENT, EQUIPMENT, TRANSPORT, SUPPORT + INCOME, INFORMATION */
@@ -403,9 +404,28 @@ static void test_stream_officer_cut(void)
             CU_ASSERT_TRUE((scope.topics & JR_TOPIC_BIT(cut.areas[a].statements[s]->topic)) != 0);
         }
     }
+    /* Packed as a record of its own (what a one-stream key is sent): the
+     * same cut, read back. */
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    CU_ASSERT_EQUAL_FATAL(jr_cut_pack(&cut, &packed, &packed_len), 0);
+    Joinedreview__V1__ConsolidatedReview *back =
+        joinedreview__v1__consolidated_review__unpack(NULL, packed_len, packed);
+    free(packed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    CU_ASSERT_STRING_EQUAL(back->nhs_number, "9434765919");
+    CU_ASSERT_EQUAL_FATAL(back->n_areas, 9);
+    CU_ASSERT_EQUAL(back->areas[1]->n_statements, 0); /* FAMILY */
+    CU_ASSERT_EQUAL(back->areas[3]->n_statements, 0); /* HEALTH */
+    CU_ASSERT_FALSE(back->areas[3]->has_priority);
+    CU_ASSERT_EQUAL(back->areas[7]->n_statements, 2);
+    CU_ASSERT_EQUAL(back->areas[7]->n_conflict_views, 1);
+    CU_ASSERT_EQUAL_FATAL(back->n_completeness, 1);
+    CU_ASSERT_STRING_EQUAL(back->completeness[0]->stream, "ATW");
+    joinedreview__v1__consolidated_review__free_unpacked(back, NULL);
     jr_cut_clear(&cut);
 
-    jr_cut_scope_whole(&scope);
+    jr_share_scope_whole(&scope);
     CU_ASSERT_EQUAL_FATAL(jr_cut_build(&cut, &v.r, &scope), 0);
     CU_ASSERT_EQUAL(cut.areas[7].n_statements, 3);
     CU_ASSERT_EQUAL(cut.areas[7].n_views, 2);
