@@ -149,12 +149,13 @@ static const jr_store_stmt_t PERSONS_SET_CYCLES = {
     "WHERE p.nhs_number = k.nhs",
 };
 
-/* The stored records of these persons, every cycle: what rebuild compares. */
+/* The stored records of these persons, every cycle: what rebuild compares.
+ * In the shape of PERSONS_EVENTS, the record where the envelope is. */
 static const jr_store_stmt_t REVIEWS_OF = {
     "batch_reviews_of",
-    "SELECT r.nhs_number, r.cycle, r.record FROM unnest($1::text[]) AS k(n) CROSS JOIN "
-    "LATERAL (SELECT nhs_number, cycle, record FROM consolidated_review r WHERE "
-    "r.nhs_number = k.n OFFSET 0) r",
+    "SELECT 0::int8, r.cycle, r.seq, r.record, r.nhs_number FROM unnest($1::text[]) AS k(n) "
+    "CROSS JOIN LATERAL (SELECT nhs_number, cycle, seq, record FROM consolidated_review r "
+    "WHERE r.nhs_number = k.n OFFSET 0) r",
 };
 
 static const jr_store_stmt_t PERSONS_EVENTS = {
@@ -245,11 +246,11 @@ static const jr_store_stmt_t SCHEDULES_PUT = {
 };
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
-    &EVENTS_ASSIGN,  &EVENTS_COUNTED,  &REJECTED_ADD,  &REJECTED_EVICT,  &REJECTED_TRIM,
-    &PERSONS_PAGE,   &SCHEDULE_DUE,    &NOTICE_KEYS,   &NOTICES_ADD,     &PUBLISHED_GET,
-    &PUBLISHED_SET,  &OUTBOX_TRIM,     &EXISTS_MANY,   &LINKS_MANY,      &PERSONS_ADD,
-    &PERSONS_READ,   &PERSONS_SET_CYCLES, &REVIEWS_OF, &PERSONS_EVENTS,  &LINKS_ADD_MANY,
-    &PARKED_MANY,    &REVIEWS_PUT,     &PUBLISH_RECORDS, &SCHEDULES_PUT, NULL,
+    &EVENTS_ASSIGN, &EVENTS_COUNTED,     &REJECTED_ADD,    &REJECTED_EVICT, &REJECTED_TRIM,
+    &PERSONS_PAGE,  &SCHEDULE_DUE,       &NOTICE_KEYS,     &NOTICES_ADD,    &PUBLISHED_GET,
+    &PUBLISHED_SET, &OUTBOX_TRIM,        &EXISTS_MANY,     &LINKS_MANY,     &PERSONS_ADD,
+    &PERSONS_READ,  &PERSONS_SET_CYCLES, &REVIEWS_OF,      &PERSONS_EVENTS, &LINKS_ADD_MANY,
+    &PARKED_MANY,   &REVIEWS_PUT,        &PUBLISH_RECORDS, &SCHEDULES_PUT,  NULL,
 };
 
 static const char *link_kind(jr_link_kind_t kind)
@@ -530,7 +531,7 @@ int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n
 }
 
 int jr_store_pg_persons_read(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                            void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+                             void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
@@ -581,32 +582,15 @@ int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
     return each_person_row(self, &PERSONS_PAGE, &p, fn, ctx, count);
 }
 
-int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
-                                      const uint8_t *record, size_t len),
-                           void *ctx)
+/* Runs s, a statement keyed by persons whose rows are (id, cycle, seq,
+ * bytes, nhs_number), and appends them. */
+static int rows_by_person(jr_store_pg_t *self, const jr_store_stmt_t *s, const char *const *nhs,
+                          size_t n, jr_store_rows_t *out)
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &REVIEWS_OF, &a, 1, NULL, 1, &res);
-    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
-        char who[JR_NHS_LEN + 1];
-        snprintf(who, sizeof who, "%.*s", PQgetlength(res, i, 0), PQgetvalue(res, i, 0));
-        fn(ctx, who, (uint32_t)jr_store_conn_i32(res, i, 1),
-           (const uint8_t *)PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
-    }
-    PQclear(res);
-    return rc;
-}
-
-int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                               jr_store_rows_t *out)
-{
-    jr_pgbin_array_t a;
-    text_array(&a, nhs, n);
-    PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &PERSONS_EVENTS, &a, 1, NULL, 1, &res);
+    int rc = jr_store_conn_run_arrays(self, s, &a, 1, NULL, 1, &res);
     size_t first = out->n;
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
@@ -617,6 +601,18 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
     }
     PQclear(res);
     return rc;
+}
+
+int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               jr_store_rows_t *out)
+{
+    return rows_by_person(self, &PERSONS_EVENTS, nhs, n, out);
+}
+
+int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                           jr_store_rows_t *out)
+{
+    return rows_by_person(self, &REVIEWS_OF, nhs, n, out);
 }
 
 /* Appends a row's stream codes to a stream list: each code, and beside it

@@ -163,11 +163,10 @@ typedef struct {
 /* Writes n records alone, without outbox rows (rebuild). */
 int jr_store_pg_reviews_put(jr_store_pg_t *self, const jr_store_review_t *r, size_t n);
 
-/* Calls fn with every stored record of these persons (any order). */
+/* Every stored record of these persons, as rows: nhs, cycle and seq, the
+ * record's bytes where an event's envelope is (any order). Appends. */
 int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
-                                      const uint8_t *record, size_t len),
-                           void *ctx);
+                           jr_store_rows_t *out);
 
 /* The last sequence number handed out (0 when none), kept as publications
  * are written (publish_state.last_seq): one row read, whatever the size. */

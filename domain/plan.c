@@ -518,31 +518,33 @@ static int check_review_held(batch_t *b, size_t i, const char *nhs, bool *refuse
         jr_text_format_date(opened, opened_s);
     }
     *refused = verdict != JR_HELD_OK;
+    const char *code = NULL;
     switch (verdict) {
     case JR_HELD_OK:
-        break;
+        return 0;
     case JR_HELD_NOT_ENROLLED:
+        code = "NOT_ENROLLED";
         snprintf(reason, sizeof reason,
                  "%s has no enrolment in force for this person on %s: only a funding stream the "
                  "person is enrolled in on the day may record that their review was held",
                  ev->stream, held);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "NOT_ENROLLED", reason);
         break;
     case JR_HELD_IN_FUTURE:
+        code = "HELD_IN_FUTURE";
         snprintf(reason, sizeof reason,
                  "review_held.held_on %s is after today (%s): record the review once it has been "
                  "held",
                  held, today);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "HELD_IN_FUTURE", reason);
         break;
     case JR_HELD_BEFORE_CYCLE:
+        code = "HELD_BEFORE_CYCLE";
         snprintf(reason, sizeof reason,
                  "review_held.held_on %s is before this review cycle opened with the review held "
                  "on %s: check the date",
                  held, opened_s);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "HELD_BEFORE_CYCLE", reason);
         break;
     }
+    outcome(b->pl, i, JR_PLAN_REJECTED, code, reason);
     return 0;
 }
 
