@@ -183,25 +183,26 @@ int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
     *differed = 0;
     jr_stored_page_t *page = calloc(1, sizeof *page);
     char after[JR_NHS_LEN + 1] = "";
-    int rc = page != NULL ? jr_store_pg_begin(store) : JR_STORE_RETRY;
-    while (rc == JR_STORE_OK) {
+    int rc = page != NULL ? JR_STORE_OK : JR_STORE_RETRY;
+    bool more = true;
+    while (rc == JR_STORE_OK && more) {
         size_t count = 0;
         page->n = 0;
-        rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, jr_stored_page_add, page,
-                                      &count);
-        if (rc != JR_STORE_OK || page->n == 0) {
-            break;
+        rc = jr_store_pg_begin(store);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, jr_stored_page_add, page,
+                                          &count);
         }
-        rc = rebuild_page(store, ctx, page, records, differed);
-        snprintf(after, sizeof after, "%s", page->v[page->n - 1].nhs);
-        if (page->n < JR_REBUILD_PAGE) {
-            break;
+        if (rc == JR_STORE_OK && page->n > 0) {
+            rc = rebuild_page(store, ctx, page, records, differed);
+            snprintf(after, sizeof after, "%s", page->v[page->n - 1].nhs);
         }
-    }
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_commit(store);
-    } else {
-        jr_store_pg_rollback(store);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_commit(store);
+        } else {
+            jr_store_pg_rollback(store);
+        }
+        more = page->n == JR_REBUILD_PAGE;
     }
     free(page);
     return rc;
