@@ -198,6 +198,14 @@ echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
   "SELECT stream, source_event_id, reason_code, times, reason FROM rejected_event ORDER BY id"
 
+echo "== the daemon's own figures for operations (http://127.0.0.1:$metrics_port/metrics, loopback only)"
+{
+  exec 3<>"/dev/tcp/127.0.0.1/$metrics_port"
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  grep -E '^joinedreviewd_(acks_total|batch_commit_seconds_count|database_reconnects_total)' <&3
+  exec 3<&-
+} || echo "(the metrics endpoint did not answer)"
+
 if [ -t 0 ]; then
   read -r -p "== joinedreview-web is still at https://127.0.0.1:$web_port/: press Enter to stop everything " _
 fi
