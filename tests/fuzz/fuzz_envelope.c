@@ -121,7 +121,7 @@ static int ack_ok(const char *stream, const char *seid, jr_ack_status_t status, 
 static int record_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char *why,
                      size_t whylen)
 {
-    jr_merge_input_t in = {NULL, 0, NULL, 0};
+    jr_merge_input_t in = {NULL, 0, NULL, 0, NULL, 0};
     if (ev->event.kind == JR_EVENT_ENROLMENT) {
         in.enrolments = &ev->event;
         in.n_enrolments = 1;
@@ -138,7 +138,7 @@ static int record_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char 
         jr_record_id_t id = {"9434765919", 1, 1, 1};
         uint8_t *out = NULL;
         size_t len = 0;
-        if (jr_record_encode_review(review, sched, &id, &out, &len) != 0)
+        if (jr_record_encode_review(review, sched, NULL, &id, &out, &len) != 0)
             rc = fail(why, whylen, "the record of an accepted event could not be packed");
         free(out);
     }

@@ -260,14 +260,14 @@ static void test_review_bytes_are_deterministic(void)
     contribution(&x);
     jr_envelope_t ev;
     CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
-    jr_merge_input_t in = {&ev.event, 1, NULL, 0};
+    jr_merge_input_t in = {&ev.event, 1, NULL, 0, NULL, 0};
     jr_review_t *r1 = jr_merge_review(&in, g_streams);
     jr_review_t *r2 = jr_merge_review(&in, g_streams);
     jr_record_id_t id = {"9434765919", 1, 3, 42};
     uint8_t *b1 = NULL, *b2 = NULL;
     size_t l1 = 0, l2 = 0;
-    CU_ASSERT_EQUAL(jr_record_encode_review(r1, NULL, &id, &b1, &l1), 0);
-    CU_ASSERT_EQUAL(jr_record_encode_review(r2, NULL, &id, &b2, &l2), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r1, NULL, NULL, &id, &b1, &l1), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r2, NULL, NULL, &id, &b2, &l2), 0);
     CU_ASSERT_EQUAL(l1, l2);
     CU_ASSERT_EQUAL(memcmp(b1, b2, l1), 0);
     Joinedreview__V1__ConsolidatedReview *cr =
