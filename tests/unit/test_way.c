@@ -1,4 +1,4 @@
-/* test_person_way.c -- the review format's further asks, without a
+/* test_way.c -- the review format's further asks, without a
  * database: how the person wants their review (kept across cycles, the
  * name to use, the group key), each stream's latest budget and its
  * underspend rule, what a review held found for each stream's own due
