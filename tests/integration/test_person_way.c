@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -590,6 +591,91 @@ static void test_bad_input_each_refused_alone_and_kept(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* ---- national capture ---- */
+
+/* Runs `joinedreview summary` with these arguments; its standard output in
+ * out. Returns the exit status. */
+static int summary(const char *conninfo, const char *quarter, char *out, size_t outlen)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s summary --quarter %s --database '%s' 2>&1", JR_TOOL_PATH,
+             quarter, conninfo);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
+    out[n] = '\0';
+    return p ? WEXITSTATUS(pclose(p)) : -1;
+}
+
+/* Fourteen people in social care: twelve had their review in 2026Q4, eight
+ * by social care's own due date (a first review 56 days after 2026-10-05:
+ * 2026-11-30), four after it; nine said keeping healthy is their red
+ * priority; each has a social care budget. Two of the twelve are in ILF
+ * too (reviewed at the same meeting, by ILF's date), one with a budget. */
+static void test_quarterly_summary_through_a_read_only_login(void)
+{
+    h_db_t db;
+    h_daemon_t d;
+    CU_ASSERT_FATAL(h_db_create(&db, "capture") == 0);
+    CU_ASSERT_FATAL(start_on(&d, &db, "2026-12-15") == 0);
+    void *dealer = h_dealer(h_zctx, d.ingest);
+    const int64_t nov25 = 1795600800000LL, dec01 = 1796119200000LL; /* 10:00Z */
+    for (int i = 0; i < 14; i++) {
+        char nhs[11], seid[32];
+        h_env_t e;
+        h_nhs_of(300 + i, nhs);
+        snprintf(seid, sizeof seid, "sc-e-%d", i);
+        enrol(dealer, "SC", seid, nhs, "2026-10-05", NULL, NULL, NULL);
+        if (i < 2) {
+            snprintf(seid, sizeof seid, "ilf-e-%d", i);
+            enrol(dealer, "ILF", seid, nhs, "2020-01-01", "2024-12-20", NULL, NULL);
+        }
+        if (i < 9) {
+            snprintf(seid, sizeof seid, "sc-c-%d", i);
+            h_contribution(&e, "SC", seid, T0 + HOUR, nhs, JOINEDREVIEW__V1__TOPIC__HEALTH,
+                           JOINEDREVIEW__V1__ROLE__PERSON, JOINEDREVIEW__V1__PRIORITY__RED,
+                           "tired");
+            CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+        }
+        if (i < 12) {
+            snprintf(seid, sizeof seid, "sc-b-%d", i);
+            budget(dealer, "SC", seid, nhs, "100000", "90000");
+        }
+        if (i == 0) {
+            budget(dealer, "ILF", "ilf-b-0", nhs, "500000", "400000");
+        }
+        if (i < 12) {
+            snprintf(seid, sizeof seid, "sc-h-%d", i);
+            h_review_held(&e, "SC", seid, i < 8 ? nov25 : dec01, nhs,
+                          i < 8 ? "2026-11-25" : "2026-12-01");
+            CU_ASSERT_EQUAL(h_push(dealer, &e.env, NULL), ST_OK);
+        }
+    }
+    zmq_close(dealer);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+
+    /* An analyst's login: a member of joinedreview_reader, nothing else. */
+    CU_ASSERT_EQUAL(h_sql_exec(&db, "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE "
+                                    "rolname = 'jr_test_analyst') THEN CREATE ROLE "
+                                    "jr_test_analyst LOGIN IN ROLE joinedreview_reader; END IF; "
+                                    "END $$"),
+                    0);
+    char analyst[sizeof db.conninfo - 32];
+    snprintf(analyst, sizeof analyst, "%.440s user=jr_test_analyst", db.conninfo);
+    char out[4096];
+    CU_ASSERT_EQUAL(summary(analyst, "2026Q4", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n"
+                                "2026Q4,ILF,*,*,*,0,0,0,0,0,0,0,0,0,0,*,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,*,*,*\n"
+                                "2026Q4,SC,15,10,10,0,0,0,0,0,0,0,0,0,0,10,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1200000,1080000,120000\n");
+    /* Nothing in another quarter: the header alone. */
+    CU_ASSERT_EQUAL(summary(analyst, "2027Q1", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n");
+    /* The login reads the views, not the records. */
+    h_db_t as_analyst = db;
+    snprintf(as_analyst.conninfo, sizeof as_analyst.conninfo, "%s", analyst);
+    CU_ASSERT_EQUAL(h_sql_int(&as_analyst, "SELECT count(*) FROM consolidated_review"), -1);
+    CU_ASSERT_EQUAL(summary(analyst, "2026Q5", out, sizeof out), 2);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -598,6 +684,8 @@ int main(void)
         {"a group suggested with the first notice and replaced by name",
          test_group_suggested_with_first_notice_and_replaced_by_name},
         {"bad input, each refused alone and kept", test_bad_input_each_refused_alone_and_kept},
+        {"the quarterly summary through a read-only login",
+         test_quarterly_summary_through_a_read_only_login},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"person_way", h_suite_init, h_suite_clean, NULL, NULL, tests},
