@@ -152,7 +152,8 @@ static void usage(FILE *out)
           "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
           "  -j, --json               one JSON object per review, proto field names\n"
           "\n"
-          "notices  print every due-date notice published, oldest first.\n"
+          "notices  print every due-date notice and suggested group review published,\n"
+          "         oldest first.\n"
           "  -d, --database CONNINFO  as for reviews\n"
           "\n"
           "summary  the quarterly summary for national capture, as CSV: one row per\n"
@@ -989,7 +990,7 @@ static void print_budgets(const Joinedreview__V1__ConsolidatedReview *r)
         const Joinedreview__V1__StreamBudget *b = r->budgets[i];
         char a[32], sp[32], u[32];
         const char *rule = jr_underspend_title((jr_underspend_t)b->rule);
-        printf("    %s %s to %s: allocated %s, spent %s, %s %s; underspend %s\n",
+        printf("    %s %s to %s: allocated %s, spent %s, %s %s: %s\n",
                b->stream ? b->stream : "?", b->period_start ? b->period_start : "?",
                b->period_end ? b->period_end : "?", pounds(b->allocated_pence, a),
                pounds(b->spent_pence, sp), b->underspend_pence < 0 ? "overspend" : "underspend",
@@ -1338,6 +1339,34 @@ static void print_notice(uint64_t seq, const char *topic, const Joinedreview__V1
         print_preferences(n->preferences, "      ");
 }
 
+/* A suggested group review, its members by the names they want to be
+ * called and their own dates. */
+static void print_group(uint64_t seq, const char *topic, const Joinedreview__V1__GroupSuggestion *g)
+{
+    printf("#%llu %-22s ", (unsigned long long)seq, topic);
+    if (g->withdrawn) {
+        printf("group review at %s withdrawn: it no longer forms", g->group_key ? g->group_key : "?");
+    } else {
+        printf("suggested group review at %s on %s, lead %s, for %zu people:",
+               g->group_key ? g->group_key : "?", g->review_on ? g->review_on : "?",
+               g->lead ? g->lead : "?", g->n_members);
+    }
+    for (size_t i = 0; i < g->n_replaces; i++)
+        printf("%s#%llu", i ? ", " : "; replaces ", (unsigned long long)g->replaces[i]);
+    printf("\n");
+    for (size_t i = 0; i < g->n_members; i++) {
+        const Joinedreview__V1__GroupMember *m = g->members[i];
+        char nhs[13];
+        printf("      %s (%s), own review date %s", m->called ? m->called : "(no name given)",
+               nhs_display(m->nhs_number, nhs), m->review_on ? m->review_on : "?");
+        if (m->n_needs > 0) {
+            printf("; needs ");
+            print_needs(m->needs, m->n_needs, NULL);
+        }
+        printf("\n");
+    }
+}
+
 static int cmd_notices(int argc, char **argv)
 {
     static const struct option longopts[] = {{"database", required_argument, NULL, 'd'},
@@ -1367,7 +1396,7 @@ static int cmd_notices(int argc, char **argv)
     }
     res = PQexecParams(conn,
                        "SELECT seq::text, topic, payload FROM outbox "
-                       "WHERE topic LIKE 'notice.%' ORDER BY seq",
+                       "WHERE topic LIKE 'notice.%' OR topic LIKE 'group.%' ORDER BY seq",
                        0, NULL, NULL, NULL, NULL, 1);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         fprintf(stderr, "joinedreview: reading notices failed: %s", PQresultErrorMessage(res));
@@ -1378,6 +1407,18 @@ static int cmd_notices(int argc, char **argv)
         char seq[32], topic[80];
         snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, row, 0), PQgetvalue(res, row, 0));
         snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, row, 1), PQgetvalue(res, row, 1));
+        if (strncmp(topic, "group.", 6) == 0) {
+            Joinedreview__V1__GroupSuggestion *g = joinedreview__v1__group_suggestion__unpack(
+                NULL, (size_t)PQgetlength(res, row, 2), (const uint8_t *)PQgetvalue(res, row, 2));
+            if (!g) {
+                fprintf(stderr, "joinedreview: %s is not a readable GroupSuggestion\n", seq);
+                status = EXIT_REJECTED;
+                continue;
+            }
+            print_group(strtoull(seq, NULL, 10), topic, g);
+            joinedreview__v1__group_suggestion__free_unpacked(g, NULL);
+            continue;
+        }
         Joinedreview__V1__DueNotice *n = joinedreview__v1__due_notice__unpack(
             NULL, (size_t)PQgetlength(res, row, 2), (const uint8_t *)PQgetvalue(res, row, 2));
         if (!n) {
