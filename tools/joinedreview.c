@@ -933,22 +933,6 @@ static void print_schedule(const Joinedreview__V1__Schedule *s)
     printf("\n");
 }
 
-/* Whole pence as pounds: "£18,200.00". */
-static const char *pounds(int64_t pence, char out[32])
-{
-    uint64_t p = pence < 0 ? (uint64_t)0 - (uint64_t)pence : (uint64_t)pence;
-    char digits[24];
-    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(p / 100));
-    size_t used = (size_t)snprintf(out, 32, "%s\u00a3", pence < 0 ? "-" : "");
-    for (int i = 0; i < n; i++) {
-        out[used++] = digits[i];
-        if ((n - i - 1) % 3 == 0 && i < n - 1)
-            out[used++] = ',';
-    }
-    snprintf(out + used, 32 - used, ".%02llu", (unsigned long long)(p % 100));
-    return out;
-}
-
 /* "large print, a BSL interpreter": the needs in words. */
 static void print_needs(const Joinedreview__V1__Need *needs, size_t n, const char *language)
 {
@@ -992,9 +976,9 @@ static void print_budgets(const Joinedreview__V1__ConsolidatedReview *r)
         const char *rule = jr_underspend_title((jr_underspend_t)b->rule);
         printf("    %s %s to %s: allocated %s, spent %s, %s %s: %s\n",
                b->stream ? b->stream : "?", b->period_start ? b->period_start : "?",
-               b->period_end ? b->period_end : "?", pounds(b->allocated_pence, a),
-               pounds(b->spent_pence, sp), b->underspend_pence < 0 ? "overspend" : "underspend",
-               pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence, u),
+               b->period_end ? b->period_end : "?", jr_text_pounds(b->allocated_pence, a),
+               jr_text_pounds(b->spent_pence, sp), b->underspend_pence < 0 ? "overspend" : "underspend",
+               jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence, u),
                rule ? rule : "?");
     }
 }
