@@ -318,7 +318,7 @@ static int add_one(groups_out_t *o, jr_publications_t *pubs, uint64_t seq, const
         .replaces = replaces,
         .n_replaces = n_replaces,
         .current = added != NULL,
-        .topic = o->topics[o->n],
+        .topic = NULL, /* set once every row is in: o->topics moves as it grows */
         .payload = bytes, /* owned by pubs */
         .payload_len = len,
     };
@@ -391,6 +391,9 @@ int jr_groups_settle(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
         if (settle_pair(ctx, leads[p], keys[p], &rd.pairs[p], &seq, &o, pubs) != 0) {
             rc = JR_STORE_RETRY;
         }
+    }
+    for (size_t i = 0; i < o.n; i++) {
+        o.rows[i].topic = o.topics[i]; /* the topics may have moved as they grew */
     }
     if (rc == JR_STORE_OK && o.n > 0) {
         rc = jr_store_pg_groups_add(store, o.rows, o.n);
