@@ -88,8 +88,16 @@ static int event_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char *
         return fail(why, whylen,
                     "accepted with a source_event_id that is not 1 to %d bytes of UTF-8",
                     JR_SOURCE_EVENT_ID_MAX);
-    if (e->kind < JR_EVENT_ENROLMENT || e->kind > JR_EVENT_PLAN_REVISION)
+    if (e->kind < JR_EVENT_ENROLMENT || e->kind > JR_EVENT_BUDGET)
         return fail(why, whylen, "accepted with kind %d", (int)e->kind);
+    if (e->kind == JR_EVENT_BUDGET &&
+        (e->u.budget.allocated_pence < 0 || e->u.budget.spent_pence < 0 ||
+         e->u.budget.period_end < e->u.budget.period_start))
+        return fail(why, whylen, "accepted a budget with a negative amount or an inverted period");
+    if (e->kind == JR_EVENT_PREFERENCES &&
+        (!jr_way_valid((int)e->u.preferences.way) || e->u.preferences.n_involve > JR_INVOLVE_MAX ||
+         (e->u.preferences.needs & ~(jr_need_set_t)0xfe) != 0))
+        return fail(why, whylen, "accepted preferences with an unknown way or need");
     if (e->occurred_at_ms < OLDEST_MS || e->occurred_at_ms > NOW_MS + TOLERANCE_MS)
         return fail(why, whylen, "accepted with occurred_at %lld", (long long)e->occurred_at_ms);
     if (!ev->nhs[0] && !ev->nino[0] && !(ev->local_id && ev->local_id[0]))
@@ -125,6 +133,9 @@ static int record_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char 
     if (ev->event.kind == JR_EVENT_ENROLMENT) {
         in.enrolments = &ev->event;
         in.n_enrolments = 1;
+    } else if (ev->event.kind == JR_EVENT_PREFERENCES || ev->event.kind == JR_EVENT_BUDGET) {
+        in.kept = &ev->event;
+        in.n_kept = 1;
     } else {
         in.cycle_events = &ev->event;
         in.n_cycle_events = 1;
