@@ -7,25 +7,9 @@
 
 #include "groups.h"
 #include "log.h"
+#include "grow.h"
 #include "strmap.h"
 
-/* ---- growable arrays ---- */
-
-/* Room for element n of an array of `size`-byte elements with *cap
- * allocated: the array (moved, perhaps), or NULL when out of memory (the
- * old one untouched). */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return v;
-    }
-    size_t more = *cap ? 2 * *cap : 64;
-    void *moved = realloc(v, more * size);
-    if (moved != NULL) {
-        *cap = more;
-    }
-    return moved;
-}
 
 /* ---- the read step ---- */
 
@@ -89,7 +73,7 @@ static void on_existing(void *arg, const char *stream, const char *seid)
 static void on_link(void *arg, const jr_link_t *link)
 {
     batch_read_t *rd = arg;
-    jr_link_t *v = grow(rd->links, &rd->cap_links, rd->n_links, sizeof *v);
+    jr_link_t *v = jr_grow(rd->links, &rd->cap_links, rd->n_links, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;
@@ -101,7 +85,7 @@ static void on_link(void *arg, const jr_link_t *link)
 static void on_person(void *arg, const char *nhs, uint32_t cycle)
 {
     batch_read_t *rd = arg;
-    jr_plan_cycle_t *v = grow(rd->persons, &rd->cap_persons, rd->n_persons, sizeof *v);
+    jr_plan_cycle_t *v = jr_grow(rd->persons, &rd->cap_persons, rd->n_persons, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;
@@ -120,7 +104,7 @@ static int name_add(batch_read_t *rd, const char *nhs)
         return -1;
     }
     if (added) {
-        const char **v = grow(rd->names, &rd->cap_names, rd->n_names, sizeof *v);
+        const char **v = jr_grow(rd->names, &rd->cap_names, rd->n_names, sizeof *v);
         if (v == NULL) {
             return -1;
         }

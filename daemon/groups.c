@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "group.h"
+#include "grow.h"
 #include "log.h"
 #include "record.h"
 
@@ -111,19 +112,6 @@ static void read_clear(groups_read_t *rd)
     memset(rd, 0, sizeof *rd);
 }
 
-/* Room for one more of an array of `size`-byte elements. */
-static void *room(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return v;
-    }
-    size_t more = *cap ? 2 * *cap : 16;
-    void *moved = realloc(v, more * size);
-    if (moved != NULL) {
-        *cap = more;
-    }
-    return moved;
-}
 
 static jr_need_set_t needs_of(const char *csv)
 {
@@ -148,7 +136,7 @@ static void on_member(void *arg, size_t pair, const char *nhs, jr_day_t review_o
         return;
     }
     pair_t *p = &rd->pairs[pair];
-    member_t *v = room(p->members, &p->cap_members, p->n_members, sizeof *v);
+    member_t *v = jr_grow(p->members, &p->cap_members, p->n_members, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;
@@ -174,7 +162,7 @@ static void on_current(void *arg, size_t pair, uint64_t seq, jr_day_t review_on,
         return;
     }
     pair_t *p = &rd->pairs[pair];
-    current_t *v = room(p->current, &p->cap_current, p->n_current, sizeof *v);
+    current_t *v = jr_grow(p->current, &p->cap_current, p->n_current, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "strmap.h"
 
 /* Batch rows come after every stored event of their person, in arrival
@@ -46,25 +47,10 @@ typedef struct {
     size_t n_today, cap_today;
 } owned_t;
 
-/* Room for element n of a growable array of `size`-byte elements with
- * *cap allocated; the array (moved, perhaps) or NULL when out of memory
- * (the old one untouched). */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return v;
-    }
-    size_t more = *cap ? 2 * *cap : 16;
-    void *moved = realloc(v, more * size);
-    if (moved != NULL) {
-        *cap = more;
-    }
-    return moved;
-}
 
 #define PUSH(arr, n, cap, item)                                                                    \
     do {                                                                                           \
-        void *grown_ = grow((arr), &(cap), (n), sizeof *(arr));                                    \
+        void *grown_ = jr_grow((arr), &(cap), (n), sizeof *(arr));                                    \
         if (grown_ == NULL) {                                                                      \
             return -1;                                                                             \
         }                                                                                          \
@@ -213,7 +199,7 @@ static person_t *person_get(persons_t *ps, const char *nhs, uint32_t cycle, bool
     if (p != NULL) {
         return p;
     }
-    person_t *v = grow(ps->v, &ps->cap, ps->n, sizeof *v);
+    person_t *v = jr_grow(ps->v, &ps->cap, ps->n, sizeof *v);
     if (v == NULL) {
         return NULL;
     }
@@ -460,7 +446,7 @@ static person_t *person_for(batch_t *b, const char *nhs)
     if (p != NULL && added) {
         jr_plan_cycle_t np = {.cycle = 1};
         snprintf(np.nhs, sizeof np.nhs, "%s", nhs);
-        void *v = grow(b->pl->new_persons, &b->cap_new, b->pl->n_new_persons, sizeof np);
+        void *v = jr_grow(b->pl->new_persons, &b->cap_new, b->pl->n_new_persons, sizeof np);
         if (v == NULL) {
             return NULL;
         }
@@ -687,7 +673,7 @@ static int publish(batch_t *b, const jr_strmap_t *decided)
                               .schedule = v->schedule,
                               .meeting = v->meeting};
         snprintf(r.nhs, sizeof r.nhs, "%s", t->nhs);
-        void *grown = grow(pl->records, &cap_records, pl->n_records, sizeof r);
+        void *grown = jr_grow(pl->records, &cap_records, pl->n_records, sizeof r);
         if (grown == NULL) {
             rc = -1;
             break;
@@ -754,7 +740,7 @@ int jr_plan_batch(const jr_plan_ctx_t *ctx, const jr_plan_input_t *in, jr_plan_t
     for (size_t i = 0; i < in->n_stored; i++) {
         if (in->stored[i].nhs[0] == '\0') {
             parked_t pk = {.ev = &in->stored[i].ev, .id = in->stored[i].id};
-            void *v = grow(b.parked, &b.cap_parked, b.n_parked, sizeof pk);
+            void *v = jr_grow(b.parked, &b.cap_parked, b.n_parked, sizeof pk);
             if (v == NULL) {
                 goto done;
             }
@@ -834,7 +820,7 @@ int jr_plan_rebuild(const jr_plan_ctx_t *ctx, const char *nhs, uint32_t current,
                                   .schedule = v->schedule,
                                   .meeting = v->meeting};
             snprintf(r.nhs, sizeof r.nhs, "%s", nhs);
-            void *grown = grow(pl->records, &cap_records, pl->n_records, sizeof r);
+            void *grown = jr_grow(pl->records, &cap_records, pl->n_records, sizeof r);
             if (grown == NULL) {
                 rc = -1;
                 break;
@@ -851,7 +837,7 @@ int jr_plan_rebuild(const jr_plan_ctx_t *ctx, const char *nhs, uint32_t current,
                 break;
             }
             jr_plan_due_t row = due_row(ctx, nhs, cycle, today, v->review, false);
-            void *grown = grow(pl->due, &cap_due, pl->n_due, sizeof row);
+            void *grown = jr_grow(pl->due, &cap_due, pl->n_due, sizeof row);
             if (grown == NULL) {
                 rc = -1;
                 break;
