@@ -76,7 +76,7 @@ static int compare(const jr_plan_t *plan, const old_records_t *old, page_out_t *
         jr_record_id_t id = {r->nhs, r->cycle, r->version, r->seq};
         uint8_t *bytes = NULL;
         size_t len = 0;
-        if (jr_record_encode_review(r->review, r->schedule, &id, &bytes, &len) != 0) {
+        if (jr_record_encode_review(r->review, r->schedule, r->meeting, &id, &bytes, &len) != 0) {
             return -1;
         }
         (*records)++;
@@ -164,7 +164,7 @@ static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
         rc = jr_store_pg_reviews_put(store, w->records, w->n_records);
     }
     if (rc == JR_STORE_OK && w->n_due > 0) {
-        rc = jr_store_pg_schedules_put(store, w->due, w->n_due);
+        rc = jr_store_pg_schedules_put(store, w->due, w->n_due, NULL, NULL);
     }
     jr_strmap_clear(&first);
     if (w != NULL) {
