@@ -18,6 +18,14 @@ int jr_cut_build(jr_cut_t *cut, const Joinedreview__V1__ConsolidatedReview *r,
     cut->ready_for_sign_off = r->ready_for_sign_off;
     cut->schedule = r->schedule;
     cut->plan_revision = r->plan_revision;
+    cut->called = r->called;
+    cut->preferences = r->preferences;
+    cut->preferences_from = r->preferences_from;
+    if (scope->whole) {
+        cut->group_key = r->group_key;
+        cut->budgets = r->budgets;
+        cut->n_budgets = r->n_budgets;
+    }
     cut->enrolled_streams = r->enrolled_streams;
     cut->n_enrolled_streams = r->n_enrolled_streams;
     cut->whole = scope->whole;
@@ -98,6 +106,12 @@ int jr_cut_pack(const jr_cut_t *cut, uint8_t **out, size_t *len)
     r.held_on = (char *)cut->held_on;
     r.schedule = (Joinedreview__V1__Schedule *)cut->schedule;
     r.plan_revision = (Joinedreview__V1__PlanRevision *)cut->plan_revision;
+    r.called = (char *)cut->called;
+    r.preferences = (Joinedreview__V1__ReviewPreferences *)cut->preferences;
+    r.preferences_from = (Joinedreview__V1__Provenance *)cut->preferences_from;
+    r.group_key = (char *)cut->group_key;
+    r.budgets = (Joinedreview__V1__StreamBudget **)cut->budgets;
+    r.n_budgets = cut->n_budgets;
     r.enrolled_streams = (char **)cut->enrolled_streams;
     r.n_enrolled_streams = cut->n_enrolled_streams;
     for (size_t i = 0; i < JR_AREA_COUNT; i++) {

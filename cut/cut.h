@@ -5,7 +5,7 @@
  * statements of the topics of its minimum information (with Income and
  * benefits, and Information), the priorities of the areas those topics are
  * in, its own completeness, the support plan revision, the schedule and the
- * preferences; never another topic's statements, and of an area's conflict
+ * preferences (how the person wants their review, and the name to use); never another topic's statements, and of an area's conflict
  * only the views on its topics.
  *
  * This is the one place the rule is applied to the wire's record, for every
@@ -54,10 +54,15 @@ typedef struct {
     const Joinedreview__V1__PlanRevision *plan_revision; /* may be NULL */
     char *const *enrolled_streams;                       /* the record's */
     size_t n_enrolled_streams;
-    /* The name the person wants to be called. NULL until review
-     * preferences are in the record (issue 14): then it is set here, from
-     * them, and every reader of the cut has it. */
-    const char *preferred_name;
+    const char *called;                                     /* the name to use; may be NULL */
+    const Joinedreview__V1__ReviewPreferences *preferences; /* may be NULL */
+    const Joinedreview__V1__Provenance *preferences_from;   /* may be NULL */
+    /* The whole review only (NULL and 0 otherwise): budgets, and the place
+     * a group review would be at (another stream's scheme, perhaps), are
+     * not in a stream's minimum. */
+    const char *group_key;
+    Joinedreview__V1__StreamBudget *const *budgets;
+    size_t n_budgets;
     /* Cut. */
     jr_cut_area_t areas[JR_AREA_COUNT];
     const Joinedreview__V1__StreamCompleteness **completeness; /* the scope's streams */

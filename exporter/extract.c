@@ -116,7 +116,7 @@ static void row(buf_t *b, const jr_cut_t *cut, const jr_cut_area_t *a, int topic
         jr_text_format_instant(pv->occurred_at, at);
     }
     field(b, true, cut->nhs_number);
-    field(b, false, cut->preferred_name);
+    field(b, false, cut->called);
     field(b, false, num);
     field(b, false, cut->held_on);
     field(b, false, cut->stream);
@@ -285,7 +285,7 @@ int jr_extract_json(const jr_cut_t *cut, char **out, size_t *len)
                                          "approver", str(p->approver));
     json_t *doc = json_pack(
         "{s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "stream", cut->stream,
-        "nhs_number", str(cut->nhs_number), "preferred_name", str(cut->preferred_name), "cycle",
+        "nhs_number", str(cut->nhs_number), "preferred_name", str(cut->called), "cycle",
         (int)cut->cycle, "version", (int)cut->version, "held_on", str(cut->held_on), "as_of",
         str(cut->as_of), "ready_for_sign_off", cut->ready_for_sign_off, "minimum_information",
         completeness, "areas", areas, "schedule", schedule(cut->schedule),
