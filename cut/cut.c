@@ -81,6 +81,15 @@ int jr_cut_build(jr_cut_t *cut, const Joinedreview__V1__ConsolidatedReview *r,
     return 0;
 }
 
+const char *jr_cut_said(const Joinedreview__V1__Statement *s, bool working)
+{
+    const char *text = working ? s->working : s->not_working;
+    if (text != NULL && text[0] != '\0') {
+        return text;
+    }
+    return working && s->has_no_change && s->no_change ? "No change." : NULL;
+}
+
 void jr_cut_clear(jr_cut_t *cut)
 {
     for (size_t i = 0; i < JR_AREA_COUNT; i++) {

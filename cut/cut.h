@@ -5,8 +5,8 @@
  * statements of the topics of its minimum information (with Income and
  * benefits, and Information), the priorities of the areas those topics are
  * in, its own completeness, the support plan revision, the schedule and the
- * preferences (how the person wants their review, and the name to use); never another topic's statements, and of an area's conflict
- * only the views on its topics.
+ * preferences (how the person wants their review, and the name to use); never another topic's
+ * statements, and of an area's conflict only the views on its topics.
  *
  * This is the one place the rule is applied to the wire's record, for every
  * reader: joinedreview-web's pages and FHIR resources, joinedreview-export's
@@ -75,6 +75,12 @@ typedef struct {
 /* Builds the cut of record under scope. 0, or -1 when out of memory. */
 int jr_cut_build(jr_cut_t *cut, const Joinedreview__V1__ConsolidatedReview *record,
                  const jr_share_scope_t *scope);
+
+/* What statement s says on one side of its area: its text for what is
+ * working (working) or not working; "No change." for a "no change"
+ * contribution's working side; NULL when it says nothing on that side.
+ * Borrowed from s. */
+const char *jr_cut_said(const Joinedreview__V1__Statement *s, bool working);
 
 /* Frees what the cut allocated (not the record). */
 void jr_cut_clear(jr_cut_t *cut);
