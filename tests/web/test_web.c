@@ -1,7 +1,8 @@
 /* test_web.c -- joinedreview-web's modules without a network or a database:
  * escaping, the accounts file, sessions and form tokens, the sign-in pause,
  * the worklist's bands, a stream officer's cut of a review, the
- * configuration's checks. */
+ * configuration's checks, and FHIR search parameters as a hostile client
+ * sends them. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "accounts.h"
 #include "bands.h"
 #include "cut.h"
+#include "fhir_params.h"
 #include "html.h"
 #include "jr_cunit.h"
 #include "sessions.h"
@@ -485,6 +487,84 @@ static void test_config(void)
     jr_webcfg_destroy(&c);
 }
 
+/* ---- FHIR search parameters ------------------------------------------ */
+
+static int read_params(const char *type, const char *const *nv, size_t n, jr_fhir_query_t *q,
+                       char *why)
+{
+    const char *names[16], *values[16];
+    for (size_t i = 0; i < n; i++) {
+        names[i] = nv[2 * i];
+        values[i] = nv[2 * i + 1];
+    }
+    return jr_fhir_params_read(type, names, values, n, q, why, 300);
+}
+
+static void test_fhir_params(void)
+{
+    jr_fhir_query_t q;
+    char why[300];
+    const char *ok[] = {"subject:identifier", "https://fhir.nhs.uk/Id/nhs-number|943 476 5919",
+                        "_count", "5", "_include", "CarePlan:goal", "_revinclude",
+                        "Provenance:target", "status", "active,completed"};
+    CU_ASSERT_EQUAL_FATAL(read_params("CarePlan", ok, 5, &q, why), 0);
+    CU_ASSERT_STRING_EQUAL(q.nhs, "9434765919");
+    CU_ASSERT_EQUAL(q.count, 5);
+    CU_ASSERT_EQUAL(q.include, JR_FHIR_INC_GOAL | JR_FHIR_INC_PROVENANCE);
+    CU_ASSERT_EQUAL(q.status, 3);
+    /* Another system, or a check digit that fails: nobody, not an error. */
+    const char *other[] = {"subject:identifier", "urn:other|9434765919"};
+    CU_ASSERT_EQUAL(read_params("CarePlan", other, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+    const char *wrong[] = {"patient", "9434765918"};
+    CU_ASSERT_EQUAL(read_params("CarePlan", wrong, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+    /* The worklist's range. */
+    const char *range[] = {"status", "requested", "due", "ge2026-11-01", "due", "lt2027-01-01",
+                           "owner", "Organization/SC"};
+    CU_ASSERT_EQUAL_FATAL(read_params("Task", range, 4, &q, why), 0);
+    jr_day_t from, to;
+    jr_text_parse_date("2026-11-01", &from);
+    jr_text_parse_date("2026-12-31", &to);
+    CU_ASSERT_EQUAL(q.due_from, from);
+    CU_ASSERT_EQUAL(q.due_to, to);
+    CU_ASSERT_STRING_EQUAL(q.owner, "SC");
+    /* Refused, each with a sentence naming what was wrong. */
+    static char huge[20000];
+    memset(huge, '9', sizeof huge - 1);
+    const char *bad[][4] = {
+        {"colour", "blue", NULL, NULL},
+        {"_count", "0", NULL, NULL},
+        {"_count", "101", NULL, NULL},
+        {"_count", "99999999999999999999", NULL, NULL},
+        {"_count", huge, NULL, NULL},
+        {"_include", "CarePlan:*", NULL, NULL},
+        {"_format", "xml", NULL, NULL},
+        {"subject", "Practitioner/1", NULL, NULL},
+        {"subject", "9434765919", "patient", "9434765919"},
+        {"_cursor", "a b", NULL, NULL},
+        {"_cursor", huge, NULL, NULL},
+        {"due", "tomorrow", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = bad[i][2] ? 2 : 1;
+        const char *type = strncmp(bad[i][0], "due", 3) == 0 ? "Task" : "CarePlan";
+        why[0] = '\0';
+        CU_ASSERT_EQUAL(read_params(type, bad[i], n, &q, why), -1);
+        CU_ASSERT_TRUE(why[0] != '\0');
+    }
+    const char *twice[] = {"due", "ge2026-01-01", "due", "ge2026-02-01"};
+    CU_ASSERT_EQUAL(read_params("Task", twice, 2, &q, why), -1);
+    const char *unknown[] = {"colour", "blue"};
+    read_params("Task", unknown, 1, &q, why);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "colour"));
+    CU_ASSERT_EQUAL(read_params("Provenance", unknown, 0, &q, why), -1); /* target needed */
+    /* A huge value where a value is taken whole: nobody, no overflow. */
+    const char *long_nhs[] = {"subject", huge};
+    CU_ASSERT_EQUAL(read_params("CarePlan", long_nhs, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -505,6 +585,7 @@ int main(void)
     CU_TestInfo rules[] = {{"worklist bands", test_bands},
                            {"stream officer's cut", test_stream_officer_cut},
                            {"configuration", test_config},
+                           {"FHIR search parameters", test_fhir_params},
                            CU_TEST_INFO_NULL};
     CU_SuiteInfo suites[] = {{"html", NULL, NULL, NULL, NULL, html},
                              {"accounts", NULL, NULL, NULL, NULL, accounts},
