@@ -504,9 +504,16 @@ static void test_fhir_params(void)
 {
     jr_fhir_query_t q;
     char why[300];
-    const char *ok[] = {"subject:identifier", "https://fhir.nhs.uk/Id/nhs-number|943 476 5919",
-                        "_count", "5", "_include", "CarePlan:goal", "_revinclude",
-                        "Provenance:target", "status", "active,completed"};
+    const char *ok[] = {"subject:identifier",
+                        "https://fhir.nhs.uk/Id/nhs-number|943 476 5919",
+                        "_count",
+                        "5",
+                        "_include",
+                        "CarePlan:goal",
+                        "_revinclude",
+                        "Provenance:target",
+                        "status",
+                        "active,completed"};
     CU_ASSERT_EQUAL_FATAL(read_params("CarePlan", ok, 5, &q, why), 0);
     CU_ASSERT_STRING_EQUAL(q.nhs, "9434765919");
     CU_ASSERT_EQUAL(q.count, 5);
@@ -520,8 +527,8 @@ static void test_fhir_params(void)
     CU_ASSERT_EQUAL(read_params("CarePlan", wrong, 1, &q, why), 0);
     CU_ASSERT_TRUE(q.none);
     /* The worklist's range. */
-    const char *range[] = {"status", "requested", "due", "ge2026-11-01", "due", "lt2027-01-01",
-                           "owner", "Organization/SC"};
+    const char *range[] = {"status", "requested",    "due",   "ge2026-11-01",
+                           "due",    "lt2027-01-01", "owner", "Organization/SC"};
     CU_ASSERT_EQUAL_FATAL(read_params("Task", range, 4, &q, why), 0);
     jr_day_t from, to;
     jr_text_parse_date("2026-11-01", &from);
