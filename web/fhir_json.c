@@ -50,10 +50,23 @@ void jr_fj_set(json_t *obj, const char *key, json_t *value)
     }
 }
 
+/* A JSON string of s. Text written into a bounded buffer may end in the
+ * middle of a character, which jansson refuses: the incomplete character is
+ * dropped rather than the whole text. */
+static json_t *text(const char *s)
+{
+    json_t *j = json_string(s);
+    size_t len = strlen(s);
+    for (int cut = 1; j == NULL && cut <= 3 && (size_t)cut < len; cut++) {
+        j = json_stringn(s, len - (size_t)cut);
+    }
+    return j;
+}
+
 void jr_fj_set_str(json_t *obj, const char *key, const char *s)
 {
     if (s != NULL && s[0] != '\0') {
-        jr_fj_set(obj, key, json_string(s));
+        jr_fj_set(obj, key, text(s));
     }
 }
 

@@ -29,7 +29,8 @@ json_t *jr_fj_identifier(const char *system, const char *value);
 /* obj[key] = value, taking ownership; nothing when value is NULL. */
 void jr_fj_set(json_t *obj, const char *key, json_t *value);
 
-/* obj[key] = s when s is not NULL or empty. */
+/* obj[key] = s when s is not NULL or empty; a character cut short at its
+ * end (text written into a bounded buffer) is dropped. */
 void jr_fj_set_str(json_t *obj, const char *key, const char *s);
 
 /* Appends value to the array obj[key] (made when missing), taking

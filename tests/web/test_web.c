@@ -13,6 +13,7 @@
 #include "accounts.h"
 #include "bands.h"
 #include "cut.h"
+#include "fhir_json.h"
 #include "fhir_params.h"
 #include "html.h"
 #include "jr_cunit.h"
@@ -572,6 +573,18 @@ static void test_fhir_params(void)
     CU_ASSERT_TRUE(q.none);
 }
 
+static void test_fhir_text_cut_short(void)
+{
+    /* "Café" cut inside its last character, as a bounded buffer cuts it:
+     * the incomplete character goes, the text stays. */
+    json_t *o = json_object();
+    jr_fj_set_str(o, "text", "Caf\xc3");
+    jr_fj_set_str(o, "whole", "Caf\xc3\xa9");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "text")), "Caf");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "whole")), "Caf\xc3\xa9");
+    json_decref(o);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -593,6 +606,7 @@ int main(void)
                            {"stream officer's cut", test_stream_officer_cut},
                            {"configuration", test_config},
                            {"FHIR search parameters", test_fhir_params},
+                           {"FHIR text cut short", test_fhir_text_cut_short},
                            CU_TEST_INFO_NULL};
     CU_SuiteInfo suites[] = {{"html", NULL, NULL, NULL, NULL, html},
                              {"accounts", NULL, NULL, NULL, NULL, accounts},
