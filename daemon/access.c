@@ -20,6 +20,7 @@ typedef struct {
     char streams[JR_STREAMS_MAX][JR_STREAM_CODE_MAX];
     size_t n_streams;
     unsigned feeds;
+    char records[JR_STREAM_CODE_MAX]; /* "": none */
 } client_t;
 
 struct jr_access {
@@ -131,6 +132,21 @@ static int on_allow(void *user, const char *section, const char *key, const char
                      "[%s] feeds: identifiable, pseudonymised and/or statistics", section);
             return 0;
         }
+    } else if (strcmp(key, "records") == 0) {
+        /* One stream's code: a key that may read every stream's records
+         * has the identifiable feed instead. */
+        size_t n = strlen(value);
+        bool ok = n > 0 && n < JR_STREAM_CODE_MAX && strcasecmp(value, "ALL") != 0;
+        for (size_t i = 0; ok && i < n; i++) {
+            char ch = value[i];
+            ok = (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+        }
+        if (!ok) {
+            snprintf(ld->msg, sizeof ld->msg,
+                     "[%s] records: the code of one funding stream (e.g. ATW)", section);
+            return 0;
+        }
+        snprintf(cl->records, sizeof cl->records, "%s", value);
     } else {
         snprintf(ld->msg, sizeof ld->msg, "[%s] unknown key '%s'", section, key);
         return 0;
@@ -207,6 +223,17 @@ bool jr_access_may_push(const jr_access_t *self, const char *public_key, const c
         }
     }
     return false;
+}
+
+bool jr_access_records(const jr_access_t *self, const char *public_key,
+                       char stream[JR_STREAM_CODE_MAX])
+{
+    const client_t *cl = find(self, public_key);
+    if (cl == NULL || cl->records[0] == '\0') {
+        return false;
+    }
+    snprintf(stream, JR_STREAM_CODE_MAX, "%s", cl->records);
+    return true;
 }
 
 bool jr_access_is_adapter(const jr_access_t *self, const char *public_key)

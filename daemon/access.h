@@ -10,10 +10,20 @@
  *   public_key = ...
  *   feeds = statistics       ; a subscriber: identifiable, pseudonymised, statistics
  *
+ *   [client.atw-export]
+ *   public_key = ...
+ *   records = ATW            ; one funding stream's records only
+ *
  * `streams` may be ALL. Feeds: `identifiable` (consolidated reviews and
  * notices with NHS numbers, and catch-up of them), `pseudonymised` (the same
  * with identifiers replaced by a keyed hash and free text left out) and
- * `statistics`. A client may have both streams and feeds. A key not in the
+ * `statistics`. `records` names one stream: the key reads, through the
+ * catch-up endpoint only, the consolidated reviews and notices of persons
+ * enrolled in that stream, each review cut to the stream's minimum
+ * information (domain/share.h) -- what a stream's own back office or
+ * extract may hold -- and nothing else (no publish socket: a PUB cannot
+ * tell one subscriber's records from another's). A client may have both
+ * streams and feeds. A key not in the
  * list cannot connect to any socket; rights are judged from the key the
  * connection authenticated with (ZAP User-Id), never from message fields. */
 #ifndef JR_ACCESS_H
@@ -45,6 +55,11 @@ bool jr_access_may_push(const jr_access_t *self, const char *public_key, const c
 
 /* The feeds (jr_feed_t bits) this key may read; 0 when none. */
 unsigned jr_access_feeds(const jr_access_t *self, const char *public_key);
+
+/* The one stream whose records this key may read (`records`): true with
+ * its code in stream, false when the key has no such right. */
+bool jr_access_records(const jr_access_t *self, const char *public_key,
+                       char stream[JR_STREAM_CODE_MAX]);
 
 /* True when the key may push for at least one stream. */
 bool jr_access_is_adapter(const jr_access_t *self, const char *public_key);

@@ -15,6 +15,7 @@
 #include "pseudonym.h"
 #include "reader_thread.h"
 #include "store_pg.h"
+#include "streamcut.h"
 #include "zap.h"
 
 #define CHUNK       1000  /* publications per reply */
@@ -107,6 +108,8 @@ typedef struct {
     bool delimiter;
     bool gone;          /* the client stopped reading: give up on this request */
     bool pseudonymised; /* the client may only see pseudonymised data */
+    bool one_stream;    /* the client may only see this stream's share: */
+    jr_share_scope_t scope;
     const char *request_id;
     uint64_t sequence;
     jr_catchup_item_t items[CHUNK];
@@ -152,7 +155,12 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     jr_catchup_item_t *it = &r->items[r->n];
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
-    if (r->pseudonymised) {
+    if (r->one_stream) {
+        if (jr_streamcut_publication(topic, payload, len, &r->scope, &it->payload, &it->len) !=
+            0) {
+            return JR_STORE_RETRY;
+        }
+    } else if (r->pseudonymised) {
         if (jr_pseudonym_publication(topic, payload, len, r->self->key, &it->payload, &it->len) !=
             0) {
             /* Unreadable: its sequence goes with an empty payload, so the
@@ -242,7 +250,18 @@ static void answer(reply_t *r, const uint8_t *buf, size_t len, const char *user_
     }
     r->request_id = req.request_id;
     unsigned feeds = self->hooks.rights(self->hooks.ctx, user_id);
-    if (req.kind != JR_CATCHUP_STATISTICS && !(feeds & JR_FEED_IDENTIFIABLE)) {
+    if (req.kind != JR_CATCHUP_STATISTICS && !(feeds & JR_FEED_IDENTIFIABLE) &&
+        self->hooks.records != NULL && self->hooks.records(self->hooks.ctx, user_id, &r->scope)) {
+        r->one_stream = true;
+        if (req.kind == JR_CATCHUP_SNAPSHOT && req.stream[0] != '\0' &&
+            strcmp(req.stream, r->scope.stream) != 0) {
+            snprintf(why, sizeof why, "not authorised: this key reads %s's records only",
+                     r->scope.stream);
+            send_reply(r, JR_CATCHUP_BAD_REQUEST, why, true, NULL);
+            return;
+        }
+        snprintf(req.stream, sizeof req.stream, "%s", r->scope.stream);
+    } else if (req.kind != JR_CATCHUP_STATISTICS && !(feeds & JR_FEED_IDENTIFIABLE)) {
         if (!(feeds & JR_FEED_PSEUDONYMISED) || !self->have_key) {
             send_reply(r, JR_CATCHUP_BAD_REQUEST,
                        "not authorised for reviews and notices: this key may read statistics "

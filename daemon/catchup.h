@@ -21,7 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "conns.h"
+#include "share.h"
 #include "statistics.h"
 #include "text.h"
 #include "zap.h"
@@ -31,6 +34,11 @@ typedef struct jr_catchup jr_catchup_t;
 /* What the client that sent a request may read: jr_feed_t bits, from its
  * ZAP User-Id ("" in plaintext mode). Called on the catch-up thread. */
 typedef unsigned(jr_catchup_rights_fn)(void *ctx, const char *user_id);
+
+/* Whether the client that sent a request may read one stream's records
+ * (access.h, `records`): true with that stream's share in *scope. Called on
+ * the catch-up thread. */
+typedef bool(jr_catchup_records_fn)(void *ctx, const char *user_id, jr_share_scope_t *scope);
 
 /* Events accepted per second over the last minute, for STATISTICS. Called
  * on the catch-up thread. */
@@ -46,6 +54,8 @@ typedef struct {
     void *ctx;
     /* NULL: no pseudonymised data to give; else copied */
     const uint8_t *pseudonym_key;
+    /* NULL: no key reads one stream's records */
+    jr_catchup_records_fn *records;
 } jr_catchup_hooks_t;
 
 /* Binds the ROUTER (prepared by jr_zap_secure in ZAP domain "catchup"; its

@@ -522,3 +522,23 @@ void jr_config_print_reference(FILE *out)
     jr_cfg_print(out, "daemon", g_daemon_keys, N_ELEMS(g_daemon_keys));
     jr_cfg_print(out, "stream.CODE", g_stream_keys, N_ELEMS(g_stream_keys));
 }
+
+jr_streams_t *jr_config_streams_of(const char *path, char *err, size_t errlen)
+{
+    if (path == NULL || path[0] == '\0') {
+        jr_streams_t *streams = jr_streams_new_default();
+        if (streams == NULL) {
+            snprintf(err, errlen, "out of memory");
+        }
+        return streams;
+    }
+    jr_config_t *daemon = jr_config_new();
+    jr_streams_t *streams = NULL;
+    if (daemon == NULL) {
+        snprintf(err, errlen, "out of memory");
+    } else if (jr_config_load_file(daemon, path, err, errlen) == 0) {
+        streams = jr_streams_dup(daemon->streams);
+    }
+    jr_config_destroy(&daemon);
+    return streams;
+}

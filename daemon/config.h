@@ -62,6 +62,12 @@ void jr_config_destroy(jr_config_t **self_p);
  * message ("file:line: unknown key 'x' in [daemon]") in err. */
 int jr_config_load_file(jr_config_t *self, const char *path, char *err, size_t errlen);
 
+/* The funding streams of the daemon's configuration file at path, read by
+ * this same reader, for the programs beside the daemon (joinedreview-web,
+ * joinedreview-export); the built-in table when path is NULL or "". Caller
+ * owns the result; NULL with err. */
+jr_streams_t *jr_config_streams_of(const char *path, char *err, size_t errlen);
+
 /* Applies one "section.key=value" override (section may be "stream.CODE").
  * Returns 0, or -1 with a message in err. */
 int jr_config_override(jr_config_t *self, const char *assignment, char *err, size_t errlen);

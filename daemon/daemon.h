@@ -6,8 +6,9 @@
  * One value, made in main() and passed down; no globals. Each group of
  * fields below names the file that writes it; the others only read it.
  * Everything runs on the loop's thread except what the catch-up thread
- * reads through its hooks (jr_settings_rights, jr_intake_rate, and today
- * in main.c): access under access_lock, the rate as an atomic, and
+ * reads through its hooks (jr_settings_rights, jr_settings_records,
+ * jr_intake_rate, and today in main.c): access and the streams of the
+ * configuration under access_lock, the rate as an atomic, and
  * opt.clock, which nothing changes. */
 #ifndef JR_DAEMON_H
 #define JR_DAEMON_H

@@ -220,7 +220,8 @@ static int open_sockets(jr_daemon_t *d)
         return -1;
     }
     jr_catchup_hooks_t hooks = {jr_settings_rights, jr_intake_rate, today, d,
-                                d->have_pseudonym_key ? d->pseudonym_key : NULL};
+                                d->have_pseudonym_key ? d->pseudonym_key : NULL,
+                                jr_settings_records};
     d->catchup =
         jr_catchup_new(d->zctx, d->cfg->catchup_endpoint, &edge, d->conns, d->cfg->database,
                        d->cfg->statement_timeout_ms, &hooks, err, sizeof err);

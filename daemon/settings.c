@@ -115,7 +115,10 @@ void jr_settings_reload(jr_daemon_t *d)
         jr_log(JR_LOG_ERR, "main", "reload failed; keeping the running configuration");
     } else {
         char kept[512];
+        /* The catch-up thread reads the streams for one-stream keys. */
+        pthread_mutex_lock(&d->access_lock);
         jr_config_apply_reload(d->cfg, cfg, kept, sizeof kept);
+        pthread_mutex_unlock(&d->access_lock);
         if (kept[0] != '\0') {
             jr_log(JR_LOG_WARNING, "main",
                    "changed, but applied only at the next restart (kept as they are): %s", kept);
@@ -141,4 +144,15 @@ unsigned jr_settings_rights(void *arg, const char *user_id)
                          : jr_access_feeds(d->access, user_id);
     pthread_mutex_unlock(&d->access_lock);
     return feeds;
+}
+
+bool jr_settings_records(void *arg, const char *user_id, jr_share_scope_t *scope)
+{
+    jr_daemon_t *d = arg;
+    char stream[JR_STREAM_CODE_MAX];
+    pthread_mutex_lock(&d->access_lock);
+    bool ok = d->access != NULL && jr_access_records(d->access, user_id, stream) &&
+              jr_share_scope_stream(scope, d->cfg->streams, stream) == 0;
+    pthread_mutex_unlock(&d->access_lock);
+    return ok;
 }

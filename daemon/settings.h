@@ -5,9 +5,11 @@
 #ifndef JR_SETTINGS_H
 #define JR_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "daemon.h"
+#include "share.h"
 
 /* The key pair and the allow-list (security = curve) and the pseudonym key:
  * files named in the configuration (under systemd, credentials). 0, or -1
@@ -30,5 +32,10 @@ void jr_settings_reload(jr_daemon_t *d);
  * allow-list in force; all of them in plaintext development mode. arg is
  * the daemon. Called on the catch-up thread. */
 unsigned jr_settings_rights(void *arg, const char *user_id);
+
+/* The catch-up hook for a key with one stream's records: that stream's
+ * share under the streams and allow-list in force (a reload swaps both
+ * under the same lock). Called on the catch-up thread. */
+bool jr_settings_records(void *arg, const char *user_id, jr_share_scope_t *scope);
 
 #endif

@@ -63,8 +63,12 @@ static bool allowed(const jr_access_t *access, const char *domain, const char *k
     if (strcmp(domain, JR_ZAP_PSEUDONYMISED) == 0) {
         return (feeds & JR_FEED_PSEUDONYMISED) != 0;
     }
-    if (strcmp(domain, JR_ZAP_STATISTICS) == 0 || strcmp(domain, JR_ZAP_CATCHUP) == 0) {
+    if (strcmp(domain, JR_ZAP_STATISTICS) == 0) {
         return feeds != 0;
+    }
+    if (strcmp(domain, JR_ZAP_CATCHUP) == 0) {
+        char stream[JR_STREAM_CODE_MAX];
+        return feeds != 0 || jr_access_records(access, key, stream);
     }
     return false;
 }

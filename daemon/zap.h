@@ -8,7 +8,8 @@
  *   identifiable    keys with the identifiable feed
  *   pseudonymised   keys with the pseudonymised feed
  *   statistics      keys with any feed (the statistics carry no identifier)
- *   catchup         keys with any feed (each request is judged again)
+ *   catchup         keys with any feed, or one stream's records (each request
+ *                   is judged again)
  * The User-Id given to an accepted connection is the client's public key,
  * so that every later message is judged against the allow-list in force
  * then (a revoked key loses its rights on reload). */

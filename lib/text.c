@@ -156,6 +156,33 @@ void jr_text_format_date(jr_day_t day, char out[11])
     out[10] = '\0';
 }
 
+void jr_text_format_instant(int64_t ms, char out[25])
+{
+    jr_day_t day = jr_text_day_of_ms(ms);
+    int64_t in_day = ms - (int64_t)day * MS_PER_DAY; /* 0 .. MS_PER_DAY - 1 */
+    jr_text_format_date(day, out);
+    unsigned s = (unsigned)(in_day / 1000) % 86400u, milli = (unsigned)(in_day % 1000);
+    char *t = out + 10;
+    t[0] = 'T';
+    t[1] = (char)('0' + s / 36000);
+    t[2] = (char)('0' + s / 3600 % 10);
+    t[3] = ':';
+    t[4] = (char)('0' + s / 600 % 6);
+    t[5] = (char)('0' + s / 60 % 10);
+    t[6] = ':';
+    t[7] = (char)('0' + s % 60 / 10);
+    t[8] = (char)('0' + s % 10);
+    size_t n = 9;
+    if (milli != 0) {
+        t[n++] = '.';
+        t[n++] = (char)('0' + milli / 100);
+        t[n++] = (char)('0' + milli / 10 % 10);
+        t[n++] = (char)('0' + milli % 10);
+    }
+    t[n++] = 'Z';
+    t[n] = '\0';
+}
+
 jr_day_t jr_text_day_of_ms(int64_t ms)
 {
     int64_t day = ms / MS_PER_DAY;

@@ -28,6 +28,11 @@ void jr_text_format_date(jr_day_t day, char out[11]);
 /* Day from an instant in ms since the epoch (UTC). */
 jr_day_t jr_text_day_of_ms(int64_t ms);
 
+/* An instant in ms since the epoch as ISO 8601 in UTC:
+ * "2026-10-01T09:30:00Z", or "2026-10-01T09:30:00.250Z" when it has
+ * milliseconds (25 bytes with the NUL). */
+void jr_text_format_instant(int64_t ms, char out[25]);
+
 /* Whether year-month-day is a day of the calendar (month 1..12, a day the
  * month has, leap years included). */
 bool jr_text_civil_valid(int year, unsigned month, unsigned day);

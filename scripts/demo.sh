@@ -4,7 +4,10 @@
 #   .demo/ (a Unix socket only, no network port), starts joinedreviewd,
 #   pushes the sample events of six funding streams, pushes them all again
 #   (every one comes back as a duplicate: resending is harmless), and shows
-#   the consolidated reviews. Stops the daemon and PostgreSQL at the end;
+#   the consolidated reviews; then records a joined-up review held for three
+#   persons (one of them enrolled in all six streams) and runs joinedreview-export for each of the six funding
+#   streams, which writes each covered stream's extract of the final
+#   records, and prints where. Stops the daemon and PostgreSQL at the end;
 #   the data stays in .demo/ for inspection.
 #
 # Every socket uses CURVE, with keys and an allow-list made for the run.
@@ -64,7 +67,8 @@ jr=build/tools/joinedreview
 keys=$demo/keys
 rm -rf "$keys" "$demo/inbox" "$demo/state" "$demo/adapters.log" && mkdir -m 700 "$keys"
 for name in daemon review-team dashboard equipment-dashboard sp-adapter ilf-adapter \
-  ices-adapter atw-adapter dfg-adapter sc-adapter; do
+  ices-adapter atw-adapter dfg-adapter sc-adapter \
+  sp-export ilf-export ices-export atw-export dfg-export sc-export; do
   "$jr" keygen "$keys/$name" >/dev/null
 done
 pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
@@ -73,6 +77,8 @@ pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$keys/$1.pub"; }
 for stream in SP ILF ICES ATW DFG SC; do
   lower=$(echo "$stream" | tr 'A-Z' 'a-z')
   printf '[client.%s-adapter]\npublic_key = %s\nstreams = %s\n\n' "$lower" "$(pubkey "$lower-adapter")" "$stream"
+  # The stream's exporter: its own records, cut to its minimum, and nothing else.
+  printf '[client.%s-export]\npublic_key = %s\nrecords = %s\n\n' "$lower" "$(pubkey "$lower-export")" "$stream"
 done
 cat <<ALLOW
 [client.review-team]
@@ -205,6 +211,69 @@ echo "== what a statistics dashboard sees (the statistics feed, a CURVE key with
 quarter=$(date -u +%Y)Q$((($(date -u +%-m) - 1) / 3 + 1))
 echo "== national capture: the quarterly summary for $quarter (an analyst's read-only login; 1 to 7 shown as *, others to the nearest 5)"
 "$jr" summary --quarter "$quarter" --database "host=$demo/pg user=jr_analyst dbname=joinedreview"
+
+# Grace (999 111 0003) is enrolled in all six streams, each due within the
+# alignment window of the next few weeks: one joined-up review covers them
+# all. Each stream records its own enrolment with its own key; Access to
+# Work and the person say something about work, her carer about family
+# life (which Access to Work's extract must not hold).
+today=$(date -u +%F)
+ago() { date -u -d "$today - $1 days" +%F; }
+grace='"nhs":"999 111 0003"'
+enrol() { # stream id fields
+  printf '{"stream":"%s","id":"%s","at":"%sT09:00:00Z",%s,"enrolment":{%s}}\n' "$1" "$2" "$today" "$grace" "$3"
+}
+say() { # stream id topic role text
+  printf '{"stream":"%s","id":"%s","at":"%sT10:00:00Z",%s,"contribution":{"topic":"%s","role":"%s","working":"%s"}}\n' \
+    "$1" "$2" "$today" "$grace" "$3" "$4" "$5"
+}
+enrol SC sc-demo-g1 "\"started_on\":\"2022-01-10\",\"last_review_on\":\"$(ago 360)\"" >"$demo/grace-SC.jsonl"
+say SC sc-demo-g2 FAMILY CARER "Her sister visits every Sunday and helps with shopping." >>"$demo/grace-SC.jsonl"
+enrol SP sp-demo-g1 "\"started_on\":\"2023-03-01\",\"last_review_on\":\"$(ago 350)\"" >"$demo/grace-SP.jsonl"
+enrol ILF ilf-demo-g1 "\"started_on\":\"2019-05-01\",\"last_review_on\":\"$(ago 720)\"" >"$demo/grace-ILF.jsonl"
+enrol ICES ices-demo-g1 "\"started_on\":\"2024-02-01\",\"last_review_on\":\"$(ago 355)\"" >"$demo/grace-ICES.jsonl"
+enrol ATW atw-demo-g1 "\"started_on\":\"$(ago 1000)\",\"award_ends_on\":\"$(date -u -d "$today + 100 days" +%F)\"" >"$demo/grace-ATW.jsonl"
+say ATW atw-demo-g2 EMPLOYMENT PERSON "I work mornings at the library and want to keep it." >>"$demo/grace-ATW.jsonl"
+enrol DFG dfg-demo-g1 "\"started_on\":\"$(ago 30)\"" >"$demo/grace-DFG.jsonl"
+echo "== Grace (999 111 0003): enrolled in all six funding streams, each stream with its own key"
+for stream in SC SP ILF ICES ATW DFG; do
+  lower=$(echo "$stream" | tr 'A-Z' 'a-z')
+  "$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/$lower-adapter.key" \
+    "$demo/grace-$stream.jsonl" | sed "s/^/   $stream: /"
+done
+
+echo "== a joined-up review held today for Daniel (943 476 5919), Michael (999 765 4323) and Grace, recorded by social care"
+for who in "943 476 5919" "999 765 4323" "999 111 0003"; do
+  printf '{"stream":"SC","id":"sc-demo-held-%s","at":"%sT16:00:00Z","nhs":"%s","review_held":{"held_on":"%s"}}\n' \
+    "${who// /}" "$today" "$who" "$today"
+done >"$demo/held.jsonl"
+"$jr" push --endpoint "$ingest" --server-key "$server_key" --key-file "$keys/sc-adapter.key" \
+  "$demo/held.jsonl" | sed 's/^/   /'
+
+# joinedreview-export, one per funding stream, each with its own key
+# (records = CODE): it catches up from the daemon and writes, for every
+# review held that covered its stream, the final record cut to the stream's
+# minimum information, as CSV and JSON. --idle-exit ends it once caught up.
+echo "== each funding stream's extracts of the reviews held (joinedreview-export, one key per stream)"
+exporter=build/exporter/joinedreview-export
+rm -rf "$demo/outbound" "$demo/export-state"
+for stream in SP ILF ICES ATW DFG SC; do
+  lower=$(echo "$stream" | tr 'A-Z' 'a-z')
+  "$exporter" --stream "$stream" --idle-exit 2 \
+    --set export.outbound="$demo/outbound/$stream" \
+    --set export.state="$demo/export-state/$stream/sequence" \
+    --set export.catchup_endpoint="$catchup" --set export.server_key="$server_key" \
+    --set export.key_file="$keys/$lower-export.key" \
+    --set export.daemon_config="$root/systemd/joinedreviewd.conf" 2>"$demo/export-$lower.log" || {
+    cat "$demo/export-$lower.log" >&2; echo "joinedreview-export $stream failed" >&2; exit 1; }
+  files=$(cd "$demo/outbound/$stream" 2>/dev/null && ls -- *.csv *.json 2>/dev/null | tr '\n' ' ' || true)
+  printf '   %-4s %s: %s\n' "$stream" "$demo/outbound/$stream" "${files:-no review held covered this stream}"
+done
+sample="$demo/outbound/ATW/9991110003-cycle1.csv"
+if [ -f "$sample" ]; then
+  echo "   ${sample#$root/}, Grace's extract for Access to Work (her carer's note on family life is not in it):"
+  cut -c1-150 "$sample" | sed 's/^/     /'
+fi
 
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \

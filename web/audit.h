@@ -12,9 +12,16 @@
 
 #include "accounts.h"
 
-/* page: "review" or "pack". address: the client's, as text (may be NULL).
+/* page: "review", "pack" or "fhir". address: the client's, as text (may be NULL).
  * 0, or -1 when the row was not written (logged). */
 int jr_audit_view(PGconn *c, const jr_account_t *who, const char *nhs, unsigned cycle,
                   const char *page, const char *address);
+
+/* The same for many persons at once, one row each, in one statement: the
+ * FHIR answers (page "fhir"), which may hold several persons. nhs[i] is
+ * ten digits, cycles[i] its cycle. 0 (also when n is 0), or -1 when the
+ * rows were not written (logged). */
+int jr_audit_views(PGconn *c, const jr_account_t *who, const char (*nhs)[11],
+                   const unsigned *cycles, size_t n, const char *page, const char *address);
 
 #endif

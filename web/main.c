@@ -124,22 +124,6 @@ static int parse_args(int argc, char **argv, options_t *opt)
     return 0;
 }
 
-/* The funding streams: the daemon's own configuration file, read by the
- * daemon's own reader (daemon/config.h), or the built-in table. */
-static jr_streams_t *load_streams(const jr_webcfg_t *cfg, char *err, size_t errlen)
-{
-    if (cfg->daemon_config[0] == '\0') {
-        return jr_streams_new_default();
-    }
-    jr_config_t *daemon = jr_config_new();
-    jr_streams_t *streams = NULL;
-    if (daemon != NULL && jr_config_load_file(daemon, cfg->daemon_config, err, errlen) == 0) {
-        streams = jr_streams_dup(daemon->streams);
-    }
-    jr_config_destroy(&daemon);
-    return streams;
-}
-
 /* A line of standard input, unseen when it is a terminal. */
 static int read_password(const char *prompt, char *out, size_t len)
 {
@@ -280,7 +264,7 @@ int main(int argc, char **argv)
         }
     }
     jr_log_set_level((jr_log_level_t)jr_log_level_from_name(cfg->log_level));
-    jr_streams_t *streams = load_streams(cfg, err, sizeof err);
+    jr_streams_t *streams = jr_config_streams_of(cfg->daemon_config, err, sizeof err);
     if (streams == NULL) {
         fprintf(stderr, "joinedreview-web: the daemon's configuration: %s\n", err);
         jr_webcfg_destroy(&cfg);

@@ -178,9 +178,11 @@ void jr_page_provenance(jr_html_t *h, const Joinedreview__V1__Provenance *p)
     jr_html_raw(h, "</span>");
 }
 
-/* Whether the account may see the person whose current review is row 0. */
-static bool may_see(const jr_account_t *a, PGresult *rows)
+bool jr_page_may_see(const jr_account_t *a, PGresult *rows)
 {
+    if (PQntuples(rows) == 0) {
+        return false;
+    }
     const char *enrolled = PQgetvalue(rows, 0, 4), *lead = PQgetvalue(rows, 0, 5);
     if (a->role == JR_ACCOUNT_SCHEDULER) {
         for (size_t i = 0; i < a->n_leads; i++) {
@@ -222,7 +224,7 @@ int jr_page_person_load(jr_req_t *req, jr_resp_t *resp, PGconn *conn, const char
     }
     /* Someone the account may not see is answered like someone who does not
      * exist: the answer tells nothing about who has a review. */
-    if (PQntuples(out->rows) == 0 || !may_see(a, out->rows)) {
+    if (PQntuples(out->rows) == 0 || !jr_page_may_see(a, out->rows)) {
         jr_page_error(req, resp, 404, "No review you may see",
                       "There is no review for that NHS number among the persons you may see.");
         jr_page_person_clear(out);
@@ -254,10 +256,10 @@ int jr_page_person_load(jr_req_t *req, jr_resp_t *resp, PGconn *conn, const char
         jr_page_person_clear(out);
         return -1;
     }
-    jr_cut_scope_t scope;
+    jr_share_scope_t scope;
     if (a->role == JR_ACCOUNT_SCHEDULER) {
-        jr_cut_scope_whole(&scope);
-    } else if (jr_cut_scope_stream(&scope, req->app->streams, a->stream) != 0) {
+        jr_share_scope_whole(&scope);
+    } else if (jr_share_scope_stream(&scope, req->app->streams, a->stream) != 0) {
         jr_page_error(req, resp, 403, "Not for your role", "Your stream is not configured.");
         jr_page_person_clear(out);
         return -1;

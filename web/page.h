@@ -35,6 +35,10 @@ void jr_page_aggregates(jr_req_t *req, jr_resp_t *resp);
 /* GET /metrics: Prometheus text, for a bearer token or an analyst. */
 void jr_page_metrics(jr_req_t *req, jr_resp_t *resp);
 
+/* GET /fhir/...: FHIR R4, read only (page_fhir.c). rest is what follows
+ * "/fhir/". */
+void jr_page_fhir(jr_req_t *req, jr_resp_t *resp, const char *rest);
+
 /* ---- shared ---------------------------------------------------------- */
 
 /* Opens the layout for the signed-in account (if any). */
@@ -60,6 +64,12 @@ typedef struct {
 int jr_page_person_load(jr_req_t *req, jr_resp_t *resp, PGconn *conn, const char *nhs_text,
                         unsigned cycle, const char *page, jr_page_person_t *out);
 void jr_page_person_clear(jr_page_person_t *p);
+
+/* Whether the account may see the person whose records are rows
+ * (jr_queries_person, newest cycle first): a scheduler when one of their
+ * leads leads the current review, a stream officer when the person is
+ * enrolled in their stream now. */
+bool jr_page_may_see(const jr_account_t *a, PGresult *rows);
 
 /* "Daniel Okafor, the person (SC), 1 October 2026": who said it and when. */
 void jr_page_provenance(jr_html_t *h, const Joinedreview__V1__Provenance *p);

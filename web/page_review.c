@@ -39,9 +39,8 @@ static void side(jr_html_t *h, const jr_cut_area_t *a, bool working)
     bool any = false;
     for (size_t i = 0; i < a->n_statements; i++) {
         const Joinedreview__V1__Statement *s = a->statements[i];
-        const char *text = working ? s->working : s->not_working;
-        bool no_change = working && s->has_no_change && s->no_change;
-        if ((text == NULL || text[0] == '\0') && !no_change) {
+        const char *text = jr_cut_said(s, working);
+        if (text == NULL) {
             continue;
         }
         jr_html_raw(h, any ? "" : "<ul class=\"statements\">");
@@ -49,11 +48,7 @@ static void side(jr_html_t *h, const jr_cut_area_t *a, bool working)
         jr_html_raw(h, "<li><span class=\"topic\">");
         jr_html_text(h, jr_format_topic_title((jr_topic_t)s->topic));
         jr_html_raw(h, ":</span> <span class=\"said\">");
-        if (text != NULL && text[0] != '\0') {
-            jr_html_text(h, text);
-        } else {
-            jr_html_raw(h, "No change.");
-        }
+        jr_html_text(h, text);
         jr_html_raw(h, "</span> ");
         jr_page_provenance(h, s->provenance);
         if (s->has_priority && s->priority != JOINEDREVIEW__V1__PRIORITY__NOT_GIVEN && !working) {
@@ -307,10 +302,10 @@ static void budgets(const jr_req_t *req, jr_html_t *h, const jr_cut_t *cut)
         jr_html_raw(h, "</td><td>");
         jr_html_text(h, jr_text_pounds(b->spent_pence, money));
         jr_html_raw(h, b->underspend_pence < 0 ? "</td><td class=\"overspend\">Overspent by "
-                                                : "</td><td>");
-        jr_html_text(h, jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence
-                                                               : b->underspend_pence,
-                                       money));
+                                               : "</td><td>");
+        jr_html_text(
+            h, jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence,
+                              money));
         jr_html_raw(h, b->rule == JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_NOT_SET
                            ? "</td><td class=\"no-rule\">"
                            : "</td><td>");

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -33,6 +34,23 @@ static const char *date_or_null(jr_day_t d, char buf[11])
     return buf;
 }
 
+/* The leads as an array value; stream codes are letters, digits and '_'
+ * (checked when the accounts were read), never SQL. */
+static const char *leads_array(const char *const *leads, size_t n, char *out, size_t len)
+{
+    if (leads == NULL) {
+        return NULL;
+    }
+    size_t used = (size_t)snprintf(out, len, "{");
+    for (size_t i = 0; i < n && used < len; i++) {
+        used += (size_t)snprintf(out + used, len - used, "%s%.15s", i ? "," : "", leads[i]);
+    }
+    if (used < len) {
+        snprintf(out + used, len - used, "}");
+    }
+    return out;
+}
+
 PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
 {
     /* Unnamed and planned with its values, so a filter left out (NULL)
@@ -60,33 +78,28 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
         "   AND ($6::date IS NULL OR s.review_on <= $6::date) "
         "   AND ($9::text IS NULL OR r.way = $9::text) "
         "   AND ($10::text IS NULL OR $10::text = ANY (r.needs)) "
+        "   AND ($11::text IS NULL OR (s.review_on, s.nhs_number) > ($12::date, $11::text)) "
         " ORDER BY s.review_on, s.nhs_number LIMIT $7::integer";
-    /* The leads as an array value: stream codes are letters, digits and
-     * '_' (checked when the accounts were read), never SQL. */
     char leads[JR_ACCOUNT_LEADS_MAX * (JR_STREAM_CODE_MAX + 1) + 3];
-    size_t used = 0;
-    leads[used++] = '{';
-    for (size_t i = 0; i < q->n_leads && i < JR_ACCOUNT_LEADS_MAX; i++) {
-        used += (size_t)snprintf(leads + used, sizeof leads - used, "%s%.15s", i ? "," : "",
-                                 q->leads[i]);
-    }
-    snprintf(leads + used, sizeof leads - used, "}");
-    char first[11], last[11], limit[16];
+    size_t n_leads = q->n_leads < JR_ACCOUNT_LEADS_MAX ? q->n_leads : JR_ACCOUNT_LEADS_MAX;
+    char first[11], last[11], limit[16], after_on[11];
     snprintf(limit, sizeof limit, "%d", q->limit);
     bool one = q->leads != NULL && q->n_leads == 1;
-    const char *values[10] = {q->leads != NULL && !one ? leads : NULL,
-                             q->enrolled_in,
-                             q->covers,
-                             q->ready < 0 ? NULL
-                             : q->ready   ? "true"
-                                          : "false",
-                             date_or_null(q->first, first),
-                             date_or_null(q->last, last),
-                             limit,
-                             one ? q->leads[0] : NULL,
-                             q->way,
-                             q->need};
-    return run(c, "worklist", sql, 10, values);
+    const char *values[12] = {!one ? leads_array(q->leads, n_leads, leads, sizeof leads) : NULL,
+                              q->enrolled_in,
+                              q->covers,
+                              q->ready < 0 ? NULL
+                              : q->ready   ? "true"
+                                           : "false",
+                              date_or_null(q->first, first),
+                              date_or_null(q->last, last),
+                              limit,
+                              one ? q->leads[0] : NULL,
+                              q->way,
+                              q->need,
+                              q->after_nhs,
+                              q->after_nhs ? date_or_null(q->after_on, after_on) : NULL};
+    return run(c, "worklist", sql, 12, values);
 }
 
 PGresult *jr_queries_person(PGconn *c, const char *nhs)
@@ -98,6 +111,67 @@ PGresult *jr_queries_person(PGconn *c, const char *nhs)
         " WHERE c.nhs_number = $1 ORDER BY c.cycle DESC";
     const char *values[1] = {nhs};
     return run(c, "person", sql, 1, values);
+}
+
+PGresult *jr_queries_visible(PGconn *c, const char *const *leads, size_t n_leads,
+                             const char *enrolled_in, const char *after_nhs, int limit)
+{
+    /* The same two rules as the worklist: a scheduler sees the persons
+     * whose current review their leads lead (schedule.lead), a stream
+     * officer those enrolled in their stream in their current record. */
+    static const char sql[] =
+        "SELECT p.nhs_number FROM ( "
+        "  SELECT s.nhs_number FROM schedule s "
+        "   WHERE $1::text[] IS NOT NULL AND s.lead = ANY ($1::text[]) "
+        "     AND ($3::text IS NULL OR s.nhs_number > $3::text) "
+        "  UNION ALL "
+        "  SELECT r.nhs_number FROM (SELECT DISTINCT ON (c.nhs_number) c.nhs_number, c.enrolled "
+        "                              FROM consolidated_review c "
+        "                             WHERE $2::text IS NOT NULL "
+        "                               AND ($3::text IS NULL OR c.nhs_number > $3::text) "
+        "                             ORDER BY c.nhs_number, c.cycle DESC) r "
+        "   WHERE $2::text = ANY (r.enrolled)) p "
+        " ORDER BY p.nhs_number LIMIT $4::integer";
+    char array[JR_ACCOUNT_LEADS_MAX * (JR_STREAM_CODE_MAX + 1) + 3], lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *values[4] = {leads_array(leads, n_leads, array, sizeof array), enrolled_in,
+                             after_nhs, lim};
+    return run(c, "visible persons", sql, 4, values);
+}
+
+PGresult *jr_queries_current(PGconn *c, const char *const *nhs, size_t n)
+{
+    static const char sql[] =
+        "SELECT DISTINCT ON (c.nhs_number) c.nhs_number, c.cycle, c.record, "
+        "       coalesce((SELECT p.held_on::text FROM consolidated_review p "
+        "                  WHERE p.nhs_number = c.nhs_number AND p.cycle = c.cycle - 1), '') "
+        "  FROM consolidated_review c WHERE c.nhs_number = ANY ($1::text[]) "
+        " ORDER BY c.nhs_number, c.cycle DESC";
+    /* An array value of NHS numbers: ten digits each (checked), never SQL. */
+    char *array = malloc(n * 12 + 3);
+    if (array == NULL) {
+        return NULL;
+    }
+    size_t used = (size_t)snprintf(array, 2, "{");
+    for (size_t i = 0; i < n; i++) {
+        bool digits = strlen(nhs[i]) == 10 && strspn(nhs[i], "0123456789") == 10;
+        used += (size_t)snprintf(array + used, 13, "%s%s", i ? "," : "", digits ? nhs[i] : "0");
+    }
+    snprintf(array + used, 2, "}");
+    const char *values[1] = {array};
+    PGresult *r = run(c, "current records", sql, 1, values);
+    free(array);
+    return r;
+}
+
+PGresult *jr_queries_received(PGconn *c, const char *nhs)
+{
+    static const char sql[] =
+        "SELECT stream, source_event_id, "
+        "       to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+        "  FROM event WHERE nhs_number = $1";
+    const char *values[1] = {nhs};
+    return run(c, "received", sql, 1, values);
 }
 
 PGresult *jr_queries_notices(PGconn *c, const char *nhs)

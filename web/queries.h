@@ -25,6 +25,10 @@ typedef struct {
     const char *way;         /* only persons who want their review this way ("WITH_OTHERS") */
     const char *need;        /* only persons who need this to take part ("EASY_READ") */
     int limit;
+    /* Paging by position: only rows after (after_on, after_nhs) in review
+     * date order; after_nhs NULL: from the start. */
+    jr_day_t after_on;
+    const char *after_nhs;
 } jr_queries_worklist_t;
 
 /* nhs_number, review_on, lead, covered ("SC,ICES"), ready_for_sign_off
@@ -36,6 +40,21 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q);
  * record (bytea, text form), enrolled ("SC,ICES"), lead of the current
  * schedule (or ""). */
 PGresult *jr_queries_person(PGconn *c, const char *nhs);
+
+/* The persons an account may see (leads: whose current review those lead;
+ * or enrolled_in: enrolled in it now), in NHS number order after
+ * after_nhs (NULL: from the first), at most limit: nhs_number. */
+PGresult *jr_queries_visible(PGconn *c, const char *const *leads, size_t n_leads,
+                             const char *enrolled_in, const char *after_nhs, int limit);
+
+/* The current record of each of n persons (ten-digit NHS numbers), in
+ * one statement: nhs_number, cycle, record, held_on of the cycle before
+ * (or ""). At most one row each; persons without a record have none. */
+PGresult *jr_queries_current(PGconn *c, const char *const *nhs, size_t n);
+
+/* When the daemon stored each of a person's events: stream,
+ * source_event_id, received_at (ISO 8601 UTC with milliseconds). */
+PGresult *jr_queries_received(PGconn *c, const char *nhs);
 
 /* The notices published for a person, newest first: cycle, key, kind,
  * notice_on, review_on, lead, covered. */

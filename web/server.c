@@ -139,6 +139,10 @@ static void route(jr_req_t *req, jr_resp_t *resp)
         jr_page_metrics(req, resp);
         return;
     }
+    if (strncmp(p, "/fhir/", 6) == 0) {
+        jr_page_fhir(req, resp, p + 6); /* answers 401 itself: an API, not a page */
+        return;
+    }
     if (req->session == NULL) {
         jr_resp_redirect(resp, "/login"); /* no session: the sign-in page */
         return;

@@ -15,7 +15,19 @@
  * running the statements those pages run (queries.c's own functions, for
  * the same filters and persons: the worklist's statement; a person's records
  * and notices, and also with the audit row the page writes), timed the same way. Prints p50 and p95
- * of each, and the ratios. */
+ * of each, and the ratios.
+ *
+ *   bench_web PERSONS CLIENTS REQUESTS fhir
+ *
+ * measures FHIR searches instead, on the same seeded caseload: (c) the
+ * worklist in FHIR, Task?status=requested&owner=Organization/SC&due=le
+ * (today + 56)&_count=100 (the first page of 100 Tasks, each built from the
+ * person's current record and cut), against its statements (the worklist's
+ * for 101 rows, the 100 current records in one statement, and also with the
+ * 100 audit rows the answer writes); (d) one person's plan,
+ * CarePlan?subject:identifier=...|NHS&_include=CarePlan:goal
+ * &_revinclude=Provenance:target, against a person's records and the times
+ * their events were stored (and the audit row). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -40,6 +52,7 @@
 #include "harness.h"
 #include "load.h"
 #include "queries.h"
+#include "text.h"
 
 #ifndef JR_WEB_PATH
 #error "JR_WEB_PATH must name the joinedreview-web binary"
@@ -285,7 +298,9 @@ static int sign_in(bench_t *b)
 
 /* ---- the load ------------------------------------------------------------ */
 
-typedef enum { WORKLIST, PERSON } kind_t;
+typedef enum { WORKLIST, PERSON, FHIR_TASKS, FHIR_PLAN } kind_t;
+
+#define FHIR_PAGE 100
 
 typedef struct {
     bench_t *b;
@@ -295,6 +310,53 @@ typedef struct {
     double *ms; /* requests entries */
     int failed;
 } worker_t;
+
+/* What the service's answer reads and writes, as bare statements. */
+static int baseline(bench_t *b, PGconn *db, kind_t kind, bool audit, jr_queries_worklist_t *q,
+                    const char *nhs)
+{
+    int rc = 0;
+    if (kind == WORKLIST || kind == PERSON) {
+        PGresult *r = kind == WORKLIST ? jr_queries_worklist(db, q) : jr_queries_person(db, nhs);
+        rc = r == NULL ? -1 : 0;
+        PQclear(r);
+        return rc;
+    }
+    char people[FHIR_PAGE][11];
+    unsigned cycles[FHIR_PAGE];
+    size_t n = 0;
+    if (kind == FHIR_TASKS) {
+        jr_queries_worklist_t t = *q;
+        t.limit = FHIR_PAGE + 1;
+        PGresult *list = jr_queries_worklist(db, &t);
+        const char *nhs_of[FHIR_PAGE];
+        for (int i = 0; list != NULL && i < PQntuples(list) && n < FHIR_PAGE; i++) {
+            nhs_of[n++] = PQgetvalue(list, i, 0);
+        }
+        PGresult *cur = list != NULL ? jr_queries_current(db, nhs_of, n) : NULL;
+        rc = cur == NULL ? -1 : 0;
+        for (int i = 0; cur != NULL && i < PQntuples(cur) && i < FHIR_PAGE; i++) {
+            snprintf(people[i], 11, "%s", PQgetvalue(cur, i, 0));
+            cycles[i] = (unsigned)atoi(PQgetvalue(cur, i, 1));
+        }
+        n = cur != NULL ? (size_t)PQntuples(cur) : 0;
+        PQclear(cur);
+        PQclear(list);
+    } else {
+        PGresult *r = jr_queries_person(db, nhs), *e = jr_queries_received(db, nhs);
+        rc = r == NULL || e == NULL ? -1 : 0;
+        snprintf(people[0], 11, "%s", nhs);
+        cycles[0] = r != NULL && PQntuples(r) > 0 ? (unsigned)atoi(PQgetvalue(r, 0, 0)) : 1;
+        n = 1;
+        PQclear(r);
+        PQclear(e);
+    }
+    if (rc == 0 && audit) {
+        rc = jr_audit_views(db, &b->who, (const char(*)[11])people, cycles, n, "fhir",
+                            "127.0.0.1");
+    }
+    return rc;
+}
 
 static void *work(void *arg)
 {
@@ -317,17 +379,26 @@ static void *work(void *arg)
                                .last = caseload_day_of(H_TODAY) + 56};
     for (int i = 0; i < b->requests && !w->failed; i++) {
         const char *nhs = b->people[((size_t)w->id * 7919 + (size_t)i * 104729) % b->n_people];
-        char path[64];
-        snprintf(path, sizeof path, "/person/%s", nhs);
+        char path[300], due[11];
+        jr_text_format_date(caseload_day_of(H_TODAY) + 56, due);
+        if (w->kind == FHIR_TASKS) {
+            snprintf(path, sizeof path,
+                     "/fhir/Task?status=requested&owner=Organization/SC&due=le%s&_count=%d", due,
+                     FHIR_PAGE);
+        } else if (w->kind == FHIR_PLAN) {
+            snprintf(path, sizeof path,
+                     "/fhir/CarePlan?subject:identifier=https://fhir.nhs.uk/Id/nhs-number%%7C%s"
+                     "&_include=CarePlan:goal&_revinclude=Provenance:target",
+                     nhs);
+        } else {
+            snprintf(path, sizeof path, "%s%s", w->kind == WORKLIST ? "/worklist" : "/person/",
+                     w->kind == WORKLIST ? "" : nhs);
+        }
         int64_t t0 = load_now_ns();
         if (w->sql) {
-            PGresult *r =
-                w->kind == WORKLIST ? jr_queries_worklist(db, &q) : jr_queries_person(db, nhs);
-            w->failed = r == NULL;
-            PQclear(r);
+            w->failed = baseline(b, db, w->kind, w->sql == 2, &q, nhs) != 0;
         } else {
-            int st =
-                client_ask(&c, "GET", w->kind == WORKLIST ? "/worklist" : path, b->cookie, NULL);
+            int st = client_ask(&c, "GET", path, b->cookie, NULL);
             w->failed = st != 200;
         }
         w->ms[i] = (double)(load_now_ns() - t0) / 1e6;
@@ -376,8 +447,11 @@ int main(int argc, char **argv)
     bench_t b = {.persons = argc > 1 ? atoi(argv[1]) : 100000,
                  .clients = argc > 2 ? atoi(argv[2]) : 8,
                  .requests = argc > 3 ? atoi(argv[3]) : 200};
+    bool fhir = argc > 4 && strcmp(argv[4], "fhir") == 0;
+    int first = fhir ? FHIR_TASKS : WORKLIST;
     if (b.persons < 100 || b.clients < 1 || b.requests < 10 || sodium_init() < 0) {
-        fprintf(stderr, "usage: bench_web [PERSONS (>= 100) [CLIENTS [REQUESTS (>= 10)]]]\n");
+        fprintf(stderr,
+                "usage: bench_web [PERSONS (>= 100) [CLIENTS [REQUESTS (>= 10) [fhir]]]]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -411,37 +485,48 @@ int main(int argc, char **argv)
         printf("SC leads %zu reviews, %lld of them overdue, due or within 56 days (the worklist "
                "shows the first %d)\n",
                b.n_people, rows, ROWS);
-        double p[2][3][3];
-        for (int kind = 0; kind < 2 && rc == 0 && b.n_people > 0; kind++) {
-            for (int sql = kind == PERSON ? 2 : 1; sql >= 0 && rc == 0; sql--) {
+        double all[4][3][3], (*p)[3][3] = all + first;
+        for (int k = 0; k < 2 && rc == 0 && b.n_people > 0; k++) {
+            int kind = first + k;
+            for (int sql = kind == WORKLIST ? 1 : 2; sql >= 0 && rc == 0; sql--) {
                 /* a warm-up round, then the measured one */
                 int req = b.requests;
                 b.requests = 10;
-                rc |= run(&b, (kind_t)kind, sql, &p[kind][sql][0], &p[kind][sql][1],
-                          &p[kind][sql][2]);
+                rc |= run(&b, (kind_t)kind, sql, &p[k][sql][0], &p[k][sql][1], &p[k][sql][2]);
                 b.requests = req;
-                rc |= run(&b, (kind_t)kind, sql, &p[kind][sql][0], &p[kind][sql][1],
-                          &p[kind][sql][2]);
+                rc |= run(&b, (kind_t)kind, sql, &p[k][sql][0], &p[k][sql][1], &p[k][sql][2]);
             }
         }
         if (rc == 0) {
             printf("\n| %d concurrent clients | p50 ms | p95 ms | per second |\n"
                    "| --- | --- | --- | --- |\n",
                    b.clients);
-            static const char *const names[2][3] = {
+            static const char *const names[4][3] = {
                 {"worklist page (joinedreview-web)", "worklist SQL (bare, same statement)", ""},
                 {"person's review page (joinedreview-web)", "person's SQL (bare, same statements)",
-                 "person's SQL and the audit row it writes"}};
-            for (int kind = 0; kind < 2; kind++) {
-                for (int sql = 0; sql < (kind == PERSON ? 3 : 2); sql++) {
-                    printf("| %s | %.2f | %.2f | %.0f |\n", names[kind][sql], p[kind][sql][0],
-                           p[kind][sql][1], p[kind][sql][2]);
+                 "person's SQL and the audit row it writes"},
+                {"FHIR Task search, 100 a page (joinedreview-web)",
+                 "its SQL (bare: worklist rows, 100 current records)",
+                 "its SQL and the 100 audit rows it writes"},
+                {"FHIR CarePlan search with goals and provenance (joinedreview-web)",
+                 "its SQL (bare: records, events' stored times)",
+                 "its SQL and the audit row it writes"}};
+            for (int k = 0; k < 2; k++) {
+                for (int sql = 0; sql < (first + k == WORKLIST ? 2 : 3); sql++) {
+                    printf("| %s | %.2f | %.2f | %.0f |\n", names[first + k][sql], p[k][sql][0],
+                           p[k][sql][1], p[k][sql][2]);
                 }
             }
-            printf("\nratio page / SQL: worklist p50 %.2f, p95 %.2f; person p50 %.2f, p95 %.2f "
-                   "(against its SQL and audit row: p50 %.2f, p95 %.2f)\n",
-                   p[0][0][0] / p[0][1][0], p[0][0][1] / p[0][1][1], p[1][0][0] / p[1][1][0],
-                   p[1][0][1] / p[1][1][1], p[1][0][0] / p[1][2][0], p[1][0][1] / p[1][2][1]);
+            printf("\nratio service / SQL: %s p50 %.2f, p95 %.2f; %s p50 %.2f, p95 %.2f "
+                   "(against its SQL and audit rows: p50 %.2f, p95 %.2f)\n",
+                   fhir ? "Task search" : "worklist", p[0][0][0] / p[0][1][0],
+                   p[0][0][1] / p[0][1][1], fhir ? "CarePlan search" : "person",
+                   p[1][0][0] / p[1][1][0], p[1][0][1] / p[1][1][1], p[1][0][0] / p[1][2][0],
+                   p[1][0][1] / p[1][2][1]);
+            if (fhir) {
+                printf("(Task search against its SQL and audit rows: p50 %.2f, p95 %.2f)\n",
+                       p[0][0][0] / p[0][2][0], p[0][0][1] / p[0][2][1]);
+            }
         } else {
             fprintf(stderr, "bench_web: a request failed; see %s/web.log\n", b.dir);
         }

@@ -191,6 +191,29 @@ static void test_allow_list(void)
     snprintf(want, sizeof want,
              "%s:2: [client.x] feeds: identifiable, pseudonymised and/or statistics", path);
     CU_ASSERT_STRING_EQUAL(err, want);
+    /* One stream's records: the code of one stream, never ALL or a list. */
+    write_file(path, "[client.atw-export]\npublic_key = " K_OTHER "\nrecords = ATW\n");
+    a = jr_access_load(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    char stream[JR_STREAM_CODE_MAX] = "";
+    CU_ASSERT_TRUE(jr_access_records(a, K_OTHER, stream));
+    CU_ASSERT_STRING_EQUAL(stream, "ATW");
+    CU_ASSERT_EQUAL(jr_access_feeds(a, K_OTHER), 0);
+    CU_ASSERT_FALSE(jr_access_is_adapter(a, K_OTHER));
+    CU_ASSERT_FALSE(jr_access_records(a, K_ILF, stream));
+    jr_access_destroy(&a);
+    static const char *const bad_records[] = {"ALL", "ATW, SC", "atw", ""};
+    for (size_t i = 0; i < 4; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "[client.x]\npublic_key = %s\nrecords = %s\n", K_OTHER,
+                 bad_records[i]);
+        write_file(path, text);
+        CU_ASSERT_PTR_NULL(jr_access_load(path, err, sizeof err));
+        snprintf(want, sizeof want,
+                 "%s:3: [client.x] records: the code of one funding stream (e.g. ATW)", path);
+        CU_ASSERT_STRING_EQUAL(err, want);
+    }
+
     write_file(path, "[client.x]\nstreams = SC\n");
     CU_ASSERT_PTR_NULL(jr_access_load(path, err, sizeof err));
     snprintf(want, sizeof want, "%s: [client.x] has no public_key", path);

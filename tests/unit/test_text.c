@@ -121,6 +121,13 @@ static void test_format_date(void)
     CU_ASSERT_STRING_EQUAL(out, "1969-12-31");
     jr_text_format_date(-25567, out);
     CU_ASSERT_STRING_EQUAL(out, "1900-01-01");
+    char instant[25];
+    jr_text_format_instant(1790845200000LL, instant);
+    CU_ASSERT_STRING_EQUAL(instant, "2026-10-01T09:00:00Z");
+    jr_text_format_instant(1790845200250LL, instant);
+    CU_ASSERT_STRING_EQUAL(instant, "2026-10-01T09:00:00.250Z");
+    jr_text_format_instant(-1, instant);
+    CU_ASSERT_STRING_EQUAL(instant, "1969-12-31T23:59:59.999Z");
     /* No date, or a year that has no four digits: a string nothing parses. */
     jr_text_format_date(JR_DAY_NONE, out);
     CU_ASSERT_STRING_EQUAL(out, "0000-00-00");

@@ -15,16 +15,13 @@ headings in order, a label for every field, text alternatives.
 """
 import argparse
 import base64
-import http.client
 import os
 import re
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import unittest
-import urllib.parse
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -144,13 +141,8 @@ def setUpModule():
                                          "working": "Tenancy sustained."}))
         out = WORLD.push(lines)
         assert "ok 6" in out and "parked 1" in out, out
-        crt, key = WORLD.certificate()
-        conf = WORLD.config(["listen_address = 127.0.0.1", "port = 0",
-                             "tls_cert_file = " + crt, "tls_key_file = " + key,
-                             "accounts_file = " + os.path.join(WORLD.dir, "accounts"),
-                             "database = " + WORLD.web_login(), "threads = 2",
-                             "login_failures = 3", "login_pause_s = 60",
-                             "daemon_metrics = 127.0.0.1:%d" % WORLD.metrics_port])
+        conf = WORLD.web_config(["login_failures = 3", "login_pause_s = 60",
+                                 "daemon_metrics = 127.0.0.1:%d" % WORLD.metrics_port])
         WORLD.account(conf, "priya", "scheduler", "SC")
         WORLD.account(conf, "sam", "scheduler", "SP", "ICES")
         WORLD.account(conf, "adam", "stream-officer", "ATW")
@@ -165,11 +157,7 @@ def setUpModule():
 def tearDownModule():
     for d in DRIVERS.values():
         d.quit()
-    bad = WORLD.stop()
-    # The service and the daemon end cleanly on SIGTERM: under the
-    # sanitizers that also says they leaked nothing.
-    if bad:
-        raise AssertionError("; ".join(bad) + " (logs in %s)" % WORLD.dir)
+    WORLD.stop_clean()
 
 
 def browser(role):
@@ -215,20 +203,22 @@ def page(d, path):
 
 
 def fetch(path, cookies=(), method="GET", body=None, headers=None):
-    """A request outside the browser, with the browser's cookies: the status."""
-    u = urllib.parse.urlsplit(WORLD.url)
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=60)
-    h = dict(headers or {})
-    if cookies:
-        h["Cookie"] = "; ".join("%s=%s" % (k["name"], k["value"]) for k in cookies)
-    c.request(method, path, body=body, headers=h)
-    r = c.getresponse()
-    text = r.read().decode("utf-8", "replace")
-    c.close()
-    return r.status, text, r
+    """A request outside the browser, with the browser's cookies: the status,
+    the text and the headers."""
+    cookie = "; ".join("%s=%s" % (k["name"], k["value"]) for k in cookies)
+    status, hdrs, text = WORLD.https(path, cookie or None, method, body, headers)
+    return status, text, Headers(hdrs)
+
+
+class Headers:
+    """A response's headers by name, as http.client's getheader reads them."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def getheader(self, name):
+        found = [v for k, v in self.pairs if k.lower() == name.lower()]
+        return ", ".join(found) if found else None
 
 
 class Browser(unittest.TestCase):

@@ -1,9 +1,11 @@
 /* test_web.c -- joinedreview-web's modules without a network or a database:
  * escaping, the accounts file, sessions and form tokens, the sign-in pause,
  * the worklist's bands, a stream officer's cut of a review, the
- * configuration's checks. */
+ * configuration's checks, and FHIR search parameters as a hostile client
+ * sends them. */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,8 @@
 #include "accounts.h"
 #include "bands.h"
 #include "cut.h"
+#include "fhir_json.h"
+#include "fhir_params.h"
 #include "html.h"
 #include "jr_cunit.h"
 #include "sessions.h"
@@ -368,9 +372,9 @@ static void test_stream_officer_cut(void)
     jr_streams_t *streams = jr_streams_new_default();
     review_t v;
     make_review(&v);
-    jr_cut_scope_t scope;
-    CU_ASSERT_EQUAL(jr_cut_scope_stream(&scope, streams, "NOPE"), -1);
-    CU_ASSERT_EQUAL_FATAL(jr_cut_scope_stream(&scope, streams, "ATW"), 0);
+    jr_share_scope_t scope;
+    CU_ASSERT_EQUAL(jr_share_scope_stream(&scope, streams, "NOPE"), -1);
+    CU_ASSERT_EQUAL_FATAL(jr_share_scope_stream(&scope, streams, "ATW"), 0);
     /* How the person wants their review, a group review's place, a budget. */
     Joinedreview__V1__ReviewPreferences prefs = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
     Joinedreview__V1__StreamBudget budget = JOINEDREVIEW__V1__STREAM_BUDGET__INIT;
@@ -421,9 +425,28 @@ static void test_stream_officer_cut(void)
             CU_ASSERT_TRUE((scope.topics & JR_TOPIC_BIT(cut.areas[a].statements[s]->topic)) != 0);
         }
     }
+    /* Packed as a record of its own (what a one-stream key is sent): the
+     * same cut, read back. */
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    CU_ASSERT_EQUAL_FATAL(jr_cut_pack(&cut, &packed, &packed_len), 0);
+    Joinedreview__V1__ConsolidatedReview *back =
+        joinedreview__v1__consolidated_review__unpack(NULL, packed_len, packed);
+    free(packed);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    CU_ASSERT_STRING_EQUAL(back->nhs_number, "9434765919");
+    CU_ASSERT_EQUAL_FATAL(back->n_areas, 9);
+    CU_ASSERT_EQUAL(back->areas[1]->n_statements, 0); /* FAMILY */
+    CU_ASSERT_EQUAL(back->areas[3]->n_statements, 0); /* HEALTH */
+    CU_ASSERT_FALSE(back->areas[3]->has_priority);
+    CU_ASSERT_EQUAL(back->areas[7]->n_statements, 2);
+    CU_ASSERT_EQUAL(back->areas[7]->n_conflict_views, 1);
+    CU_ASSERT_EQUAL_FATAL(back->n_completeness, 1);
+    CU_ASSERT_STRING_EQUAL(back->completeness[0]->stream, "ATW");
+    joinedreview__v1__consolidated_review__free_unpacked(back, NULL);
     jr_cut_clear(&cut);
 
-    jr_cut_scope_whole(&scope);
+    jr_share_scope_whole(&scope);
     CU_ASSERT_EQUAL_FATAL(jr_cut_build(&cut, &v.r, &scope), 0);
     CU_ASSERT_EQUAL(cut.areas[7].n_statements, 3);
     CU_ASSERT_EQUAL(cut.areas[7].n_views, 2);
@@ -465,6 +488,103 @@ static void test_config(void)
     jr_webcfg_destroy(&c);
 }
 
+/* ---- FHIR search parameters ------------------------------------------ */
+
+static int read_params(const char *type, const char *const *nv, size_t n, jr_fhir_query_t *q,
+                       char *why)
+{
+    const char *names[16], *values[16];
+    for (size_t i = 0; i < n; i++) {
+        names[i] = nv[2 * i];
+        values[i] = nv[2 * i + 1];
+    }
+    return jr_fhir_params_read(type, names, values, n, q, why, 300);
+}
+
+static void test_fhir_params(void)
+{
+    jr_fhir_query_t q;
+    char why[300];
+    const char *ok[] = {"subject:identifier",
+                        "https://fhir.nhs.uk/Id/nhs-number|943 476 5919",
+                        "_count",
+                        "5",
+                        "_include",
+                        "CarePlan:goal",
+                        "_revinclude",
+                        "Provenance:target",
+                        "status",
+                        "active,completed"};
+    CU_ASSERT_EQUAL_FATAL(read_params("CarePlan", ok, 5, &q, why), 0);
+    CU_ASSERT_STRING_EQUAL(q.nhs, "9434765919");
+    CU_ASSERT_EQUAL(q.count, 5);
+    CU_ASSERT_EQUAL(q.include, JR_FHIR_INC_GOAL | JR_FHIR_INC_PROVENANCE);
+    CU_ASSERT_EQUAL(q.status, 3);
+    /* Another system, or a check digit that fails: nobody, not an error. */
+    const char *other[] = {"subject:identifier", "urn:other|9434765919"};
+    CU_ASSERT_EQUAL(read_params("CarePlan", other, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+    const char *wrong[] = {"patient", "9434765918"};
+    CU_ASSERT_EQUAL(read_params("CarePlan", wrong, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+    /* The worklist's range. */
+    const char *range[] = {"status", "requested",    "due",   "ge2026-11-01",
+                           "due",    "lt2027-01-01", "owner", "Organization/SC"};
+    CU_ASSERT_EQUAL_FATAL(read_params("Task", range, 4, &q, why), 0);
+    jr_day_t from, to;
+    jr_text_parse_date("2026-11-01", &from);
+    jr_text_parse_date("2026-12-31", &to);
+    CU_ASSERT_EQUAL(q.due_from, from);
+    CU_ASSERT_EQUAL(q.due_to, to);
+    CU_ASSERT_STRING_EQUAL(q.owner, "SC");
+    /* Refused, each with a sentence naming what was wrong. */
+    static char huge[20000];
+    memset(huge, '9', sizeof huge - 1);
+    const char *bad[][4] = {
+        {"colour", "blue", NULL, NULL},
+        {"_count", "0", NULL, NULL},
+        {"_count", "101", NULL, NULL},
+        {"_count", "99999999999999999999", NULL, NULL},
+        {"_count", huge, NULL, NULL},
+        {"_include", "CarePlan:*", NULL, NULL},
+        {"_format", "xml", NULL, NULL},
+        {"subject", "Practitioner/1", NULL, NULL},
+        {"subject", "9434765919", "patient", "9434765919"},
+        {"_cursor", "a b", NULL, NULL},
+        {"_cursor", huge, NULL, NULL},
+        {"due", "tomorrow", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = bad[i][2] ? 2 : 1;
+        const char *type = strncmp(bad[i][0], "due", 3) == 0 ? "Task" : "CarePlan";
+        why[0] = '\0';
+        CU_ASSERT_EQUAL(read_params(type, bad[i], n, &q, why), -1);
+        CU_ASSERT_TRUE(why[0] != '\0');
+    }
+    const char *twice[] = {"due", "ge2026-01-01", "due", "ge2026-02-01"};
+    CU_ASSERT_EQUAL(read_params("Task", twice, 2, &q, why), -1);
+    const char *unknown[] = {"colour", "blue"};
+    read_params("Task", unknown, 1, &q, why);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "colour"));
+    CU_ASSERT_EQUAL(read_params("Provenance", unknown, 0, &q, why), -1); /* target needed */
+    /* A huge value where a value is taken whole: nobody, no overflow. */
+    const char *long_nhs[] = {"subject", huge};
+    CU_ASSERT_EQUAL(read_params("CarePlan", long_nhs, 1, &q, why), 0);
+    CU_ASSERT_TRUE(q.none);
+}
+
+static void test_fhir_text_cut_short(void)
+{
+    /* "Café" cut inside its last character, as a bounded buffer cuts it:
+     * the incomplete character goes, the text stays. */
+    json_t *o = json_object();
+    jr_fj_set_str(o, "text", "Caf\xc3");
+    jr_fj_set_str(o, "whole", "Caf\xc3\xa9");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "text")), "Caf");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "whole")), "Caf\xc3\xa9");
+    json_decref(o);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) {
@@ -485,6 +605,8 @@ int main(void)
     CU_TestInfo rules[] = {{"worklist bands", test_bands},
                            {"stream officer's cut", test_stream_officer_cut},
                            {"configuration", test_config},
+                           {"FHIR search parameters", test_fhir_params},
+                           {"FHIR text cut short", test_fhir_text_cut_short},
                            CU_TEST_INFO_NULL};
     CU_SuiteInfo suites[] = {{"html", NULL, NULL, NULL, NULL, html},
                              {"accounts", NULL, NULL, NULL, NULL, accounts},

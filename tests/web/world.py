@@ -8,13 +8,16 @@ TLS. Everything is started here and stopped by stop(), whatever failed.
 """
 import base64
 import hashlib
+import http.client
 import os
 import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import time
+import urllib.parse
 
 TODAY = "2026-11-20"
 
@@ -148,6 +151,40 @@ class World:
         with open(path, "w") as f:
             f.write("[web]\n" + "\n".join(lines) + "\n")
         return path
+
+    def https(self, path, cookie=None, method="GET", body=None, headers=None):
+        """One request to the service on a connection of its own, trusting
+        its self-signed certificate: (status, headers, text)."""
+        u = urllib.parse.urlsplit(self.url)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=60)
+        h = dict(headers or {})
+        if cookie:
+            h["Cookie"] = cookie
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return r.status, r.getheaders(), r.read().decode("utf-8", "replace")
+        finally:
+            c.close()
+
+    def web_config(self, extra=()):
+        """The service's configuration over TLS on a port of its own, with
+        this world's database login and accounts file, plus extra lines."""
+        crt, key = self.certificate()
+        return self.config(["listen_address = 127.0.0.1", "port = 0",
+                            "tls_cert_file = " + crt, "tls_key_file = " + key,
+                            "accounts_file = " + os.path.join(self.dir, "accounts"),
+                            "database = " + self.web_login(), "threads = 2"] + list(extra))
+
+    def stop_clean(self):
+        """stop(), failing when anything did not end cleanly on SIGTERM
+        (under the sanitizers that also says nothing leaked)."""
+        bad = self.stop()
+        if bad:
+            raise AssertionError("; ".join(bad) + " (logs in %s)" % self.dir)
 
     def account(self, conf, name, role, *scope):
         password = "pw-" + secrets.token_urlsafe(12)
