@@ -70,7 +70,9 @@
 #include "nhs.h"
 #include "text.h"
 #include "keygen.h"
+#include "setup_database.h"
 #include "tail.h"
+#include "version.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_TROUBLE  2
@@ -121,7 +123,8 @@ static void usage(FILE *out)
           "                         [--lead CODE] [--nhs NHSNUMBER] [--state FILE]\n"
           "                         [--count N] [--idle-exit SECONDS]\n"
           "                         [--server-key KEY --key-file FILE]\n"
-          "       joinedreview --help\n"
+          "       joinedreview setup-database [--database CONNINFO] [--dbname NAME]\n"
+          "       joinedreview --help | --version\n"
           "\n"
           "push     send events (one JSON object per line, \"-\" for standard input)\n"
           "         to joinedreviewd and report what it made of them.\n"
@@ -153,6 +156,14 @@ static void usage(FILE *out)
           "      --count N            exit after printing N lines\n"
           "      --idle-exit SECONDS  exit when nothing new came for SECONDS\n"
           "      --server-key KEY, --key-file FILE  as for push\n"
+          "\n"
+          "setup-database  as the database superuser, once: create the roles, the\n"
+          "         database and the schema; a second run changes nothing.\n"
+          "  -d, --database CONNINFO  the superuser's connection [from PG* environment]\n"
+          "      --dbname NAME        the database to create [joinedreview]\n"
+          "\n"
+          "  -h, --help               print this and exit\n"
+          "  -V, --version            print the version and exit\n"
           "\n"
           "Exit status: 0 all accepted; 1 something rejected or malformed;\n"
           "2 usage, connection or timeout error. See tools/README.md.\n",
@@ -1203,6 +1214,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("joinedreview %s\n", JR_VERSION);
+        return 0;
+    }
     /* Subcommands parse their options from argv[1] ("push ...") on. */
     if (strcmp(cmd, "push") == 0)
         return cmd_push(argc - 1, argv + 1);
@@ -1212,6 +1227,8 @@ int main(int argc, char **argv)
         return jr_keygen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "notices") == 0)
         return cmd_notices(argc - 1, argv + 1);
+    if (strcmp(cmd, "setup-database") == 0)
+        return jr_setup_database_main(argc - 1, argv + 1);
     if (strcmp(cmd, "tail") == 0) {
         const jr_tail_helpers_t helpers = {message_json, nhs_normalise, read_key_file};
         return jr_tail_main(argc - 1, argv + 1, &helpers);
