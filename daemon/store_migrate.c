@@ -121,6 +121,14 @@ static int recorded(jr_store_pg_t *self, bool *done)
     return JR_STORE_OK;
 }
 
+/* The server's notices ("already exists, skipping"): the caller reports
+ * what was done. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 int jr_store_pg_migrate(const char *conninfo, const char *dbname, const char *role,
                         jr_store_migrated_t *out, char *err, size_t errlen)
 {
@@ -144,6 +152,8 @@ int jr_store_pg_migrate(const char *conninfo, const char *dbname, const char *ro
     if (PQstatus(self->conn) != CONNECTION_OK) {
         jr_store_conn_set_error(self, "connect");
         rc = JR_STORE_RETRY;
+    } else {
+        PQsetNoticeProcessor(self->conn, quiet, NULL);
     }
     if (rc == JR_STORE_OK && role != NULL) {
         jr_store_params_t p = {0};
