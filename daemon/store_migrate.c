@@ -158,8 +158,8 @@ int jr_store_pg_migrate(const char *conninfo, const char *dbname, const char *ro
     if (rc == JR_STORE_OK && role != NULL) {
         jr_store_params_t p = {0};
         jr_store_conn_param_text(&p, role);
-        PGresult *res = PQexecParams(self->conn, "SELECT set_config('role', $1, false)", p.n,
-                                     NULL, p.values, NULL, NULL, 0);
+        PGresult *res = PQexecParams(self->conn, "SELECT set_config('role', $1, false)", p.n, NULL,
+                                     p.values, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             rc = jr_store_conn_classify(self, res, "SET ROLE");
         }

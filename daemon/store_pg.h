@@ -85,10 +85,10 @@ void jr_store_pg_disconnect(jr_store_pg_t *self);
 /* What jr_store_pg_migrate() did. The names are the built-in migrations'
  * (static). */
 typedef struct {
-    size_t applied;          /* migrations applied by this call */
-    size_t known;            /* migrations built in */
+    size_t applied;           /* migrations applied by this call */
+    size_t known;             /* migrations built in */
     const char *first, *last; /* the first and last applied by this call, or NULL */
-    const char *newest;      /* the newest built in */
+    const char *newest;       /* the newest built in */
 } jr_store_migrated_t;
 
 /* Brings the schema up to date with the daemon's own migrations, over a

@@ -130,9 +130,8 @@ static int setup_roles(PGconn *conn, int *changes)
             continue;
         }
         const char *pair[] = {r->name, r->member_of};
-        int member = r->member_of == NULL
-                         ? 1
-                         : ask(conn, "SELECT pg_has_role($1, $2, 'MEMBER')", 2, pair);
+        int member =
+            r->member_of == NULL ? 1 : ask(conn, "SELECT pg_has_role($1, $2, 'MEMBER')", 2, pair);
         if (member < 0) {
             return -1;
         }
