@@ -482,6 +482,14 @@ static int sequence_of(const char *topic, const uint8_t *data, size_t len, uint6
             *seq = n->sequence;
             joinedreview__v1__due_notice__free_unpacked(n, NULL);
         }
+    } else if (strncmp(topic, "group.", 6) == 0) {
+        Joinedreview__V1__GroupSuggestion *g =
+            joinedreview__v1__group_suggestion__unpack(NULL, len, data);
+        if (g) {
+            has = g->has_sequence;
+            *seq = g->sequence;
+            joinedreview__v1__group_suggestion__free_unpacked(g, NULL);
+        }
     } else {
         return 1;
     }
@@ -592,8 +600,8 @@ static void *socket_for(jr_subscriber_t *self, int type, const char *endpoint)
     if (type == ZMQ_SUB) {
         /* Both, whatever the caller wants: every sequence must be seen for a
          * gap to show. */
-        static const char *const records[] = {"review", "notice."};
-        for (size_t i = 0; (self->topics & JR_SUBSCRIBER_RECORDS) && i < 2; i++)
+        static const char *const records[] = {"review", "notice.", "group."};
+        for (size_t i = 0; (self->topics & JR_SUBSCRIBER_RECORDS) && i < 3; i++)
             zmq_setsockopt(s, ZMQ_SUBSCRIBE, records[i], strlen(records[i]));
         if (self->topics & JR_SUBSCRIBER_STATISTICS)
             zmq_setsockopt(s, ZMQ_SUBSCRIBE, "statistics", 10);

@@ -104,7 +104,7 @@ enum {
 
 /* options.topics. */
 enum {
-    JR_SUBSCRIBER_RECORDS = 1,    /* reviews and notices, in sequence */
+    JR_SUBSCRIBER_RECORDS = 1,    /* reviews, notices and group suggestions, in sequence */
     JR_SUBSCRIBER_STATISTICS = 2, /* the statistics the daemon publishes */
 };
 
@@ -141,8 +141,10 @@ enum {
 /* One publication, in sequence order, each sequence at most once.
  *   ctx       options.ctx.
  *   sequence  its global sequence number.
- *   topic     "review" or "notice.<kind>.<lead>"; borrowed for the call.
- *   payload   a ConsolidatedReview or a DueNotice as the topic says, as the
+ *   topic     "review", "notice.<kind>.<lead>" or "group.<lead>"; borrowed for
+ *             the call.
+ *   payload   a ConsolidatedReview, a DueNotice or a GroupSuggestion as the
+ *             topic says, as the
  *             daemon packed it; borrowed for the call. It is passed on
  *             unread when it came by catch-up: an unreadable one is the
  *             callback's to report (and 0 to skip it).

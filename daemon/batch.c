@@ -5,26 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "groups.h"
 #include "log.h"
+#include "grow.h"
 #include "strmap.h"
 
-/* ---- growable arrays ---- */
-
-/* Room for element n of an array of `size`-byte elements with *cap
- * allocated: the array (moved, perhaps), or NULL when out of memory (the
- * old one untouched). */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return v;
-    }
-    size_t more = *cap ? 2 * *cap : 64;
-    void *moved = realloc(v, more * size);
-    if (moved != NULL) {
-        *cap = more;
-    }
-    return moved;
-}
 
 /* ---- the read step ---- */
 
@@ -88,7 +73,7 @@ static void on_existing(void *arg, const char *stream, const char *seid)
 static void on_link(void *arg, const jr_link_t *link)
 {
     batch_read_t *rd = arg;
-    jr_link_t *v = grow(rd->links, &rd->cap_links, rd->n_links, sizeof *v);
+    jr_link_t *v = jr_grow(rd->links, &rd->cap_links, rd->n_links, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;
@@ -100,7 +85,7 @@ static void on_link(void *arg, const jr_link_t *link)
 static void on_person(void *arg, const char *nhs, uint32_t cycle)
 {
     batch_read_t *rd = arg;
-    jr_plan_cycle_t *v = grow(rd->persons, &rd->cap_persons, rd->n_persons, sizeof *v);
+    jr_plan_cycle_t *v = jr_grow(rd->persons, &rd->cap_persons, rd->n_persons, sizeof *v);
     if (v == NULL) {
         rd->failed = 1;
         return;
@@ -119,7 +104,7 @@ static int name_add(batch_read_t *rd, const char *nhs)
         return -1;
     }
     if (added) {
-        const char **v = grow(rd->names, &rd->cap_names, rd->n_names, sizeof *v);
+        const char **v = jr_grow(rd->names, &rd->cap_names, rd->n_names, sizeof *v);
         if (v == NULL) {
             return -1;
         }
@@ -320,6 +305,10 @@ static const char *kind_name(jr_event_kind_t k)
         return "REVIEW_HELD";
     case JR_EVENT_PLAN_REVISION:
         return "PLAN_REVISION";
+    case JR_EVENT_PREFERENCES:
+        return "PREFERENCES";
+    case JR_EVENT_BUDGET:
+        return "BUDGET";
     }
     return "?";
 }
@@ -446,11 +435,16 @@ done:
 
 /* The write step. The events go to the log while the records and notices
  * are packed: PostgreSQL writes the COPY on one core while the daemon packs
- * on the other. */
-static int write_plan(jr_store_pg_t *store, const batch_read_t *rd, const jr_plan_t *plan,
-                      jr_batch_item_t *items, size_t n, jr_publications_t *pubs)
+ * on the other. Then the groups the persons' due rows join or leave;
+ * *last_seq is the last publication once written. */
+static int write_plan(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const batch_read_t *rd,
+                      const jr_plan_t *plan, jr_batch_item_t *items, size_t n,
+                      jr_publications_t *pubs, uint64_t *last_seq)
 {
     jr_stored_out_t out = {0};
+    jr_groups_touched_t groups = {0};
+    size_t suggested = 0;
+    *last_seq = plan->last_seq;
     jr_store_event_row_t *rows = event_rows(rd, plan, items);
     int rc = rows != NULL ? write_outcomes(store, rd, plan, items, n) : JR_STORE_RETRY;
     if (rc == JR_STORE_OK) {
@@ -468,8 +462,12 @@ static int write_plan(jr_store_pg_t *store, const batch_read_t *rd, const jr_pla
         rc = write_changes(store, rd, plan);
     }
     if (rc == JR_STORE_OK) {
-        rc = jr_stored_write(store, &out);
+        rc = jr_stored_write(store, &out, &groups);
     }
+    if (rc == JR_STORE_OK) {
+        rc = jr_groups_settle(store, ctx, &groups, last_seq, pubs, &suggested);
+    }
+    jr_groups_touched_clear(&groups);
     jr_stored_out_clear(&out);
     free(rows);
     return rc;
@@ -497,6 +495,7 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
     batch_read_t rd = {0};
     jr_plan_t *plan = NULL;
     size_t pubs_before = pubs->n;
+    uint64_t seq = *last_seq;
     int rc = jr_store_pg_begin(store);
     if (rc == JR_STORE_OK) {
         rc = read_batch(store, ctx, items, n, &rd);
@@ -519,11 +518,11 @@ static int write_once(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_batch_
         rc = jr_plan_batch(&pctx, &in, &plan) == 0 ? JR_STORE_OK : JR_STORE_RETRY;
     }
     if (rc == JR_STORE_OK) {
-        rc = write_plan(store, &rd, plan, items, n, pubs);
+        rc = write_plan(store, ctx, &rd, plan, items, n, pubs, &seq);
     }
     rc = commit_or_undo(store, rc, pubs, pubs_before);
     if (rc == JR_STORE_OK) {
-        *last_seq = plan->last_seq;
+        *last_seq = seq;
     }
     jr_plan_destroy(&plan);
     read_clear(&rd);

@@ -47,6 +47,16 @@ static int parse_topics(const jr_cfg_key_t *k, void *field, const char *value, c
     return 0;
 }
 
+static int parse_underspend(const jr_cfg_key_t *k, void *field, const char *value, char *err,
+                            size_t errlen)
+{
+    if (jr_underspend_from_code(value, field) != 0) {
+        snprintf(err, errlen, "'%s' must be returned, carried_forward, kept or not_set", k->key);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_security(const char *value, char *err, size_t errlen)
 {
     if (strcmp(value, "curve") != 0 && strcmp(value, "plaintext-development") != 0) {
@@ -72,6 +82,9 @@ static int check_log_level(const char *value, char *err, size_t errlen)
 #define TOPICS                                                                                     \
     .type = JR_CFG_CUSTOM, .parse = parse_topics, .type_name = "topics",                           \
     .size = sizeof(jr_topic_set_t)
+#define UNDERSPEND                                                                                 \
+    .type = JR_CFG_CUSTOM, .parse = parse_underspend, .type_name = "rule",                         \
+    .size = sizeof(jr_underspend_t)
 
 #define D(field) offsetof(jr_config_t, field)
 static const jr_cfg_key_t g_daemon_keys[] = {
@@ -213,6 +226,21 @@ static const jr_cfg_key_t g_daemon_keys[] = {
      .min = 1,
      .max = 365,
      .help = "days before the review date that notices go out (up to 8, space-separated)"},
+    {.key = "group_window_days",
+     .type = JR_CFG_UINT,
+     .offset = D(rules.group_window_days),
+     .def = "28",
+     .min = 0,
+     .max = 365,
+     .help = "people who want a group review join one whose earliest review date is at most "
+             "this many days before theirs"},
+    {.key = "group_max",
+     .type = JR_CFG_UINT,
+     .offset = D(rules.group_max),
+     .def = "8",
+     .min = 2,
+     .max = 100,
+     .help = "most people in one suggested group review"},
     {.key = "outbox_retention_days",
      .type = JR_CFG_INT,
      .offset = D(outbox_retention_days),
@@ -355,6 +383,12 @@ static const jr_cfg_key_t g_stream_keys[] = {
      .min = 0,
      .max = 100,
      .help = "lead-organisation precedence: 1 leads first; 0 = last"},
+    {.key = "underspend",
+     UNDERSPEND,
+     .offset = S(underspend),
+     .help = "what happens to an underspend: returned (to the stream), carried_forward (in the "
+             "person's budget), kept (by the person to use freely), or not_set (shown as 'no "
+             "agreed rule')"},
 };
 #undef S
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "groups.h"
+
 /* A round inside its transaction. */
 static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_stored_page_t *due,
                      uint64_t *last_seq, jr_publications_t *pubs, size_t *sent)
@@ -18,6 +20,9 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_s
     jr_stored_keys_t decided = {0};
     jr_plan_t *plan = NULL;
     jr_stored_out_t out = {0};
+    jr_groups_touched_t groups = {0};
+    size_t suggested = 0;
+    uint64_t seq = 0;
     int rc = jr_store_pg_persons_events(store, nhs, due->n, &rows);
     if (rc == JR_STORE_OK) {
         rc = jr_store_pg_notice_keys(store, nhs, due->n, jr_stored_keys_on_notice, &decided);
@@ -40,12 +45,17 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_s
         rc = jr_stored_pack(plan, pubs, &out) == 0 ? JR_STORE_OK : JR_STORE_RETRY;
     }
     if (rc == JR_STORE_OK) {
-        rc = jr_stored_write(store, &out);
+        rc = jr_stored_write(store, &out, &groups);
+    }
+    if (rc == JR_STORE_OK) {
+        seq = plan->last_seq;
+        rc = jr_groups_settle(store, ctx, &groups, &seq, pubs, &suggested);
     }
     if (rc == JR_STORE_OK) {
         *sent = plan->n_notices;
-        *last_seq = plan->last_seq;
+        *last_seq = seq;
     }
+    jr_groups_touched_clear(&groups);
     jr_stored_out_clear(&out);
     jr_plan_destroy(&plan);
     jr_stored_clear(&stored);

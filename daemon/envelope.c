@@ -14,6 +14,19 @@ JR_WIRE_TIE(JR_ACK_DUPLICATE, JOINEDREVIEW__V1__ACK__STATUS__DUPLICATE);
 JR_WIRE_TIE(JR_ACK_PARKED, JOINEDREVIEW__V1__ACK__STATUS__PARKED);
 JR_WIRE_TIE(JR_ACK_REJECTED, JOINEDREVIEW__V1__ACK__STATUS__REJECTED);
 JR_WIRE_TIE(JR_ACK_RETRY_LATER, JOINEDREVIEW__V1__ACK__STATUS__RETRY_LATER);
+JR_WIRE_TIE(JR_WAY_FORMAT_FIRST, JOINEDREVIEW__V1__REVIEW_WAY__WAY_FORMAT_FIRST);
+JR_WIRE_TIE(JR_WAY_MEETING, JOINEDREVIEW__V1__REVIEW_WAY__WAY_MEETING);
+JR_WIRE_TIE(JR_WAY_WITH_OTHERS, JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS);
+JR_WIRE_TIE(JR_NEED_LARGE_PRINT, JOINEDREVIEW__V1__NEED__NEED_LARGE_PRINT);
+JR_WIRE_TIE(JR_NEED_EASY_READ, JOINEDREVIEW__V1__NEED__NEED_EASY_READ);
+JR_WIRE_TIE(JR_NEED_BSL_INTERPRETER, JOINEDREVIEW__V1__NEED__NEED_BSL_INTERPRETER);
+JR_WIRE_TIE(JR_NEED_OTHER_LANGUAGE, JOINEDREVIEW__V1__NEED__NEED_OTHER_LANGUAGE);
+JR_WIRE_TIE(JR_NEED_ADVOCATE, JOINEDREVIEW__V1__NEED__NEED_ADVOCATE);
+JR_WIRE_TIE(JR_NEED_BRAILLE, JOINEDREVIEW__V1__NEED__NEED_BRAILLE);
+JR_WIRE_TIE(JR_NEED_AUDIO, JOINEDREVIEW__V1__NEED__NEED_AUDIO);
+
+/* The largest amount accepted: 15 digits of pence (ten trillion pounds). */
+#define PENCE_DIGITS_MAX 15
 
 /* 1990-01-01T00:00:00Z: nothing in a review history is older. */
 #define OLDEST_MS 631152000000LL
@@ -142,7 +155,9 @@ static int decode_enrolment(const Joinedreview__V1__Enrolment *e, jr_enrolment_t
                    why) != 0 ||
         check_date("enrolment.award_ends_on", e->award_ends_on, false, &out->award_ends_on, why) !=
             0 ||
-        check_text("enrolment.stream_reference", e->stream_reference, JR_NAME_MAX, why) != 0) {
+        check_text("enrolment.stream_reference", e->stream_reference, JR_NAME_MAX, why) != 0 ||
+        check_text("enrolment.known_as", e->known_as, JR_NAME_MAX, why) != 0 ||
+        check_text("enrolment.group_key", e->group_key, JR_NAME_MAX, why) != 0) {
         return -1;
     }
     if (out->ended_on != JR_DAY_NONE && out->ended_on < out->started_on) {
@@ -161,6 +176,115 @@ static int decode_enrolment(const Joinedreview__V1__Enrolment *e, jr_enrolment_t
     }
     out->interval_days = e->has_review_interval_days ? e->review_interval_days : 0;
     out->reference = e->stream_reference;
+    out->known_as = e->known_as != NULL && e->known_as[0] != '\0' ? e->known_as : NULL;
+    out->group_key = e->group_key != NULL && e->group_key[0] != '\0' ? e->group_key : NULL;
+    return 0;
+}
+
+static int decode_preferences(const Joinedreview__V1__ReviewPreferences *p, jr_preferences_t *out,
+                              jr_reject_t *why)
+{
+    if (!p->has_way) {
+        return reject(why, "MISSING_FIELD",
+                      "preferences.way is missing: say how the person wants their review "
+                      "(WAY_FORMAT_FIRST, WAY_MEETING or WAY_WITH_OTHERS)");
+    }
+    if (!jr_way_valid((int)p->way)) {
+        return reject(why, "UNKNOWN_WAY",
+                      "preferences.way %d is not a way of having the review: use "
+                      "WAY_FORMAT_FIRST (the format first, then a meeting), WAY_MEETING or "
+                      "WAY_WITH_OTHERS",
+                      (int)p->way);
+    }
+    for (size_t i = 0; i < p->n_needs; i++) {
+        if (!jr_need_valid((int)p->needs[i])) {
+            return reject(why, "UNKNOWN_NEED",
+                          "preferences.needs holds %d, which is not a need the daemon knows: use "
+                          "NEED_LARGE_PRINT, NEED_EASY_READ, NEED_BSL_INTERPRETER, "
+                          "NEED_OTHER_LANGUAGE, NEED_ADVOCATE, NEED_BRAILLE or NEED_AUDIO",
+                          (int)p->needs[i]);
+        }
+        out->needs |= JR_NEED_BIT(p->needs[i]);
+    }
+    if (p->n_involve > JR_INVOLVE_MAX) {
+        return reject(why, "OUT_OF_RANGE",
+                      "preferences.involve names %zu people; the most accepted is %d: name the "
+                      "few the person wants most",
+                      p->n_involve, JR_INVOLVE_MAX);
+    }
+    for (size_t i = 0; i < p->n_involve; i++) {
+        if (check_text("preferences.involve", p->involve[i], JR_NAME_MAX, why) != 0) {
+            return -1;
+        }
+        out->involve[out->n_involve++] = p->involve[i];
+    }
+    if (check_text("preferences.where", p->where, JR_NAME_MAX, why) != 0 ||
+        check_text("preferences.language", p->language, JR_NAME_MAX, why) != 0 ||
+        check_text("preferences.called", p->called, JR_NAME_MAX, why) != 0) {
+        return -1;
+    }
+    if ((out->needs & JR_NEED_BIT(JR_NEED_OTHER_LANGUAGE)) &&
+        (p->language == NULL || p->language[0] == '\0')) {
+        return reject(why, "MISSING_FIELD",
+                      "preferences.language is missing: with NEED_OTHER_LANGUAGE, name the "
+                      "language");
+    }
+    out->way = (jr_way_t)p->way;
+    out->where = p->where != NULL && p->where[0] != '\0' ? p->where : NULL;
+    out->language = p->language != NULL && p->language[0] != '\0' ? p->language : NULL;
+    out->called = p->called != NULL && p->called[0] != '\0' ? p->called : NULL;
+    return 0;
+}
+
+/* An amount of whole pence, written as decimal digits. */
+static int check_pence(const char *field, const char *s, int64_t *out, jr_reject_t *why)
+{
+    char ex[41];
+    if (s == NULL || s[0] == '\0') {
+        return reject(why, "MISSING_FIELD",
+                      "%s is missing: give the amount in whole pence, e.g. 1250000 for "
+                      "GBP 12,500.00",
+                      field);
+    }
+    excerpt(s, ex);
+    if (s[0] == '-') {
+        return reject(why, "NEGATIVE_AMOUNT",
+                      "%s '%s' is negative: amounts are from 0 up (an overspend is spent "
+                      "greater than allocated)",
+                      field, ex);
+    }
+    size_t len = strlen(s);
+    if (strspn(s, "0123456789") != len) {
+        return reject(why, "NOT_WHOLE_PENCE",
+                      "%s '%s' is not a whole number of pence: send digits only, no point or "
+                      "sign (GBP 1,250.50 is 125050)",
+                      field, ex);
+    }
+    if (len > PENCE_DIGITS_MAX) {
+        return reject(why, "OUT_OF_RANGE", "%s '%s' is more than %d digits of pence: check it",
+                      field, ex, PENCE_DIGITS_MAX);
+    }
+    *out = strtoll(s, NULL, 10);
+    return 0;
+}
+
+static int decode_budget(const Joinedreview__V1__BudgetStatement *b, jr_budget_t *out,
+                         jr_reject_t *why)
+{
+    if (check_date("budget.period_start", b->period_start, true, &out->period_start, why) != 0 ||
+        check_date("budget.period_end", b->period_end, true, &out->period_end, why) != 0) {
+        return -1;
+    }
+    if (out->period_end < out->period_start) {
+        return reject(why, "END_BEFORE_START",
+                      "budget.period_end %s is before budget.period_start %s: check both dates",
+                      b->period_end, b->period_start);
+    }
+    if (check_pence("budget.allocated_pence", b->allocated_pence, &out->allocated_pence, why) !=
+            0 ||
+        check_pence("budget.spent_pence", b->spent_pence, &out->spent_pence, why) != 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -333,10 +457,18 @@ int jr_envelope_decode(const uint8_t *buf, size_t len, const jr_streams_t *strea
         ev->kind = JR_EVENT_PLAN_REVISION;
         rc = decode_plan(env->plan_revision, &ev->u.plan_revision, why);
         break;
+    case JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES:
+        ev->kind = JR_EVENT_PREFERENCES;
+        rc = decode_preferences(env->preferences, &ev->u.preferences, why);
+        break;
+    case JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET:
+        ev->kind = JR_EVENT_BUDGET;
+        rc = decode_budget(env->budget, &ev->u.budget, why);
+        break;
     default:
         reject(why, "NO_BODY",
                "the envelope has no body: send exactly one of enrolment, contribution, "
-               "review_held or plan_revision");
+               "review_held, plan_revision, preferences or budget");
         break;
     }
 done:

@@ -5,10 +5,13 @@
  *   1. the bytes are a joinedreview.v1.Envelope (NOT_PROTOBUF), and no string
  *      in it holds a NUL byte (BAD_TEXT);
  *   2. schema version, required fields, exactly one body, known stream, topic,
- *      role and priority, lengths, UTF-8;
+ *      role, priority, way (UNKNOWN_WAY) and needs (UNKNOWN_NEED), lengths
+ *      (names, places and group keys at most 200 bytes), UTF-8;
  *   3. domain checks: the NHS number's check digit, the NI number's form,
- *      real calendar dates in order, an occurred_at that is neither before
- *      1990 nor in the future beyond the configured tolerance.
+ *      real calendar dates in order (a budget's period ending before it
+ *      starts: END_BEFORE_START), amounts in whole pence (NEGATIVE_AMOUNT,
+ *      NOT_WHOLE_PENCE), an occurred_at that is neither before 1990 nor in
+ *      the future beyond the configured tolerance.
  * The ingest socket checks frame count and size before any of this. */
 #ifndef JR_ENVELOPE_H
 #define JR_ENVELOPE_H

@@ -126,6 +126,26 @@ static Joinedreview__V1__Schedule *copy_schedule(jr_wire_arena_t *b,
     return s;
 }
 
+/* Of the preferences, what the daemon checked against closed sets: the way
+ * and the needs. Where, who, the language and the name stay out. */
+static Joinedreview__V1__ReviewPreferences *
+copy_preferences(jr_wire_arena_t *b, const Joinedreview__V1__ReviewPreferences *in)
+{
+    if (in == NULL) {
+        return NULL;
+    }
+    Joinedreview__V1__ReviewPreferences *p = jr_wire_arena_alloc(b, sizeof *p);
+    if (p == NULL) {
+        return NULL;
+    }
+    *p = (Joinedreview__V1__ReviewPreferences)JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    p->has_way = in->has_way;
+    p->way = in->way;
+    p->n_needs = in->n_needs;
+    p->needs = in->needs;
+    return p;
+}
+
 static int review_copy(const uint8_t *payload, size_t len, const uint8_t *key, uint8_t **out,
                        size_t *out_len)
 {
@@ -169,6 +189,7 @@ static int review_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     if (in->schedule != NULL) {
         r.schedule = copy_schedule(&b, in->schedule);
     }
+    r.preferences = copy_preferences(&b, in->preferences);
     int rc = jr_wire_pack(&b, &r.base, out, out_len);
     jr_wire_arena_free(&b);
     joinedreview__v1__consolidated_review__free_unpacked(in, NULL);
@@ -202,8 +223,10 @@ static int notice_copy(const uint8_t *payload, size_t len, const uint8_t *key, u
     n.missing_information = in->missing_information;
     n.has_sequence = in->has_sequence;
     n.sequence = in->sequence;
-    const jr_wire_arena_t none = {0};
-    int rc = jr_wire_pack(&none, &n.base, out, out_len);
+    jr_wire_arena_t b = {0};
+    n.preferences = copy_preferences(&b, in->preferences);
+    int rc = jr_wire_pack(&b, &n.base, out, out_len);
+    jr_wire_arena_free(&b);
     joinedreview__v1__due_notice__free_unpacked(in, NULL);
     return rc;
 }

@@ -12,11 +12,18 @@
  *    stream codes, topics, roles, priorities, calendar dates, counts, flags,
  *    notice keys, cycle, version and sequence numbers;
  *  - when a contribution happened, as its day only (00:00 UTC): a sender
- *    chooses occurred_at to the millisecond, enough to carry a number.
+ *    chooses occurred_at to the millisecond, enough to carry a number;
+ *  - of the person's review preferences, the way and the needs (closed
+ *    sets the daemon checked).
  * What it leaves out: every string a sender chose freely (what is working,
- * what is not, author names, source event ids, who revises or approves the
- * plan) and every publication other than records and due notices (group
- * suggestions name persons and places: identifiable subscribers only). */
+ * what is not, author names, source event ids, client ids, who revises or
+ * approves the plan, the name the person wants to be called and the names
+ * streams know them by, where they want the review, who to involve, the
+ * language they speak, group keys), budgets (an amount to the penny is
+ * close to an identifier; dashboards get totals by stream on the
+ * statistics feed), what a review held found, and every publication other
+ * than records and due notices (group suggestions name persons and places:
+ * identifiable subscribers only). */
 #ifndef JR_PSEUDONYM_H
 #define JR_PSEUDONYM_H
 

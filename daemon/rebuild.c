@@ -9,13 +9,11 @@
 #include "record.h"
 #include "strmap.h"
 
-/* The page's stored records, by "nhs\x1fcycle". */
+/* The page's stored records (jr_store_pg_reviews_of()), found by
+ * "nhs\x1fcycle". */
 typedef struct {
-    jr_strmap_t index; /* key -> position */
-    uint8_t **bytes;
-    size_t *len;
-    size_t n, cap;
-    int failed;
+    jr_store_rows_t rows;
+    jr_strmap_t index; /* key -> row */
 } old_records_t;
 
 static void old_key(char out[32], const char *nhs, uint32_t cycle)
@@ -23,48 +21,24 @@ static void old_key(char out[32], const char *nhs, uint32_t cycle)
     snprintf(out, 32, "%s\x1f%u", nhs, cycle);
 }
 
-static void on_record(void *arg, const char *nhs, uint32_t cycle, const uint8_t *record, size_t len)
+static int old_read(jr_store_pg_t *store, const char *const *nhs, size_t n, old_records_t *o)
 {
-    old_records_t *o = arg;
-    if (o->failed) {
-        return;
-    }
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? 2 * o->cap : 256;
-        uint8_t **bytes = realloc(o->bytes, cap * sizeof *bytes);
-        size_t *lens = bytes ? realloc(o->len, cap * sizeof *lens) : NULL;
-        if (bytes != NULL) {
-            o->bytes = bytes;
+    int rc = jr_store_pg_reviews_of(store, nhs, n, &o->rows);
+    for (size_t i = 0; rc == JR_STORE_OK && i < o->rows.n; i++) {
+        char key[32];
+        bool added;
+        old_key(key, o->rows.rows[i].nhs, o->rows.rows[i].cycle);
+        if (jr_strmap_put(&o->index, key, i, &added) != 0) {
+            rc = JR_STORE_RETRY;
         }
-        if (lens == NULL) {
-            o->failed = 1;
-            return;
-        }
-        o->len = lens;
-        o->cap = cap;
     }
-    char key[32];
-    bool added;
-    old_key(key, nhs, cycle);
-    o->bytes[o->n] = malloc(len ? len : 1);
-    if (o->bytes[o->n] == NULL || jr_strmap_put(&o->index, key, o->n, &added) != 0) {
-        free(o->bytes[o->n]);
-        o->failed = 1;
-        return;
-    }
-    memcpy(o->bytes[o->n], record, len);
-    o->len[o->n++] = len;
+    return rc;
 }
 
 static void old_clear(old_records_t *o)
 {
-    for (size_t i = 0; i < o->n; i++) {
-        free(o->bytes[i]);
-    }
-    free(o->bytes);
-    free(o->len);
+    jr_store_rows_clear(&o->rows);
     jr_strmap_clear(&o->index);
-    memset(o, 0, sizeof *o);
 }
 
 /* What a page writes: the records that differ (their bytes owned) and every
@@ -102,14 +76,15 @@ static int compare(const jr_plan_t *plan, const old_records_t *old, page_out_t *
         jr_record_id_t id = {r->nhs, r->cycle, r->version, r->seq};
         uint8_t *bytes = NULL;
         size_t len = 0;
-        if (jr_record_encode_review(r->review, r->schedule, &id, &bytes, &len) != 0) {
+        if (jr_record_encode_review(r->review, r->schedule, r->meeting, &id, &bytes, &len) != 0) {
             return -1;
         }
         (*records)++;
         char key[32];
         old_key(key, r->nhs, r->cycle);
         const size_t *at = jr_strmap_get(&old->index, key);
-        if (at != NULL && old->len[*at] == len && memcmp(old->bytes[*at], bytes, len) == 0) {
+        const jr_store_row_t *was = at != NULL ? &old->rows.rows[*at] : NULL;
+        if (was != NULL && was->envelope_len == len && memcmp(was->envelope, bytes, len) == 0) {
             free(bytes);
             continue;
         }
@@ -150,10 +125,9 @@ static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
     page_out_t *w = calloc(1, sizeof *w);
     int rc = w != NULL ? jr_store_pg_persons_events(store, nhs, page->n, &rows) : JR_STORE_RETRY;
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_reviews_of(store, nhs, page->n, on_record, &old);
+        rc = old_read(store, nhs, page->n, &old);
     }
-    if (rc == JR_STORE_OK &&
-        (old.failed || jr_stored_decode(&stored, ctx->streams, rows.rows, rows.n) != 0)) {
+    if (rc == JR_STORE_OK && jr_stored_decode(&stored, ctx->streams, rows.rows, rows.n) != 0) {
         rc = JR_STORE_RETRY;
     }
     /* The events come grouped by person: each person's are a slice. */
@@ -190,7 +164,7 @@ static int rebuild_page(jr_store_pg_t *store, const jr_batch_ctx_t *ctx,
         rc = jr_store_pg_reviews_put(store, w->records, w->n_records);
     }
     if (rc == JR_STORE_OK && w->n_due > 0) {
-        rc = jr_store_pg_schedules_put(store, w->due, w->n_due);
+        rc = jr_store_pg_schedules_put(store, w->due, w->n_due, NULL, NULL);
     }
     jr_strmap_clear(&first);
     if (w != NULL) {
@@ -209,25 +183,26 @@ int jr_rebuild(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, size_t *records,
     *differed = 0;
     jr_stored_page_t *page = calloc(1, sizeof *page);
     char after[JR_NHS_LEN + 1] = "";
-    int rc = page != NULL ? jr_store_pg_begin(store) : JR_STORE_RETRY;
-    while (rc == JR_STORE_OK) {
+    int rc = page != NULL ? JR_STORE_OK : JR_STORE_RETRY;
+    bool more = true;
+    while (rc == JR_STORE_OK && more) {
         size_t count = 0;
         page->n = 0;
-        rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, jr_stored_page_add, page,
-                                      &count);
-        if (rc != JR_STORE_OK || page->n == 0) {
-            break;
+        rc = jr_store_pg_begin(store);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_persons_page(store, after, JR_REBUILD_PAGE, jr_stored_page_add, page,
+                                          &count);
         }
-        rc = rebuild_page(store, ctx, page, records, differed);
-        snprintf(after, sizeof after, "%s", page->v[page->n - 1].nhs);
-        if (page->n < JR_REBUILD_PAGE) {
-            break;
+        if (rc == JR_STORE_OK && page->n > 0) {
+            rc = rebuild_page(store, ctx, page, records, differed);
+            snprintf(after, sizeof after, "%s", page->v[page->n - 1].nhs);
         }
-    }
-    if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_commit(store);
-    } else {
-        jr_store_pg_rollback(store);
+        if (rc == JR_STORE_OK) {
+            rc = jr_store_pg_commit(store);
+        } else {
+            jr_store_pg_rollback(store);
+        }
+        more = page->n == JR_REBUILD_PAGE;
     }
     free(page);
     return rc;

@@ -5,9 +5,12 @@
  * events and stored records in one read each, each person recomputed by the
  * planner (jr_plan_rebuild(): every cycle's record with the version and
  * sequence the log gives it, and the person's due-check row), the records
- * that differ and the due rows written with one statement each. Memory
- * follows a page, not the caseload. It all runs in one transaction, so a
- * rebuild interrupted leaves the store as it was. */
+ * that differ and the due rows written with one statement each, in one
+ * transaction per page. Memory and each transaction follow a page, not the
+ * caseload. A page is a function of the log alone, so a rebuild interrupted
+ * between pages leaves each person either rebuilt or as they were, and
+ * running it again finishes the work. It runs only while no daemon writes
+ * (it holds the writer's lock). */
 #ifndef JR_REBUILD_H
 #define JR_REBUILD_H
 

@@ -5,11 +5,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "wire.h"
 
 JR_WIRE_TIE(JR_NOTICE_LEAD, JOINEDREVIEW__V1__DUE_NOTICE__KIND__LEAD);
 JR_WIRE_TIE(JR_NOTICE_DUE, JOINEDREVIEW__V1__DUE_NOTICE__KIND__DUE);
 JR_WIRE_TIE(JR_NOTICE_OVERDUE, JOINEDREVIEW__V1__DUE_NOTICE__KIND__OVERDUE);
+JR_WIRE_TIE(JR_UNDERSPEND_NOT_SET, JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_NOT_SET);
+JR_WIRE_TIE(JR_UNDERSPEND_RETURNED, JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_RETURNED);
+JR_WIRE_TIE(JR_UNDERSPEND_CARRIED_FORWARD,
+            JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_CARRIED_FORWARD);
+JR_WIRE_TIE(JR_UNDERSPEND_KEPT, JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_KEPT);
+
+/* A set of needs as the wire's list, in need order. */
+static Joinedreview__V1__Need *need_list(jr_wire_arena_t *a, jr_need_set_t set, size_t *n)
+{
+    Joinedreview__V1__Need *list = jr_wire_arena_alloc(a, sizeof *list * (JR_NEED_LAST + 1));
+    *n = 0;
+    for (int k = JR_NEED_LARGE_PRINT; list != NULL && k <= JR_NEED_LAST; k++) {
+        if (set & JR_NEED_BIT(k)) {
+            list[(*n)++] = (Joinedreview__V1__Need)k;
+        }
+    }
+    return list;
+}
+
+static Joinedreview__V1__ReviewPreferences *encode_preferences(jr_wire_arena_t *a,
+                                                               const jr_preferences_t *p)
+{
+    Joinedreview__V1__ReviewPreferences *out = jr_wire_arena_alloc(a, sizeof *out);
+    char **involve = jr_wire_arena_alloc(a, sizeof *involve * JR_INVOLVE_MAX);
+    if (out == NULL || involve == NULL) {
+        return NULL;
+    }
+    *out = (Joinedreview__V1__ReviewPreferences)JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    out->has_way = 1;
+    out->way = (Joinedreview__V1__ReviewWay)p->way;
+    out->where = (char *)p->where;
+    for (size_t i = 0; i < p->n_involve && i < JR_INVOLVE_MAX; i++) {
+        involve[out->n_involve++] = (char *)p->involve[i];
+    }
+    out->involve = involve;
+    out->needs = need_list(a, p->needs, &out->n_needs);
+    out->language = (char *)p->language;
+    out->called = (char *)p->called;
+    return out;
+}
 
 static Joinedreview__V1__Topic *topic_list(jr_wire_arena_t *a, jr_topic_set_t set, size_t *n)
 {
@@ -129,8 +170,89 @@ static Joinedreview__V1__Schedule *encode_schedule(jr_wire_arena_t *a, const jr_
     return out;
 }
 
+static Joinedreview__V1__StreamBudget *encode_budget(jr_wire_arena_t *a,
+                                                     const jr_budget_line_t *line)
+{
+    Joinedreview__V1__StreamBudget *b = jr_wire_arena_alloc(a, sizeof *b);
+    if (b == NULL) {
+        return NULL;
+    }
+    const jr_budget_t *st = &line->statement->u.budget;
+    *b = (Joinedreview__V1__StreamBudget)JOINEDREVIEW__V1__STREAM_BUDGET__INIT;
+    b->stream = (char *)line->stream->code;
+    b->period_start = jr_wire_arena_date(a, st->period_start);
+    b->period_end = jr_wire_arena_date(a, st->period_end);
+    b->has_allocated_pence = b->has_spent_pence = b->has_underspend_pence = b->has_rule = 1;
+    b->allocated_pence = st->allocated_pence;
+    b->spent_pence = st->spent_pence;
+    b->underspend_pence = line->underspend_pence;
+    b->rule = (Joinedreview__V1__UnderspendRule)line->stream->underspend;
+    return b;
+}
+
+/* The person's way, budgets and names (merge.h), and what a review held
+ * found (NULL while the cycle is open). */
+static void encode_person(jr_wire_arena_t *a, const jr_review_t *review,
+                          const jr_schedule_t *meeting, Joinedreview__V1__ConsolidatedReview *cr)
+{
+    if (review->preferences != NULL) {
+        const jr_event_t *ev = review->preferences;
+        Joinedreview__V1__Provenance *pv = jr_wire_arena_alloc(a, sizeof *pv);
+        cr->preferences = encode_preferences(a, &ev->u.preferences);
+        if (pv != NULL) {
+            *pv = (Joinedreview__V1__Provenance)JOINEDREVIEW__V1__PROVENANCE__INIT;
+            pv->stream = (char *)ev->stream;
+            pv->has_occurred_at = 1;
+            pv->occurred_at = ev->occurred_at_ms;
+            pv->source_event_id = (char *)ev->source_event_id;
+            cr->preferences_from = pv;
+        }
+    }
+    cr->budgets = jr_wire_arena_alloc(a, sizeof *cr->budgets * review->n_budgets);
+    for (size_t i = 0; cr->budgets != NULL && i < review->n_budgets; i++) {
+        cr->budgets[cr->n_budgets++] = encode_budget(a, &review->budgets[i]);
+    }
+    cr->enrolments = jr_wire_arena_alloc(a, sizeof *cr->enrolments * review->n_streams);
+    for (size_t i = 0; cr->enrolments != NULL && i < review->n_streams; i++) {
+        const jr_enrolment_t *e = &review->streams[i].enrolment->u.enrolment;
+        if (e->known_as == NULL && e->group_key == NULL) {
+            continue;
+        }
+        Joinedreview__V1__StreamEnrolment *se = jr_wire_arena_alloc(a, sizeof *se);
+        if (se == NULL) {
+            break;
+        }
+        *se = (Joinedreview__V1__StreamEnrolment)JOINEDREVIEW__V1__STREAM_ENROLMENT__INIT;
+        se->stream = (char *)review->streams[i].stream->code;
+        se->known_as = (char *)e->known_as;
+        se->group_key = (char *)e->group_key;
+        cr->enrolments[cr->n_enrolments++] = se;
+    }
+    cr->called = (char *)review->called;
+    cr->group_key = (char *)review->group_key;
+    if (meeting == NULL || review->review_held == NULL) {
+        return;
+    }
+    jr_day_t held_on = review->review_held->u.review_held.held_on;
+    cr->held_for = jr_wire_arena_alloc(a, sizeof *cr->held_for * meeting->n_streams);
+    for (size_t i = 0; cr->held_for != NULL && i < meeting->n_streams; i++) {
+        const jr_stream_due_t *d = &meeting->streams[i];
+        Joinedreview__V1__HeldFor *h = d->covered ? jr_wire_arena_alloc(a, sizeof *h) : NULL;
+        if (h == NULL) {
+            continue;
+        }
+        *h = (Joinedreview__V1__HeldFor)JOINEDREVIEW__V1__HELD_FOR__INIT;
+        h->stream = (char *)d->stream->code;
+        h->due_on = jr_wire_arena_date(a, d->due);
+        h->has_by_due_date = 1;
+        h->by_due_date = d->due == JR_DAY_NONE || held_on <= d->due;
+        cr->held_for[cr->n_held_for++] = h;
+    }
+}
+
 int jr_record_encode_review(const jr_review_t *review, const jr_schedule_t *schedule,
-                            const jr_record_id_t *id, uint8_t **out, size_t *len)
+                            const jr_schedule_t *meeting, const jr_record_id_t *id, uint8_t **out,
+                            size_t *len)
 {
     jr_wire_arena_t a = {0};
     Joinedreview__V1__ConsolidatedReview cr = JOINEDREVIEW__V1__CONSOLIDATED_REVIEW__INIT;
@@ -185,6 +307,7 @@ int jr_record_encode_review(const jr_review_t *review, const jr_schedule_t *sche
     if (schedule != NULL) {
         cr.schedule = encode_schedule(&a, schedule);
     }
+    encode_person(&a, review, meeting, &cr);
 
     int rc = jr_wire_pack(&a, &cr.base, out, len);
     jr_wire_arena_free(&a);
@@ -230,6 +353,10 @@ int jr_record_encode_notice(const jr_notice_t *notice, const jr_schedule_t *sche
     dn.lead = schedule->lead ? (char *)schedule->lead->code : NULL;
     dn.has_sequence = 1;
     dn.sequence = id->sequence;
+    if (review != NULL && review->preferences != NULL) {
+        dn.preferences = encode_preferences(&a, &review->preferences->u.preferences);
+    }
+    dn.called = review != NULL ? (char *)review->called : NULL;
     dn.covered_streams = jr_wire_arena_alloc(&a, sizeof *dn.covered_streams * schedule->n_streams);
     dn.missing_information =
         jr_wire_arena_alloc(&a, sizeof *dn.missing_information * schedule->n_streams);
@@ -252,6 +379,45 @@ int jr_record_encode_notice(const jr_notice_t *notice, const jr_schedule_t *sche
         }
     }
     int rc = jr_wire_pack(&a, &dn.base, out, len);
+    jr_wire_arena_free(&a);
+    return rc;
+}
+
+void jr_record_group_topic(const char *lead, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "group.%s", lead != NULL ? lead : "NONE");
+}
+
+int jr_record_encode_group(const jr_record_group_t *g, uint8_t **out, size_t *len)
+{
+    jr_wire_arena_t a = {0};
+    Joinedreview__V1__GroupSuggestion gs = JOINEDREVIEW__V1__GROUP_SUGGESTION__INIT;
+    gs.has_sequence = 1;
+    gs.sequence = g->sequence;
+    gs.lead = (char *)g->lead;
+    gs.group_key = (char *)g->group_key;
+    gs.review_on = jr_wire_arena_date(&a, g->review_on);
+    gs.members = jr_wire_arena_alloc(&a, sizeof *gs.members * g->n_members);
+    for (size_t i = 0; gs.members != NULL && i < g->n_members; i++) {
+        const jr_record_member_t *m = &g->members[i];
+        Joinedreview__V1__GroupMember *gm = jr_wire_arena_alloc(&a, sizeof *gm);
+        if (gm == NULL) {
+            break;
+        }
+        *gm = (Joinedreview__V1__GroupMember)JOINEDREVIEW__V1__GROUP_MEMBER__INIT;
+        gm->nhs_number = (char *)m->nhs;
+        gm->called = (char *)m->called;
+        gm->review_on = jr_wire_arena_date(&a, m->review_on);
+        gm->needs = need_list(&a, m->needs, &gm->n_needs);
+        gs.members[gs.n_members++] = gm;
+    }
+    gs.n_replaces = g->n_replaces;
+    gs.replaces = (uint64_t *)g->replaces;
+    if (g->withdrawn) {
+        gs.has_withdrawn = 1;
+        gs.withdrawn = 1;
+    }
+    int rc = jr_wire_pack(&a, &gs.base, out, len);
     jr_wire_arena_free(&a);
     return rc;
 }
@@ -288,6 +454,14 @@ Joinedreview__V1__Statistics *jr_record_statistics_message(jr_wire_arena_t *a,
         s->missing_information = st->streams[i].missing_information;
         s->due_within_28_days = st->streams[i].due_within_28_days;
         s->overdue = st->streams[i].overdue;
+        s->has_budget_persons = 1;
+        s->budget_persons = st->streams[i].budget_persons;
+        if (jr_capture_total_shown(st->streams[i].budget_persons)) {
+            s->has_allocated_pence = s->has_spent_pence = s->has_underspend_pence = 1;
+            s->allocated_pence = st->streams[i].allocated_pence;
+            s->spent_pence = st->streams[i].spent_pence;
+            s->underspend_pence = st->streams[i].allocated_pence - st->streams[i].spent_pence;
+        }
         m->streams[m->n_streams++] = s;
     }
     m->leads = jr_wire_arena_alloc(a, sizeof *m->leads * (st->n_leads + 1));

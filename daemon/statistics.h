@@ -18,6 +18,10 @@
 typedef struct {
     char stream[JR_STREAM_CODE_MAX];
     uint32_t enrolled, complete, missing_information, due_within_28_days, overdue;
+    /* the current records' latest budgets of the stream: how many, and
+     * their totals (packed only when capture.h allows) */
+    uint32_t budget_persons;
+    int64_t allocated_pence, spent_pence;
 } jr_stat_stream_t;
 
 typedef struct {

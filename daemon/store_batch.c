@@ -149,12 +149,13 @@ static const jr_store_stmt_t PERSONS_SET_CYCLES = {
     "WHERE p.nhs_number = k.nhs",
 };
 
-/* The stored records of these persons, every cycle: what rebuild compares. */
+/* The stored records of these persons, every cycle: what rebuild compares.
+ * In the shape of PERSONS_EVENTS, the record where the envelope is. */
 static const jr_store_stmt_t REVIEWS_OF = {
     "batch_reviews_of",
-    "SELECT r.nhs_number, r.cycle, r.record FROM unnest($1::text[]) AS k(n) CROSS JOIN "
-    "LATERAL (SELECT nhs_number, cycle, record FROM consolidated_review r WHERE "
-    "r.nhs_number = k.n OFFSET 0) r",
+    "SELECT 0::int8, r.cycle, r.seq, r.record, r.nhs_number FROM unnest($1::text[]) AS k(n) "
+    "CROSS JOIN LATERAL (SELECT nhs_number, cycle, seq, record FROM consolidated_review r "
+    "WHERE r.nhs_number = k.n OFFSET 0) r",
 };
 
 static const jr_store_stmt_t PERSONS_EVENTS = {
@@ -190,26 +191,44 @@ static const jr_store_stmt_t PARKED_MANY = {
 };
 
 /* Records: enrolled streams as a stream list ($8, $9), each flagged
- * complete or not ($10). Written alone by rebuild, and with their outbox
- * rows by a batch. */
+ * complete or not ($10); the needs ($16, $17), each stream's latest budget
+ * ($18 to $21) and the streams a review held covered, each flagged held by
+ * its own due date ($22 to $24), as lists too. Written alone by rebuild,
+ * and with their outbox rows by a batch. */
 #define RECORD_ROWS                                                                                \
     "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "             \
-    "$5::bool[], $6::date[], $7::bytea[]) WITH ORDINALITY AS r(nhs, cycle, version, seq, "         \
-    "ready, held_on, record, i)), s AS (SELECT i, array_agg(code ORDER BY k) AS enrolled, "        \
+    "$5::bool[], $6::date[], $7::bytea[], $13::date[], $14::text[], $15::text[]) WITH "            \
+    "ORDINALITY AS r(nhs, cycle, version, seq, ready, held_on, record, as_of, called, way, i)), "  \
+    "s AS (SELECT i, array_agg(code ORDER BY k) AS enrolled, "                                    \
     "array_agg(code ORDER BY k) FILTER (WHERE complete) AS complete FROM unnest($8::int4[], "      \
-    "$9::text[], $10::bool[]) WITH ORDINALITY AS s(i, code, complete, k) GROUP BY i) "
+    "$9::text[], $10::bool[]) WITH ORDINALITY AS s(i, code, complete, k) GROUP BY i), "            \
+    "nd AS (SELECT i, array_agg(code ORDER BY k) AS needs FROM unnest($16::int4[], $17::text[]) "  \
+    "WITH ORDINALITY AS n(i, code, k) GROUP BY i), "                                               \
+    "b AS (SELECT i, array_agg(stream ORDER BY k) AS streams, array_agg(allocated ORDER BY k) AS " \
+    "allocated, array_agg(spent ORDER BY k) AS spent FROM unnest($18::int4[], $19::text[], "       \
+    "$20::int8[], $21::int8[]) WITH ORDINALITY AS b(i, stream, allocated, spent, k) GROUP BY i), " \
+    "h AS (SELECT i, array_agg(stream ORDER BY k) AS held, array_agg(stream ORDER BY k) FILTER "   \
+    "(WHERE by_due) AS by_due FROM unnest($22::int4[], $23::text[], $24::bool[]) WITH "            \
+    "ORDINALITY AS h(i, stream, by_due, k) GROUP BY i) "
 #define RECORD_UPSERT                                                                              \
     "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "       \
-    "held_on, record, enrolled, complete_streams, area_priority, area_conflict) SELECT r.nhs, "    \
-    "r.cycle, r.version, r.seq, r.ready, r.held_on, r.record, coalesce(s.enrolled, '{}'), "        \
-    "coalesce(s.complete, '{}'), "                                                                 \
-    "($11::int2[])[(r.i::int4 - 1) * $13::int4 + 1 : r.i::int4 * $13::int4], "                     \
-    "($12::bool[])[(r.i::int4 - 1) * $13::int4 + 1 : r.i::int4 * $13::int4] "                      \
-    "FROM r LEFT JOIN s USING (i) ON CONFLICT (nhs_number, cycle) DO UPDATE SET version = "        \
+    "held_on, record, enrolled, complete_streams, area_priority, area_conflict, as_of, called, "   \
+    "way, needs, budget_streams, budget_allocated, budget_spent, held_streams, held_by_due) "      \
+    "SELECT r.nhs, r.cycle, r.version, r.seq, r.ready, r.held_on, r.record, "                      \
+    "coalesce(s.enrolled, '{}'), coalesce(s.complete, '{}'), "                                     \
+    "($11::int2[])[(r.i::int4 - 1) * $25::int4 + 1 : r.i::int4 * $25::int4], "                     \
+    "($12::bool[])[(r.i::int4 - 1) * $25::int4 + 1 : r.i::int4 * $25::int4], r.as_of, r.called, "  \
+    "r.way, coalesce(nd.needs, '{}'), coalesce(b.streams, '{}'), coalesce(b.allocated, '{}'), "    \
+    "coalesce(b.spent, '{}'), coalesce(h.held, '{}'), coalesce(h.by_due, '{}') "                   \
+    "FROM r LEFT JOIN s USING (i) LEFT JOIN nd USING (i) LEFT JOIN b USING (i) LEFT JOIN h "       \
+    "USING (i) ON CONFLICT (nhs_number, cycle) DO UPDATE SET version = "                           \
     "EXCLUDED.version, seq = EXCLUDED.seq, ready_for_sign_off = EXCLUDED.ready_for_sign_off, "     \
     "held_on = EXCLUDED.held_on, record = EXCLUDED.record, enrolled = EXCLUDED.enrolled, "         \
     "complete_streams = EXCLUDED.complete_streams, area_priority = EXCLUDED.area_priority, "       \
-    "area_conflict = EXCLUDED.area_conflict, updated_at = now()"
+    "area_conflict = EXCLUDED.area_conflict, as_of = EXCLUDED.as_of, called = EXCLUDED.called, "   \
+    "way = EXCLUDED.way, needs = EXCLUDED.needs, budget_streams = EXCLUDED.budget_streams, "       \
+    "budget_allocated = EXCLUDED.budget_allocated, budget_spent = EXCLUDED.budget_spent, "         \
+    "held_streams = EXCLUDED.held_streams, held_by_due = EXCLUDED.held_by_due, updated_at = now()"
 
 static const jr_store_stmt_t REVIEWS_PUT = {
     "batch_reviews_put",
@@ -225,23 +244,69 @@ static const jr_store_stmt_t PUBLISH_RECORDS = {
 /* Most batches leave most persons' due-check rows as they were (a new
  * contribution seldom moves a review date): an unchanged row is not
  * rewritten, saving a new row version and its index entries. Covered
- * streams as a stream list: $5 and $6. */
+ * streams as a stream list: $5 and $6. Answers the (lead, group key) the
+ * rows had before, where they had one: every part of one statement sees
+ * the table as it was before the statement. */
 static const jr_store_stmt_t SCHEDULES_PUT = {
     "batch_schedules_put",
     "WITH s AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::date[], $4::text[], "
-    "$7::date[], $8::int4[]) WITH ORDINALITY AS s(nhs, cycle, review_on, lead, next_check_on, "
-    "separate, i)), c AS (SELECT i, array_agg(code ORDER BY k) AS covered FROM "
-    "unnest($5::int4[], $6::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i) "
-    "INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
-    "separate_meetings) SELECT s.nhs, s.cycle, s.review_on, s.lead, coalesce(c.covered, "
-    "'{}'), s.next_check_on, s.separate FROM s LEFT JOIN c USING (i) "
-    "ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
+    "$7::date[], $8::int4[], $9::text[]) WITH ORDINALITY AS s(nhs, cycle, review_on, lead, "
+    "next_check_on, separate, group_key, i)), c AS (SELECT i, array_agg(code ORDER BY k) AS "
+    "covered FROM unnest($5::int4[], $6::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
+    "old AS (SELECT o.lead, o.group_key FROM s CROSS JOIN LATERAL (SELECT lead, group_key FROM "
+    "schedule o WHERE o.nhs_number = s.nhs AND o.group_key IS NOT NULL OFFSET 0) o), "
+    "put AS (INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
+    "separate_meetings, group_key) SELECT s.nhs, s.cycle, s.review_on, s.lead, "
+    "coalesce(c.covered, '{}'), s.next_check_on, s.separate, s.group_key FROM s LEFT JOIN c "
+    "USING (i) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
     "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
     "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, separate_meetings = "
-    "EXCLUDED.separate_meetings, updated_at = now() WHERE (schedule.cycle, "
-    "schedule.review_on, schedule.lead, schedule.covered, schedule.next_check_on, "
-    "schedule.separate_meetings) IS DISTINCT FROM (EXCLUDED.cycle, EXCLUDED.review_on, "
-    "EXCLUDED.lead, EXCLUDED.covered, EXCLUDED.next_check_on, EXCLUDED.separate_meetings)",
+    "EXCLUDED.separate_meetings, group_key = EXCLUDED.group_key, updated_at = now() WHERE "
+    "(schedule.cycle, schedule.review_on, schedule.lead, schedule.covered, "
+    "schedule.next_check_on, schedule.separate_meetings, schedule.group_key) IS DISTINCT FROM "
+    "(EXCLUDED.cycle, EXCLUDED.review_on, EXCLUDED.lead, EXCLUDED.covered, "
+    "EXCLUDED.next_check_on, EXCLUDED.separate_meetings, EXCLUDED.group_key)) "
+    "SELECT DISTINCT lead, group_key FROM old",
+};
+
+/* Suggested group reviews. The persons of each (lead, group key) read
+ * through the index of those who want one, with the name to use and the
+ * needs of their current record. */
+static const jr_store_stmt_t GROUP_MEMBERS = {
+    "batch_group_members",
+    "SELECT k.i, s.nhs_number, s.review_on, coalesce(r.called, ''), "
+    "array_to_string(r.needs, ',') FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS "
+    "k(lead, gk, i) CROSS JOIN LATERAL (SELECT nhs_number, review_on FROM schedule s WHERE "
+    "s.lead = k.lead AND s.group_key = k.gk OFFSET 0) s LEFT JOIN LATERAL (SELECT called, needs "
+    "FROM consolidated_review c WHERE c.nhs_number = s.nhs_number ORDER BY c.cycle DESC LIMIT 1) "
+    "r ON true",
+};
+
+static const jr_store_stmt_t GROUP_CURRENT = {
+    "batch_group_current",
+    "SELECT k.i, g.seq, g.review_on, array_to_string(g.members, ',') FROM unnest($1::text[], "
+    "$2::text[]) WITH ORDINALITY AS k(lead, gk, i) CROSS JOIN LATERAL (SELECT seq, review_on, "
+    "members FROM group_suggestion g WHERE g.lead = k.lead AND g.group_key = k.gk AND g.current "
+    "OFFSET 0) g",
+};
+
+/* Suggestions with their outbox rows; members ($8, $9) and what each
+ * replaces ($10, $11) as lists. Those replaced are current no more. */
+static const jr_store_stmt_t GROUPS_ADD = {
+    "batch_groups_add",
+    "WITH g AS (SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::date[], "
+    "$5::bool[], $6::text[], $7::bytea[]) WITH ORDINALITY AS g(seq, lead, gk, review_on, "
+    "current, topic, payload, i)), m AS (SELECT i, array_agg(nhs ORDER BY k) AS members FROM "
+    "unnest($8::int4[], $9::text[]) WITH ORDINALITY AS m(i, nhs, k) GROUP BY i), "
+    "rp AS (SELECT i, array_agg(seq ORDER BY k) AS replaces FROM unnest($10::int4[], "
+    "$11::int8[]) WITH ORDINALITY AS rp(i, seq, k) GROUP BY i), "
+    "gone AS (UPDATE group_suggestion SET current = false WHERE seq = ANY ($11::int8[])), "
+    "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, NULL, "
+    "payload FROM g), " LAST_SEQ_OF("g")
+    "INSERT INTO group_suggestion (seq, lead, group_key, review_on, members, replaces, current, "
+    "topic, payload) SELECT g.seq, g.lead, g.gk, g.review_on, coalesce(m.members, '{}'), "
+    "coalesce(rp.replaces, '{}'), g.current, g.topic, g.payload FROM g LEFT JOIN m USING (i) "
+    "LEFT JOIN rp USING (i)",
 };
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
@@ -249,7 +314,8 @@ const jr_store_stmt_t *const jr_store_batch_statements[] = {
     &PERSONS_PAGE,   &SCHEDULE_DUE,    &NOTICE_KEYS,   &NOTICES_ADD,     &PUBLISHED_GET,
     &PUBLISHED_SET,  &OUTBOX_TRIM,     &EXISTS_MANY,   &LINKS_MANY,      &PERSONS_ADD,
     &PERSONS_READ,   &PERSONS_SET_CYCLES, &REVIEWS_OF, &PERSONS_EVENTS,  &LINKS_ADD_MANY,
-    &PARKED_MANY,    &REVIEWS_PUT,     &PUBLISH_RECORDS, &SCHEDULES_PUT, NULL,
+    &PARKED_MANY,    &REVIEWS_PUT,     &PUBLISH_RECORDS, &SCHEDULES_PUT, &GROUP_MEMBERS,
+    &GROUP_CURRENT,  &GROUPS_ADD,      NULL,
 };
 
 static const char *link_kind(jr_link_kind_t kind)
@@ -530,7 +596,7 @@ int jr_store_pg_parked_many(jr_store_pg_t *self, const jr_link_t *keys, size_t n
 }
 
 int jr_store_pg_persons_read(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                            void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
+                             void (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx)
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
@@ -581,32 +647,15 @@ int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
     return each_person_row(self, &PERSONS_PAGE, &p, fn, ctx, count);
 }
 
-int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
-                                      const uint8_t *record, size_t len),
-                           void *ctx)
+/* Runs s, a statement keyed by persons whose rows are (id, cycle, seq,
+ * bytes, nhs_number), and appends them. */
+static int rows_by_person(jr_store_pg_t *self, const jr_store_stmt_t *s, const char *const *nhs,
+                          size_t n, jr_store_rows_t *out)
 {
     jr_pgbin_array_t a;
     text_array(&a, nhs, n);
     PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &REVIEWS_OF, &a, 1, NULL, 1, &res);
-    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
-        char who[JR_NHS_LEN + 1];
-        snprintf(who, sizeof who, "%.*s", PQgetlength(res, i, 0), PQgetvalue(res, i, 0));
-        fn(ctx, who, (uint32_t)jr_store_conn_i32(res, i, 1),
-           (const uint8_t *)PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2));
-    }
-    PQclear(res);
-    return rc;
-}
-
-int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                               jr_store_rows_t *out)
-{
-    jr_pgbin_array_t a;
-    text_array(&a, nhs, n);
-    PGresult *res = NULL;
-    int rc = jr_store_conn_run_arrays(self, &PERSONS_EVENTS, &a, 1, NULL, 1, &res);
+    int rc = jr_store_conn_run_arrays(self, s, &a, 1, NULL, 1, &res);
     size_t first = out->n;
     if (rc == JR_STORE_OK) {
         rc = append_rows(self, res, out);
@@ -617,6 +666,18 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
     }
     PQclear(res);
     return rc;
+}
+
+int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                               jr_store_rows_t *out)
+{
+    return rows_by_person(self, &PERSONS_EVENTS, nhs, n, out);
+}
+
+int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
+                           jr_store_rows_t *out)
+{
+    return rows_by_person(self, &REVIEWS_OF, nhs, n, out);
 }
 
 /* Appends a row's stream codes to a stream list: each code, and beside it
@@ -634,11 +695,14 @@ static void stream_list_add(jr_pgbin_array_t *rows, jr_pgbin_array_t *codes, siz
 static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_store_review_t *r,
                        size_t n)
 {
-    static const jr_pgbin_oid_t types[12] = {
+    enum { N = 24 };
+    static const jr_pgbin_oid_t types[N] = {
         JR_PGBIN_TEXT,  JR_PGBIN_INT4, JR_PGBIN_INT4, JR_PGBIN_INT8, JR_PGBIN_BOOL, JR_PGBIN_DATE,
-        JR_PGBIN_BYTEA, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_BOOL, JR_PGBIN_INT2, JR_PGBIN_BOOL};
-    jr_pgbin_array_t a[12];
-    arrays_open(a, types, 12);
+        JR_PGBIN_BYTEA, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_BOOL, JR_PGBIN_INT2, JR_PGBIN_BOOL,
+        JR_PGBIN_DATE,  JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_INT4,
+        JR_PGBIN_TEXT,  JR_PGBIN_INT8, JR_PGBIN_INT8, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_BOOL};
+    jr_pgbin_array_t a[N];
+    arrays_open(a, types, N);
     for (size_t i = 0; i < n; i++) {
         jr_pgbin_array_text(&a[0], r[i].nhs);
         jr_pgbin_array_int4(&a[1], (int32_t)r[i].cycle);
@@ -655,10 +719,23 @@ static int run_records(jr_store_pg_t *self, const jr_store_stmt_t *s, const jr_s
             jr_pgbin_array_int2(&a[10], (int16_t)r[i].area_priority[k]);
             jr_pgbin_array_bool(&a[11], r[i].area_conflict[k]);
         }
+        jr_pgbin_array_date(&a[12], r[i].as_of);
+        jr_pgbin_array_text(&a[13], r[i].called);
+        jr_pgbin_array_text(&a[14], r[i].way);
+        stream_list_add(&a[15], &a[16], i + 1, r[i].needs, r[i].n_needs);
+        stream_list_add(&a[17], &a[18], i + 1, r[i].budget_streams, r[i].n_budgets);
+        for (size_t k = 0; k < r[i].n_budgets; k++) {
+            jr_pgbin_array_int8(&a[19], r[i].budget_allocated[k]);
+            jr_pgbin_array_int8(&a[20], r[i].budget_spent[k]);
+        }
+        stream_list_add(&a[21], &a[22], i + 1, r[i].held_streams, r[i].n_held);
+        for (size_t k = 0; k < r[i].n_held; k++) {
+            jr_pgbin_array_bool(&a[23], r[i].held_by_due[k]);
+        }
     }
     jr_store_params_t areas = {0};
-    jr_store_conn_param_int(&areas, JR_AREA_COUNT); /* $13: the areas of each record */
-    return jr_store_conn_run_arrays(self, s, a, 12, &areas, 0, NULL);
+    jr_store_conn_param_int(&areas, JR_AREA_COUNT); /* $25: the areas of each record */
+    return jr_store_conn_run_arrays(self, s, a, N, &areas, 0, NULL);
 }
 
 int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n)
@@ -671,13 +748,15 @@ int jr_store_pg_reviews_put(jr_store_pg_t *self, const jr_store_review_t *r, siz
     return run_records(self, &REVIEWS_PUT, r, n);
 }
 
-int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n)
+int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n,
+                              void (*fn)(void *ctx, const char *lead, const char *group_key),
+                              void *ctx)
 {
-    static const jr_pgbin_oid_t types[8] = {JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_DATE,
+    static const jr_pgbin_oid_t types[9] = {JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_DATE,
                                             JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_TEXT,
-                                            JR_PGBIN_DATE, JR_PGBIN_INT4};
-    jr_pgbin_array_t a[8];
-    arrays_open(a, types, 8);
+                                            JR_PGBIN_DATE, JR_PGBIN_INT4, JR_PGBIN_TEXT};
+    jr_pgbin_array_t a[9];
+    arrays_open(a, types, 9);
     for (size_t i = 0; i < n; i++) {
         jr_pgbin_array_text(&a[0], rows[i].nhs);
         jr_pgbin_array_int4(&a[1], (int32_t)rows[i].cycle);
@@ -686,8 +765,95 @@ int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *ro
         stream_list_add(&a[4], &a[5], i + 1, rows[i].covered, rows[i].n_covered);
         jr_pgbin_array_date(&a[6], rows[i].next_check_on);
         jr_pgbin_array_int4(&a[7], rows[i].separate_meetings);
+        jr_pgbin_array_text(&a[8], rows[i].group_key);
     }
-    return jr_store_conn_run_arrays(self, &SCHEDULES_PUT, a, 8, NULL, 0, NULL);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run_arrays(self, &SCHEDULES_PUT, a, 9, NULL, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && fn != NULL && i < PQntuples(res); i++) {
+        fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The (lead, group key) pairs as two arrays. */
+static void pair_arrays(jr_pgbin_array_t a[2], const char *const *leads, const char *const *keys,
+                        size_t n)
+{
+    text_array(&a[0], leads, n);
+    text_array(&a[1], keys, n);
+}
+
+/* A date column of a text result: JR_DAY_NONE when NULL. */
+static jr_day_t date_of(const PGresult *res, int row, int col)
+{
+    jr_day_t d = JR_DAY_NONE;
+    if (!PQgetisnull(res, row, col) && jr_text_parse_date(PQgetvalue(res, row, col), &d) != 0) {
+        d = JR_DAY_NONE;
+    }
+    return d;
+}
+
+int jr_store_pg_group_members(jr_store_pg_t *self, const char *const *leads,
+                              const char *const *keys, size_t n,
+                              void (*fn)(void *ctx, size_t pair, const char *nhs,
+                                         jr_day_t review_on, const char *called,
+                                         const char *needs),
+                              void *ctx)
+{
+    jr_pgbin_array_t a[2];
+    pair_arrays(a, leads, keys, n);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run_arrays(self, &GROUP_MEMBERS, a, 2, NULL, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        fn(ctx, (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10) - 1, PQgetvalue(res, i, 1),
+           date_of(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_group_current(jr_store_pg_t *self, const char *const *leads,
+                              const char *const *keys, size_t n,
+                              void (*fn)(void *ctx, size_t pair, uint64_t seq, jr_day_t review_on,
+                                         const char *members),
+                              void *ctx)
+{
+    jr_pgbin_array_t a[2];
+    pair_arrays(a, leads, keys, n);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run_arrays(self, &GROUP_CURRENT, a, 2, NULL, 0, &res);
+    for (int i = 0; rc == JR_STORE_OK && i < PQntuples(res); i++) {
+        fn(ctx, (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10) - 1,
+           strtoull(PQgetvalue(res, i, 1), NULL, 10), date_of(res, i, 2), PQgetvalue(res, i, 3));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int jr_store_pg_groups_add(jr_store_pg_t *self, const jr_store_group_t *rows, size_t n)
+{
+    static const jr_pgbin_oid_t types[11] = {
+        JR_PGBIN_INT8, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_DATE, JR_PGBIN_BOOL, JR_PGBIN_TEXT,
+        JR_PGBIN_BYTEA, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_INT8};
+    jr_pgbin_array_t a[11];
+    arrays_open(a, types, 11);
+    for (size_t i = 0; i < n; i++) {
+        const jr_store_group_t *g = &rows[i];
+        jr_pgbin_array_int8(&a[0], (int64_t)g->seq);
+        jr_pgbin_array_text(&a[1], g->lead);
+        jr_pgbin_array_text(&a[2], g->group_key);
+        jr_pgbin_array_date(&a[3], g->review_on);
+        jr_pgbin_array_bool(&a[4], g->current);
+        jr_pgbin_array_text(&a[5], g->topic);
+        jr_pgbin_array_bytea(&a[6], g->payload, g->payload_len);
+        stream_list_add(&a[7], &a[8], i + 1, g->members, g->n_members);
+        for (size_t k = 0; k < g->n_replaces; k++) {
+            jr_pgbin_array_int4(&a[9], (int32_t)(i + 1));
+            jr_pgbin_array_int8(&a[10], (int64_t)g->replaces[k]);
+        }
+    }
+    return jr_store_conn_run_arrays(self, &GROUPS_ADD, a, 11, NULL, 0, NULL);
 }
 
 int jr_store_pg_notice_keys(jr_store_pg_t *self, const char *const *nhs, size_t n,

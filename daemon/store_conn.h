@@ -31,7 +31,7 @@ typedef struct {
 extern const jr_store_stmt_t *const jr_store_batch_statements[];
 extern const jr_store_stmt_t *const jr_store_read_statements[];
 
-enum { JR_STORE_STMTS_MAX = 64, JR_STORE_PARAMS_MAX = 16 };
+enum { JR_STORE_STMTS_MAX = 64, JR_STORE_PARAMS_MAX = 32 };
 
 typedef enum {
     JR_STORE_IDLE,    /* no connection */

@@ -177,16 +177,28 @@ typedef struct {
     size_t n_enrolled;
     jr_priority_t area_priority[JR_AREA_COUNT];
     bool area_conflict[JR_AREA_COUNT];
+    /* for the pages, the statistics and the quarterly summary (013) */
+    jr_day_t as_of;
+    const char *called; /* NULL when unknown */
+    const char *way;    /* "FORMAT_FIRST", ...; NULL when no preferences */
+    const char *needs[JR_NEED_LAST];
+    size_t n_needs;
+    const char *budget_streams[JR_STREAMS_MAX]; /* each stream's latest budget */
+    int64_t budget_allocated[JR_STREAMS_MAX];
+    int64_t budget_spent[JR_STREAMS_MAX];
+    size_t n_budgets;
+    const char *held_streams[JR_STREAMS_MAX]; /* a final record: the streams its review covered */
+    bool held_by_due[JR_STREAMS_MAX];         /* ... held on or before their own due date */
+    size_t n_held;
 } jr_store_review_t;
 
 /* Writes n records alone, without outbox rows (rebuild). */
 int jr_store_pg_reviews_put(jr_store_pg_t *self, const jr_store_review_t *r, size_t n);
 
-/* Calls fn with every stored record of these persons (any order). */
+/* Every stored record of these persons, as rows: nhs, cycle and seq, the
+ * record's bytes where an event's envelope is (any order). Appends. */
 int jr_store_pg_reviews_of(jr_store_pg_t *self, const char *const *nhs, size_t n,
-                           void (*fn)(void *ctx, const char *nhs, uint32_t cycle,
-                                      const uint8_t *record, size_t len),
-                           void *ctx);
+                           jr_store_rows_t *out);
 
 /* The last sequence number handed out (0 when none), kept as publications
  * are written (publish_state.last_seq): one row read, whatever the size. */
@@ -230,6 +242,7 @@ typedef struct {
     size_t n_covered;
     jr_day_t next_check_on; /* JR_DAY_NONE: nothing to check */
     int separate_meetings;  /* covered streams that set their own date */
+    const char *group_key;  /* set when the person wants a group review (plan.h); else NULL */
 } jr_store_schedule_t;
 
 /* Persons whose next check is on or before today, at most limit, earliest
@@ -348,7 +361,50 @@ int jr_store_pg_persons_events(jr_store_pg_t *self, const char *const *nhs, size
  * itself. The events they reflect carry their sequence numbers already. */
 int jr_store_pg_publish_records(jr_store_pg_t *self, const jr_store_review_t *r, size_t n);
 
-/* Writes n rows of the due-check index (distinct persons) in one round trip. */
-int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n);
+/* Writes n rows of the due-check index (distinct persons) in one round trip,
+ * and calls fn (when not NULL) with each distinct (lead, group key) those
+ * persons' rows had before, where they had one: the groups they may leave. */
+int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *rows, size_t n,
+                              void (*fn)(void *ctx, const char *lead, const char *group_key),
+                              void *ctx);
+
+/* ---- suggested group reviews (group.h) ---- */
+
+/* Calls fn with every person who wants a group review under each
+ * (leads[i], keys[i]): their review date, the name to use ("" when
+ * unknown) and their needs as comma-separated codes. */
+int jr_store_pg_group_members(jr_store_pg_t *self, const char *const *leads,
+                              const char *const *keys, size_t n,
+                              void (*fn)(void *ctx, size_t pair, const char *nhs,
+                                         jr_day_t review_on, const char *called,
+                                         const char *needs),
+                              void *ctx);
+
+/* Calls fn with every current suggestion of each (leads[i], keys[i]): its
+ * sequence, date and members (comma-separated NHS numbers). */
+int jr_store_pg_group_current(jr_store_pg_t *self, const char *const *leads,
+                              const char *const *keys, size_t n,
+                              void (*fn)(void *ctx, size_t pair, uint64_t seq, jr_day_t review_on,
+                                         const char *members),
+                              void *ctx);
+
+/* A group_suggestion row with its outbox row. Strings and arrays borrowed. */
+typedef struct {
+    uint64_t seq;
+    const char *lead;
+    const char *group_key;
+    jr_day_t review_on; /* JR_DAY_NONE: withdrawn */
+    const char *const *members;
+    size_t n_members;
+    const uint64_t *replaces; /* no longer current once this is written */
+    size_t n_replaces;
+    bool current;
+    const char *topic; /* "group.<lead>" */
+    const uint8_t *payload;
+    size_t payload_len;
+} jr_store_group_t;
+
+/* Records n suggestions with their outbox rows, in one round trip. */
+int jr_store_pg_groups_add(jr_store_pg_t *self, const jr_store_group_t *rows, size_t n);
 
 #endif

@@ -19,11 +19,12 @@ static const jr_store_stmt_t OUTBOX_OLDEST = {
 };
 
 /* The current record of every person (their newest cycle's: after a review
- * held, the held cycle's final record until the next event) and each
- * person's latest published notice of the current cycle, in one sequence
- * order; optionally only those whose next review a stream leads ($1) or who
- * are enrolled in a stream ($2), each notice under the topic it was
- * published under. A cursor, so that a snapshot of a million
+ * held, the held cycle's final record until the next event), each person's
+ * latest published notice of the current cycle and every current group
+ * suggestion, in one sequence order; optionally only those whose next
+ * review a stream leads ($1) or who are enrolled in a stream ($2; group
+ * suggestions are the lead's, so none then), each notice and suggestion
+ * under the topic it was published under. A cursor, so that a snapshot of a million
  * persons is read 1,000 rows at a time inside its transaction, never held
  * whole. */
 static const jr_store_stmt_t SNAPSHOT = {
@@ -39,7 +40,10 @@ static const jr_store_stmt_t SNAPSHOT = {
     "d.cycle "
     "WHERE d.seq IS NOT NULL AND ($1::text IS NULL OR d.lead = $1) "
     "AND ($2::text IS NULL OR $2 = ANY (d.covered)) "
-    "ORDER BY d.nhs_number, d.seq DESC) n ORDER BY 1",
+    "ORDER BY d.nhs_number, d.seq DESC) n "
+    "UNION ALL "
+    "SELECT seq, topic, payload FROM group_suggestion WHERE current AND $2::text IS NULL "
+    "AND ($1::text IS NULL OR lead = $1) ORDER BY 1",
 };
 
 static const jr_store_stmt_t SNAPSHOT_FETCH = {
@@ -82,6 +86,12 @@ static const jr_store_stmt_t STAT_LEADS = {
     "GROUP BY lead ORDER BY lead",
 };
 
+static const jr_store_stmt_t STAT_BUDGETS = {
+    "read_stat_budgets",
+    "SELECT stream, persons, allocated_pence, spent_pence FROM report_budget_by_stream "
+    "ORDER BY stream",
+};
+
 static const jr_store_stmt_t STAT_AREAS = {
     "read_stat_areas",
     "SELECT area, red, amber, green, not_given, conflicts FROM "
@@ -99,7 +109,7 @@ static const jr_store_stmt_t STAT_COUNTS = {
 const jr_store_stmt_t *const jr_store_read_statements[] = {
     &OUTBOX_AFTER,     &OUTBOX_OLDEST, &SNAPSHOT,     &SNAPSHOT_FETCH,
     &LAST_PUBLICATION, &STAT_TOTALS,   &STAT_STREAMS, &STAT_LEADS,
-    &STAT_AREAS,       &STAT_COUNTS,   NULL,
+    &STAT_AREAS,       &STAT_COUNTS,   &STAT_BUDGETS, NULL,
 };
 
 /* Calls fn with each (seq, topic, payload) row of a binary result. */
@@ -211,12 +221,36 @@ static void read_streams(const PGresult *res, jr_statistics_t *st)
     st->n_streams = 0;
     for (int i = 0; i < PQntuples(res) && st->n_streams < JR_STREAMS_MAX; i++) {
         jr_stat_stream_t *s = &st->streams[st->n_streams++];
+        memset(s, 0, sizeof *s);
         snprintf(s->stream, sizeof s->stream, "%s", PQgetvalue(res, i, 0));
         s->enrolled = u32(res, i, 1);
         s->complete = u32(res, i, 2);
         s->missing_information = u32(res, i, 3);
         s->due_within_28_days = u32(res, i, 4);
         s->overdue = u32(res, i, 5);
+    }
+}
+
+/* Each stream's budget totals, beside its other figures (a stream with a
+ * budget and nobody enrolled gets a row of its own). */
+static void read_budgets(const PGresult *res, jr_statistics_t *st)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *code = PQgetvalue(res, i, 0);
+        jr_stat_stream_t *s = NULL;
+        for (size_t k = 0; k < st->n_streams && s == NULL; k++) {
+            s = strcmp(st->streams[k].stream, code) == 0 ? &st->streams[k] : NULL;
+        }
+        if (s == NULL && st->n_streams < JR_STREAMS_MAX) {
+            s = &st->streams[st->n_streams++];
+            memset(s, 0, sizeof *s);
+            snprintf(s->stream, sizeof s->stream, "%s", code);
+        }
+        if (s != NULL) {
+            s->budget_persons = u32(res, i, 1);
+            s->allocated_pence = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+            s->spent_pence = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        }
     }
 }
 
@@ -264,6 +298,11 @@ int jr_store_pg_statistics(jr_store_pg_t *self, jr_day_t today, jr_statistics_t 
     }
     if (rc == JR_STORE_OK) {
         read_streams(res, st);
+        PQclear(res);
+        rc = jr_store_conn_run(self, &STAT_BUDGETS, NULL, 0, &res);
+    }
+    if (rc == JR_STORE_OK) {
+        read_budgets(res, st);
         PQclear(res);
         rc = jr_store_conn_run(self, &STAT_LEADS, &day, 0, &res);
     }

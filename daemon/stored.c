@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "groups.h"
 #include "log.h"
 #include "record.h"
 
@@ -181,6 +182,31 @@ jr_store_review_t jr_stored_review_row(const jr_plan_record_t *r, const uint8_t 
         row.area_priority[i] = rv->areas[i].priority;
         row.area_conflict[i] = rv->areas[i].conflict;
     }
+    row.as_of = rv->as_of;
+    row.called = rv->called;
+    if (rv->preferences != NULL) {
+        const jr_preferences_t *p = &rv->preferences->u.preferences;
+        row.way = jr_way_code(p->way);
+        for (int k = JR_NEED_LARGE_PRINT; k <= JR_NEED_LAST; k++) {
+            if (p->needs & JR_NEED_BIT(k)) {
+                row.needs[row.n_needs++] = jr_need_code((jr_need_t)k);
+            }
+        }
+    }
+    for (size_t i = 0; i < rv->n_budgets && i < JR_STREAMS_MAX; i++) {
+        const jr_budget_t *b = &rv->budgets[i].statement->u.budget;
+        row.budget_streams[row.n_budgets] = rv->budgets[i].stream->code;
+        row.budget_allocated[row.n_budgets] = b->allocated_pence;
+        row.budget_spent[row.n_budgets++] = b->spent_pence;
+    }
+    const jr_schedule_t *m = r->meeting;
+    for (size_t i = 0; m != NULL && rv->review_held != NULL && i < m->n_streams; i++) {
+        const jr_stream_due_t *d = &m->streams[i];
+        if (d->covered && row.n_held < JR_STREAMS_MAX) {
+            row.held_streams[row.n_held] = d->stream->code;
+            row.held_by_due[row.n_held++] = d->due == JR_DAY_NONE || row.held_on <= d->due;
+        }
+    }
     return row;
 }
 
@@ -194,6 +220,7 @@ jr_store_schedule_t jr_stored_due_row(const jr_plan_due_t *d)
         .n_covered = d->n_covered,
         .next_check_on = d->next_check_on,
         .separate_meetings = d->separate_meetings,
+        .group_key = d->group_key,
     };
     for (size_t i = 0; i < d->n_covered; i++) {
         row.covered[i] = d->covered[i]->code;
@@ -229,7 +256,7 @@ int jr_stored_pack(const jr_plan_t *plan, jr_publications_t *pubs, jr_stored_out
         jr_record_id_t id = {r->nhs, r->cycle, r->version, r->seq};
         uint8_t *bytes = NULL;
         size_t len = 0;
-        if (jr_record_encode_review(r->review, r->schedule, &id, &bytes, &len) != 0) {
+        if (jr_record_encode_review(r->review, r->schedule, r->meeting, &id, &bytes, &len) != 0) {
             goto fail;
         }
         if (jr_publications_add(pubs, r->seq, TOPIC_REVIEW, bytes, len) != 0) {
@@ -278,7 +305,12 @@ fail:
     return -1;
 }
 
-int jr_stored_write(jr_store_pg_t *store, const jr_stored_out_t *out)
+static void on_left(void *ctx, const char *lead, const char *group_key)
+{
+    jr_groups_touch(ctx, lead, group_key);
+}
+
+int jr_stored_write(jr_store_pg_t *store, const jr_stored_out_t *out, jr_groups_touched_t *groups)
 {
     int rc = JR_STORE_OK;
     if (out->n_records > 0) {
@@ -288,9 +320,15 @@ int jr_stored_write(jr_store_pg_t *store, const jr_stored_out_t *out)
         rc = jr_store_pg_notices_add(store, out->notices, out->n_notices);
     }
     if (rc == JR_STORE_OK && out->n_due > 0) {
-        rc = jr_store_pg_schedules_put(store, out->due, out->n_due);
+        rc = jr_store_pg_schedules_put(store, out->due, out->n_due, groups ? on_left : NULL,
+                                       groups);
     }
-    return rc;
+    for (size_t i = 0; groups != NULL && i < out->n_due; i++) {
+        if (out->due[i].group_key != NULL) {
+            jr_groups_touch(groups, out->due[i].lead, out->due[i].group_key);
+        }
+    }
+    return groups != NULL && groups->failed && rc == JR_STORE_OK ? JR_STORE_RETRY : rc;
 }
 
 void jr_stored_out_clear(jr_stored_out_t *out)

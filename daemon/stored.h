@@ -16,6 +16,9 @@
 #include "store_pg.h"
 #include "streams.h"
 
+/* The groups a write touched (groups.h). */
+typedef struct jr_groups_touched jr_groups_touched_t;
+
 /* What every batch, rebuild and due check works with. */
 typedef struct {
     const jr_streams_t *streams; /* borrowed */
@@ -117,8 +120,10 @@ typedef struct {
 int jr_stored_pack(const jr_plan_t *plan, jr_publications_t *pubs, jr_stored_out_t *out);
 
 /* Writes the packed rows: records with their outbox rows, notices with
- * theirs, then the due-check index. A store status. */
-int jr_stored_write(jr_store_pg_t *store, const jr_stored_out_t *out);
+ * theirs, then the due-check index; the groups of persons wanting a group
+ * review that the index rows join or leave are added to `groups` (NULL:
+ * not gathered). A store status. */
+int jr_stored_write(jr_store_pg_t *store, const jr_stored_out_t *out, jr_groups_touched_t *groups);
 
 void jr_stored_out_clear(jr_stored_out_t *out);
 

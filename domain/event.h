@@ -13,12 +13,15 @@
 
 #include "format.h"
 #include "text.h"
+#include "way.h"
 
 typedef enum {
     JR_EVENT_ENROLMENT = 1,
     JR_EVENT_CONTRIBUTION = 2,
     JR_EVENT_REVIEW_HELD = 3,
     JR_EVENT_PLAN_REVISION = 4,
+    JR_EVENT_PREFERENCES = 5,
+    JR_EVENT_BUDGET = 6,
 } jr_event_kind_t;
 
 typedef struct {
@@ -38,6 +41,8 @@ typedef struct {
     jr_day_t award_ends_on;  /* JR_DAY_NONE: not given */
     unsigned interval_days;  /* 0: the stream's default */
     const char *reference;   /* NULL when not given */
+    const char *known_as;    /* the name the stream knows the person by; NULL when not given */
+    const char *group_key;   /* the scheme, service or place; NULL when not given */
 } jr_enrolment_t;
 
 typedef struct {
@@ -52,6 +57,25 @@ typedef struct {
     const char *approver; /* NULL when not given */
 } jr_plan_revision_t;
 
+/* How the person wants their review (way.h): the whole of it, each time. */
+typedef struct {
+    jr_way_t way;
+    const char *where; /* NULL when not given */
+    const char *involve[JR_INVOLVE_MAX];
+    size_t n_involve;
+    jr_need_set_t needs;
+    const char *language; /* with JR_NEED_OTHER_LANGUAGE; NULL when not given */
+    const char *called;   /* the name they want to be called; NULL when not given */
+} jr_preferences_t;
+
+/* A stream's budget for the person over one period, in whole pence. */
+typedef struct {
+    jr_day_t period_start;
+    jr_day_t period_end;
+    int64_t allocated_pence; /* >= 0 */
+    int64_t spent_pence;     /* >= 0 */
+} jr_budget_t;
+
 typedef struct {
     const char *stream;          /* funding stream code */
     const char *source_event_id; /* unique within the stream */
@@ -62,6 +86,8 @@ typedef struct {
         jr_enrolment_t enrolment;
         jr_review_held_t review_held;
         jr_plan_revision_t plan_revision;
+        jr_preferences_t preferences;
+        jr_budget_t budget;
     } u;
 } jr_event_t;
 

@@ -186,6 +186,86 @@ static int build_streams(jr_review_t *review, const jr_merge_input_t *in,
     return 0;
 }
 
+/* Stream code, then the latest period start, then the newest statement. */
+static int compare_budget(const void *pa, const void *pb)
+{
+    const jr_event_t *a = *(const jr_event_t *const *)pa;
+    const jr_event_t *b = *(const jr_event_t *const *)pb;
+    int c = compare_text(a->stream, b->stream);
+    if (c != 0)
+        return c;
+    if (a->u.budget.period_start != b->u.budget.period_start)
+        return a->u.budget.period_start > b->u.budget.period_start ? -1 : 1;
+    return jr_event_compare(b, a);
+}
+
+/* Preferences (the newest) and each stream's latest budget. */
+static int build_kept(jr_review_t *review, const jr_merge_input_t *in, const jr_streams_t *streams)
+{
+    const jr_event_t **budgets = alloc_array(in->n_kept, sizeof *budgets);
+    review->budgets = alloc_array(in->n_kept, sizeof *review->budgets);
+    if (budgets == NULL || review->budgets == NULL) {
+        free(budgets);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < in->n_kept; i++) {
+        const jr_event_t *ev = &in->kept[i];
+        if (ev->kind == JR_EVENT_PREFERENCES) {
+            review->preferences = newer(review->preferences, ev);
+            continue;
+        }
+        const jr_stream_t *row = ev->stream != NULL ? jr_streams_find(streams, ev->stream) : NULL;
+        if (ev->kind == JR_EVENT_BUDGET && row != NULL && row->enabled)
+            budgets[n++] = ev;
+    }
+    qsort(budgets, n, sizeof *budgets, compare_budget);
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && strcmp(budgets[i]->stream, budgets[i - 1]->stream) == 0)
+            continue; /* an earlier period, or a statement corrected since */
+        const jr_budget_t *b = &budgets[i]->u.budget;
+        review->budgets[review->n_budgets++] = (jr_budget_line_t){
+            .stream = jr_streams_find(streams, budgets[i]->stream),
+            .statement = budgets[i],
+            .underspend_pence = b->allocated_pence - b->spent_pence,
+        };
+    }
+    free(budgets);
+    return 0;
+}
+
+/* The group key (or, with !group, the known_as) of the enrolled stream
+ * first in lead precedence (lead_rank; 0 ranks last, ties by code) whose
+ * enrolment gives one; NULL when none does. */
+static const char *first_by_lead(const jr_review_t *review, bool group)
+{
+    const char *best = NULL;
+    const jr_stream_t *best_row = NULL;
+    for (size_t i = 0; i < review->n_streams; i++) {
+        const jr_stream_status_t *s = &review->streams[i];
+        const jr_enrolment_t *e = &s->enrolment->u.enrolment;
+        const char *v = group ? e->group_key : e->known_as;
+        if (v == NULL || v[0] == '\0')
+            continue;
+        unsigned r = s->stream->lead_rank, b = best_row ? best_row->lead_rank : 0;
+        if (best_row == NULL || (r != 0 && (b == 0 || r < b))) {
+            best = v;
+            best_row = s->stream;
+        }
+    }
+    return best;
+}
+
+static void build_names(jr_review_t *review)
+{
+    const jr_preferences_t *p = review->preferences ? &review->preferences->u.preferences : NULL;
+    review->called = p != NULL && p->called != NULL && p->called[0] != '\0'
+                         ? p->called
+                         : first_by_lead(review, false);
+    if (p != NULL && p->way == JR_WAY_WITH_OTHERS)
+        review->group_key = first_by_lead(review, true);
+}
+
 jr_review_t *jr_merge_review(const jr_merge_input_t *in, const jr_streams_t *streams)
 {
     static const jr_merge_input_t empty = {0};
@@ -212,6 +292,11 @@ jr_review_t *jr_merge_review(const jr_merge_input_t *in, const jr_streams_t *str
             newest_ms = in->enrolments[i].occurred_at_ms;
             any = true;
         }
+    for (size_t i = 0; i < in->n_kept; i++)
+        if (!any || in->kept[i].occurred_at_ms > newest_ms) {
+            newest_ms = in->kept[i].occurred_at_ms;
+            any = true;
+        }
     if (any)
         review->as_of = jr_text_day_of_ms(newest_ms);
 
@@ -234,7 +319,9 @@ jr_review_t *jr_merge_review(const jr_merge_input_t *in, const jr_streams_t *str
             review->review_held = newer(review->review_held, ev);
             break;
         case JR_EVENT_ENROLMENT:
-            break; /* enrolments come in their own array */
+        case JR_EVENT_PREFERENCES:
+        case JR_EVENT_BUDGET:
+            break; /* these come in their own arrays */
         }
     }
 
@@ -250,8 +337,9 @@ jr_review_t *jr_merge_review(const jr_merge_input_t *in, const jr_streams_t *str
     for (int a = 0; a < JR_AREA_COUNT; a++)
         if (build_area(&review->areas[a], current, n_current) < 0)
             goto fail;
-    if (build_streams(review, in, streams) < 0)
+    if (build_streams(review, in, streams) < 0 || build_kept(review, in, streams) < 0)
         goto fail;
+    build_names(review);
 
     free(current);
     return review;
@@ -272,6 +360,7 @@ void jr_merge_destroy(jr_review_t **self_p)
         free(self->areas[a].views);
     }
     free(self->streams);
+    free(self->budgets);
     free(self);
     *self_p = NULL;
 }

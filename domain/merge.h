@@ -23,6 +23,20 @@
  *    anything.
  *  - The plan revision shown is the newest in the cycle.
  *  - as_of: the day of the newest occurred_at among all input events.
+ *  - Preferences (how the person wants their review) are kept across
+ *    cycles: the newest (jr_event_compare) up to this cycle is the
+ *    person's, whole.
+ *  - Budgets: for each known, enabled stream that sent a budget statement
+ *    up to this cycle, its latest period: the latest period_start, and for
+ *    the same start the newest statement (a correction). Underspend is
+ *    allocated minus spent (negative: an overspend); the rule is the
+ *    stream's. In code order.
+ *  - called, the name to use: the preferences' own name, else the
+ *    known_as of the enrolled stream that ranks first as lead organisation
+ *    (lead_rank) among those that give one.
+ *  - group_key: only when the preferences' way is "with others": the
+ *    group key of the enrolled stream that ranks first as lead among those
+ *    that give one (NULL when none does).
  *
  * The result is a deterministic function of the *set* of input events: the
  * order of the input arrays does not matter.
@@ -43,6 +57,9 @@ typedef struct {
     size_t n_cycle_events;
     const jr_event_t *enrolments; /* every enrolment of the person up to this cycle */
     size_t n_enrolments;
+    /* every preferences and budget statement of the person up to this cycle */
+    const jr_event_t *kept;
+    size_t n_kept;
 } jr_merge_input_t;
 
 typedef struct {
@@ -75,6 +92,12 @@ typedef struct {
 } jr_stream_status_t;
 
 typedef struct {
+    const jr_stream_t *stream;   /* borrowed from the streams table */
+    const jr_event_t *statement; /* borrowed: the JR_EVENT_BUDGET of the latest period */
+    int64_t underspend_pence;    /* allocated minus spent; negative: an overspend */
+} jr_budget_line_t;
+
+typedef struct {
     jr_area_t areas[JR_AREA_COUNT]; /* areas[0] is area 1 */
     jr_topic_set_t covered;         /* every topic with a current contribution */
     jr_stream_status_t *streams;    /* owned; enrolled streams in code order */
@@ -83,6 +106,11 @@ typedef struct {
     const jr_event_t *plan_revision; /* borrowed; NULL when none */
     const jr_event_t *review_held;   /* borrowed; NULL while the cycle is open */
     jr_day_t as_of;                  /* JR_DAY_NONE when there were no events */
+    const jr_event_t *preferences;   /* borrowed: the newest JR_EVENT_PREFERENCES; NULL: none */
+    jr_budget_line_t *budgets;       /* owned; one per stream with a statement, in code order */
+    size_t n_budgets;
+    const char *called;    /* borrowed; NULL when nobody gave a name */
+    const char *group_key; /* borrowed; NULL unless the person wants a group review and has one */
 } jr_review_t;
 
 /* Caller owns the result (jr_merge_destroy); it borrows from `in` and

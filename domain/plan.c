@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "strmap.h"
 
 /* Batch rows come after every stored event of their person, in arrival
@@ -29,10 +30,11 @@ typedef struct {
 
 /* One (person, cycle) merged: the arrays the review and schedules borrow. */
 typedef struct {
-    jr_event_t *cycle_ev, *enrol, *sched_ev;
-    size_t n_cycle, n_enrol, n_sched;
+    jr_event_t *cycle_ev, *enrol, *sched_ev, *kept;
+    size_t n_cycle, n_enrol, n_sched, n_kept;
     jr_review_t *review;
     jr_schedule_t *schedule; /* as of review->as_of */
+    jr_schedule_t *meeting;  /* as the review held found it; NULL while open */
     uint32_t version;
     uint64_t seq;
 } view_t;
@@ -45,25 +47,10 @@ typedef struct {
     size_t n_today, cap_today;
 } owned_t;
 
-/* Room for element n of a growable array of `size`-byte elements with
- * *cap allocated; the array (moved, perhaps) or NULL when out of memory
- * (the old one untouched). */
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) {
-        return v;
-    }
-    size_t more = *cap ? 2 * *cap : 16;
-    void *moved = realloc(v, more * size);
-    if (moved != NULL) {
-        *cap = more;
-    }
-    return moved;
-}
 
 #define PUSH(arr, n, cap, item)                                                                    \
     do {                                                                                           \
-        void *grown_ = grow((arr), &(cap), (n), sizeof *(arr));                                    \
+        void *grown_ = jr_grow((arr), &(cap), (n), sizeof *(arr));                                    \
         if (grown_ == NULL) {                                                                      \
             return -1;                                                                             \
         }                                                                                          \
@@ -86,8 +73,10 @@ static void view_destroy(view_t **v)
     free((*v)->cycle_ev);
     free((*v)->enrol);
     free((*v)->sched_ev);
+    free((*v)->kept);
     jr_merge_destroy(&(*v)->review);
     jr_schedule_destroy(&(*v)->schedule);
+    jr_schedule_destroy(&(*v)->meeting);
     free(*v);
     *v = NULL;
 }
@@ -109,7 +98,8 @@ static view_t *view_of(const jr_plan_ctx_t *ctx, const pev_t *ev, size_t n, uint
     uint64_t *seqs = calloc(n + 1, sizeof *seqs);
     if (v == NULL || seqs == NULL || (v->cycle_ev = calloc(n + 1, sizeof *v->cycle_ev)) == NULL ||
         (v->enrol = calloc(n + 1, sizeof *v->enrol)) == NULL ||
-        (v->sched_ev = calloc(n + 1, sizeof *v->sched_ev)) == NULL) {
+        (v->sched_ev = calloc(n + 1, sizeof *v->sched_ev)) == NULL ||
+        (v->kept = calloc(n + 1, sizeof *v->kept)) == NULL) {
         free(seqs);
         view_destroy(&v);
         return NULL;
@@ -129,7 +119,9 @@ static view_t *view_of(const jr_plan_ctx_t *ctx, const pev_t *ev, size_t n, uint
         } else if (e->kind == JR_EVENT_REVIEW_HELD) {
             v->sched_ev[v->n_sched++] = *e;
         }
-        if (ev[i].cycle == cycle && e->kind != JR_EVENT_ENROLMENT) {
+        if (e->kind == JR_EVENT_PREFERENCES || e->kind == JR_EVENT_BUDGET) {
+            v->kept[v->n_kept++] = *e; /* kept across cycles */
+        } else if (ev[i].cycle == cycle && e->kind != JR_EVENT_ENROLMENT) {
             v->cycle_ev[v->n_cycle++] = *e;
         }
     }
@@ -141,13 +133,22 @@ static view_t *view_of(const jr_plan_ctx_t *ctx, const pev_t *ev, size_t n, uint
         }
     }
     free(seqs);
-    jr_merge_input_t in = {v->cycle_ev, v->n_cycle, v->enrol, v->n_enrol};
+    jr_merge_input_t in = {v->cycle_ev, v->n_cycle, v->enrol, v->n_enrol, v->kept, v->n_kept};
     v->review = jr_merge_review(&in, ctx->streams);
     /* The record's schedule is as of its own date, so that it is a function
-     * of the event log alone. */
+     * of the event log alone; so is what the review held found. */
     v->schedule = v->review == NULL ? NULL
                                     : jr_schedule_compute(v->sched_ev, v->n_sched, ctx->streams,
                                                           &ctx->rules, v->review->as_of);
+    if (v->schedule != NULL && v->review->review_held != NULL) {
+        v->meeting =
+            jr_schedule_at_meeting(v->sched_ev, v->n_sched, ctx->streams, &ctx->rules,
+                                   v->review->review_held->u.review_held.held_on);
+        if (v->meeting == NULL) {
+            view_destroy(&v);
+            return NULL;
+        }
+    }
     if (v->schedule == NULL) {
         view_destroy(&v);
     }
@@ -198,7 +199,7 @@ static person_t *person_get(persons_t *ps, const char *nhs, uint32_t cycle, bool
     if (p != NULL) {
         return p;
     }
-    person_t *v = grow(ps->v, &ps->cap, ps->n, sizeof *v);
+    person_t *v = jr_grow(ps->v, &ps->cap, ps->n, sizeof *v);
     if (v == NULL) {
         return NULL;
     }
@@ -315,9 +316,12 @@ static void outcome(jr_plan_t *pl, size_t i, jr_plan_status_t status, const char
  * today: checked today when a notice is due and not yet decided, else on
  * the next notice date. */
 static jr_plan_due_t due_row(const jr_plan_ctx_t *ctx, const char *nhs, uint32_t cycle,
-                             const jr_schedule_t *today, bool decided)
+                             const jr_schedule_t *today, const jr_review_t *review, bool decided)
 {
     jr_plan_due_t row = {.cycle = cycle, .review_on = today->review_on, .lead = today->lead};
+    if (today->review_on != JR_DAY_NONE && today->lead != NULL) {
+        row.group_key = review->group_key;
+    }
     snprintf(row.nhs, sizeof row.nhs, "%s", nhs);
     bool check_today =
         !decided && jr_schedule_notices_due(today, &ctx->rules, ctx->today, NULL, 0) > 0;
@@ -360,7 +364,7 @@ static int settle(const jr_plan_ctx_t *ctx, const jr_strmap_t *decided, jr_plan_
             PUSH(pl->notices, pl->n_notices, *cap_notices, n);
         }
     }
-    PUSH(pl->due, pl->n_due, *cap_due, due_row(ctx, nhs, cycle, today, true));
+    PUSH(pl->due, pl->n_due, *cap_due, due_row(ctx, nhs, cycle, today, v->review, true));
     return 0;
 }
 
@@ -442,7 +446,7 @@ static person_t *person_for(batch_t *b, const char *nhs)
     if (p != NULL && added) {
         jr_plan_cycle_t np = {.cycle = 1};
         snprintf(np.nhs, sizeof np.nhs, "%s", nhs);
-        void *v = grow(b->pl->new_persons, &b->cap_new, b->pl->n_new_persons, sizeof np);
+        void *v = jr_grow(b->pl->new_persons, &b->cap_new, b->pl->n_new_persons, sizeof np);
         if (v == NULL) {
             return NULL;
         }
@@ -518,31 +522,33 @@ static int check_review_held(batch_t *b, size_t i, const char *nhs, bool *refuse
         jr_text_format_date(opened, opened_s);
     }
     *refused = verdict != JR_HELD_OK;
+    const char *code = NULL;
     switch (verdict) {
     case JR_HELD_OK:
-        break;
+        return 0;
     case JR_HELD_NOT_ENROLLED:
+        code = "NOT_ENROLLED";
         snprintf(reason, sizeof reason,
                  "%s has no enrolment in force for this person on %s: only a funding stream the "
                  "person is enrolled in on the day may record that their review was held",
                  ev->stream, held);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "NOT_ENROLLED", reason);
         break;
     case JR_HELD_IN_FUTURE:
+        code = "HELD_IN_FUTURE";
         snprintf(reason, sizeof reason,
                  "review_held.held_on %s is after today (%s): record the review once it has been "
                  "held",
                  held, today);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "HELD_IN_FUTURE", reason);
         break;
     case JR_HELD_BEFORE_CYCLE:
+        code = "HELD_BEFORE_CYCLE";
         snprintf(reason, sizeof reason,
                  "review_held.held_on %s is before this review cycle opened with the review held "
                  "on %s: check the date",
                  held, opened_s);
-        outcome(b->pl, i, JR_PLAN_REJECTED, "HELD_BEFORE_CYCLE", reason);
         break;
     }
+    outcome(b->pl, i, JR_PLAN_REJECTED, code, reason);
     return 0;
 }
 
@@ -666,9 +672,10 @@ static int publish(batch_t *b, const jr_strmap_t *decided)
                               .version = v->version,
                               .seq = v->seq,
                               .review = v->review,
-                              .schedule = v->schedule};
+                              .schedule = v->schedule,
+                              .meeting = v->meeting};
         snprintf(r.nhs, sizeof r.nhs, "%s", t->nhs);
-        void *grown = grow(pl->records, &cap_records, pl->n_records, sizeof r);
+        void *grown = jr_grow(pl->records, &cap_records, pl->n_records, sizeof r);
         if (grown == NULL) {
             rc = -1;
             break;
@@ -735,7 +742,7 @@ int jr_plan_batch(const jr_plan_ctx_t *ctx, const jr_plan_input_t *in, jr_plan_t
     for (size_t i = 0; i < in->n_stored; i++) {
         if (in->stored[i].nhs[0] == '\0') {
             parked_t pk = {.ev = &in->stored[i].ev, .id = in->stored[i].id};
-            void *v = grow(b.parked, &b.cap_parked, b.n_parked, sizeof pk);
+            void *v = jr_grow(b.parked, &b.cap_parked, b.n_parked, sizeof pk);
             if (v == NULL) {
                 goto done;
             }
@@ -812,9 +819,10 @@ int jr_plan_rebuild(const jr_plan_ctx_t *ctx, const char *nhs, uint32_t current,
                                   .version = v->version,
                                   .seq = v->seq,
                                   .review = v->review,
-                                  .schedule = v->schedule};
+                                  .schedule = v->schedule,
+                                  .meeting = v->meeting};
             snprintf(r.nhs, sizeof r.nhs, "%s", nhs);
-            void *grown = grow(pl->records, &cap_records, pl->n_records, sizeof r);
+            void *grown = jr_grow(pl->records, &cap_records, pl->n_records, sizeof r);
             if (grown == NULL) {
                 rc = -1;
                 break;
@@ -830,8 +838,8 @@ int jr_plan_rebuild(const jr_plan_ctx_t *ctx, const char *nhs, uint32_t current,
                 rc = -1;
                 break;
             }
-            jr_plan_due_t row = due_row(ctx, nhs, cycle, today, false);
-            void *grown = grow(pl->due, &cap_due, pl->n_due, sizeof row);
+            jr_plan_due_t row = due_row(ctx, nhs, cycle, today, v->review, false);
+            void *grown = jr_grow(pl->due, &cap_due, pl->n_due, sizeof row);
             if (grown == NULL) {
                 rc = -1;
                 break;

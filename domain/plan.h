@@ -32,7 +32,13 @@
  *    log alone, which is how --rebuild reproduces every record byte for byte.
  *  - Each person the batch touches is settled as of today: the latest notice
  *    due for their current cycle, unless decided before, and their row of the
- *    due-check index (next check on the next notice date).
+ *    due-check index (next check on the next notice date), which also says
+ *    which group of persons wanting a group review they belong to (lead
+ *    and group key; group.h decides the groups).
+ *  - Preferences and budget statements belong to the cycle they arrive in
+ *    (a new version of its record) and are read in every later cycle too
+ *    (merge.h). A final record also carries what its review held found
+ *    (jr_schedule_at_meeting): each covered stream's own due date.
  *
  * The same settling serves the due check (jr_plan_due) and the recomputing
  * of records serves --rebuild (jr_plan_rebuild).
@@ -147,6 +153,8 @@ typedef struct {
     uint64_t seq;
     const jr_review_t *review;     /* owned by the plan */
     const jr_schedule_t *schedule; /* owned by the plan: as of review->as_of */
+    const jr_schedule_t *meeting;  /* owned by the plan: as the review held found it; NULL
+                                      while the cycle is open */
 } jr_plan_record_t;
 
 /* A due-date notice to publish. */
@@ -169,6 +177,8 @@ typedef struct {
     size_t n_covered;
     jr_day_t next_check_on; /* JR_DAY_NONE: nothing to check */
     int separate_meetings;  /* covered streams that set their own date */
+    const char *group_key;  /* borrowed: the person wants a group review by this key (merge.h),
+                               and has a review date and a lead; NULL otherwise */
 } jr_plan_due_t;
 
 typedef struct {

@@ -66,6 +66,8 @@ void jr_schedule_rules_default(jr_schedule_rules_t *rules)
         .window_days = JR_SCHEDULE_WINDOW_DEFAULT,
         .lead_days = {56, 28, 7},
         .n_leads = 3,
+        .group_window_days = JR_GROUP_WINDOW_DEFAULT,
+        .group_max = JR_GROUP_MAX_DEFAULT,
     };
 }
 
@@ -204,10 +206,10 @@ static const jr_event_t *started_by(const slot_t *slot, jr_day_t day)
     return NULL;
 }
 
-/* Replays the meetings in date order: each sets the last review of the
- * streams it covered. */
+/* Replays the meetings held before `before` in date order: each sets the
+ * last review of the streams it covered. */
 static int replay_meetings(const jr_event_t *events, size_t n, slot_t *slots, size_t n_slots,
-                           unsigned window)
+                           unsigned window, jr_day_t before)
 {
     const jr_event_t **held = alloc_array(n, sizeof *held);
     if (held == NULL)
@@ -215,7 +217,8 @@ static int replay_meetings(const jr_event_t *events, size_t n, slot_t *slots, si
     size_t n_held = 0;
     for (size_t i = 0; i < n; i++)
         if (events[i].kind == JR_EVENT_REVIEW_HELD &&
-            events[i].u.review_held.held_on != JR_DAY_NONE)
+            events[i].u.review_held.held_on != JR_DAY_NONE &&
+            events[i].u.review_held.held_on < before)
             held[n_held++] = &events[i];
     qsort(held, n_held, sizeof *held, compare_held);
 
@@ -244,8 +247,11 @@ static bool leads_before(const jr_stream_t *a, const jr_stream_t *b)
     return b->lead_rank == 0 || a->lead_rank < b->lead_rank;
 }
 
-jr_schedule_t *jr_schedule_compute(const jr_event_t *events, size_t n, const jr_streams_t *streams,
-                                   const jr_schedule_rules_t *rules, jr_day_t today)
+/* The schedule as of `day`. With `meeting`, as the meeting held that day
+ * found it: only meetings before it replayed, and each stream's newest
+ * enrolment started by then. */
+static jr_schedule_t *compute(const jr_event_t *events, size_t n, const jr_streams_t *streams,
+                              const jr_schedule_rules_t *rules, jr_day_t day, bool meeting)
 {
     jr_schedule_rules_t storage;
     rules = rules_or_default(rules, &storage);
@@ -263,21 +269,23 @@ jr_schedule_t *jr_schedule_compute(const jr_event_t *events, size_t n, const jr_
         goto fail;
     slot_t slots[JR_STREAMS_MAX];
     size_t n_slots = collect_slots(events, n, streams, sorted, slots);
-    if (replay_meetings(events, n, slots, n_slots, rules->window_days) < 0)
+    if (replay_meetings(events, n, slots, n_slots, rules->window_days,
+                        meeting ? day : INT32_MAX) < 0)
         goto fail;
 
     /* Today: the newest enrolment of each stream, started or not. */
     const jr_event_t *chosen[JR_STREAMS_MAX] = {0};
     for (size_t i = 0; i < n_slots; i++)
-        chosen[i] = slots[i].enrolments[slots[i].n_enrolments - 1];
+        chosen[i] = meeting ? started_by(&slots[i], day)
+                            : slots[i].enrolments[slots[i].n_enrolments - 1];
     view_t views[JR_STREAMS_MAX];
-    self->review_on = evaluate(slots, chosen, n_slots, today, rules->window_days, views);
+    self->review_on = evaluate(slots, chosen, n_slots, day, rules->window_days, views);
 
     self->streams = alloc_array(n_slots, sizeof *self->streams);
     if (self->streams == NULL)
         goto fail;
     for (size_t i = 0; i < n_slots; i++) {
-        if (!views[i].active)
+        if (chosen[i] == NULL || !views[i].active)
             continue;
         self->streams[self->n_streams++] = (jr_stream_due_t){
             .stream = slots[i].row,
@@ -297,6 +305,19 @@ fail:
     free(sorted);
     jr_schedule_destroy(&self);
     return NULL;
+}
+
+jr_schedule_t *jr_schedule_compute(const jr_event_t *events, size_t n, const jr_streams_t *streams,
+                                   const jr_schedule_rules_t *rules, jr_day_t today)
+{
+    return compute(events, n, streams, rules, today, false);
+}
+
+jr_schedule_t *jr_schedule_at_meeting(const jr_event_t *events, size_t n,
+                                      const jr_streams_t *streams,
+                                      const jr_schedule_rules_t *rules, jr_day_t held_on)
+{
+    return compute(events, n, streams, rules, held_on, true);
 }
 
 void jr_schedule_destroy(jr_schedule_t **self_p)
@@ -408,6 +429,17 @@ bool jr_schedule_latest_notice(const jr_schedule_t *self, const jr_schedule_rule
     size_t n_leads = lead_times(rules, leads);
     *out = notice_at(self->review_on, leads, n_leads, count - 1);
     return true;
+}
+
+jr_day_t jr_schedule_first_notice_on(jr_day_t review_on, const jr_schedule_rules_t *rules)
+{
+    jr_schedule_rules_t storage;
+    rules = rules_or_default(rules, &storage);
+    if (review_on == JR_DAY_NONE)
+        return JR_DAY_NONE;
+    unsigned leads[JR_SCHEDULE_LEADS_MAX];
+    size_t n_leads = lead_times(rules, leads);
+    return n_leads > 0 ? add_days(review_on, -(int64_t)leads[0]) : review_on;
 }
 
 jr_day_t jr_schedule_next_notice_on(const jr_schedule_t *self, const jr_schedule_rules_t *rules,

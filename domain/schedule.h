@@ -100,12 +100,18 @@
 
 #define JR_SCHEDULE_LEADS_MAX      8
 #define JR_SCHEDULE_WINDOW_DEFAULT 90
+#define JR_GROUP_WINDOW_DEFAULT    28
+#define JR_GROUP_MAX_DEFAULT       8
 #define JR_NOTICE_KEY_MAX          24 /* "overdue-" + up to 10 digits + NUL fits */
 
 typedef struct {
     unsigned window_days;                      /* alignment window after the review date */
     unsigned lead_days[JR_SCHEDULE_LEADS_MAX]; /* notice lead times, any order */
     size_t n_leads;                            /* <= JR_SCHEDULE_LEADS_MAX; more are ignored */
+    /* Group reviews (group.h) are formed from review dates and published
+     * with the first notice of their date, so their rules ride here. */
+    unsigned group_window_days; /* members' dates within this of the earliest */
+    unsigned group_max;         /* most members of one suggested group (at least 2) */
 } jr_schedule_rules_t;
 
 typedef struct {
@@ -138,7 +144,8 @@ typedef struct {
     char key[JR_NOTICE_KEY_MAX]; /* "lead-56", "due", "overdue-2" */
 } jr_notice_t;
 
-/* Window 90 days; leads 56, 28 and 7 days. */
+/* Window 90 days; leads 56, 28 and 7 days; groups within 28 days, of at
+ * most 8. */
 void jr_schedule_rules_default(jr_schedule_rules_t *rules);
 
 /* The schedule as of today. events may be NULL when n is 0; rules NULL means
@@ -147,6 +154,15 @@ void jr_schedule_rules_default(jr_schedule_rules_t *rules);
  * it). NULL only when out of memory. */
 jr_schedule_t *jr_schedule_compute(const jr_event_t *events, size_t n, const jr_streams_t *streams,
                                    const jr_schedule_rules_t *rules, jr_day_t today);
+
+/* The schedule as the review held on held_on found it: the meetings held
+ * before that day replayed, and for each stream the newest enrolment that
+ * had started by then (as at a replayed meeting, above), evaluated on
+ * held_on. Its covered streams are those the meeting reviewed, each with
+ * its own due date before it. Same ownership as jr_schedule_compute. */
+jr_schedule_t *jr_schedule_at_meeting(const jr_event_t *events, size_t n,
+                                      const jr_streams_t *streams,
+                                      const jr_schedule_rules_t *rules, jr_day_t held_on);
 
 void jr_schedule_destroy(jr_schedule_t **self_p);
 
@@ -164,6 +180,11 @@ size_t jr_schedule_notices_due(const jr_schedule_t *self, const jr_schedule_rule
  * every earlier one. false when none is due. rules NULL means the defaults. */
 bool jr_schedule_latest_notice(const jr_schedule_t *self, const jr_schedule_rules_t *rules,
                                jr_day_t today, jr_notice_t *out);
+
+/* The date of the first notice of a review date: the longest lead time
+ * before it (the due date itself with no lead times). JR_DAY_NONE for
+ * JR_DAY_NONE. */
+jr_day_t jr_schedule_first_notice_on(jr_day_t review_on, const jr_schedule_rules_t *rules);
 
 /* The date of the first notice strictly after today, for the index of "next
  * check" dates; JR_DAY_NONE when there is no review date. */

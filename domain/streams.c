@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define B(t) JR_TOPIC_BIT(JR_TOPIC_##t)
 
@@ -149,4 +150,35 @@ void jr_streams_destroy(jr_streams_t **self_p)
         return;
     free(*self_p);
     *self_p = NULL;
+}
+
+static const char *const underspend_words[JR_UNDERSPEND_LAST + 1][2] = {
+    [JR_UNDERSPEND_NOT_SET] = {"not_set", "no agreed rule"},
+    [JR_UNDERSPEND_RETURNED] = {"returned", "returned to the funding stream"},
+    [JR_UNDERSPEND_CARRIED_FORWARD] = {"carried_forward", "carried forward in the person's budget"},
+    [JR_UNDERSPEND_KEPT] = {"kept", "kept by the person to use freely"},
+};
+
+const char *jr_underspend_code(jr_underspend_t rule)
+{
+    return (int)rule >= 0 && rule <= JR_UNDERSPEND_LAST ? underspend_words[rule][0] : NULL;
+}
+
+const char *jr_underspend_title(jr_underspend_t rule)
+{
+    return (int)rule >= 0 && rule <= JR_UNDERSPEND_LAST ? underspend_words[rule][1] : NULL;
+}
+
+int jr_underspend_from_code(const char *code, jr_underspend_t *out)
+{
+    if (code == NULL)
+        return -1;
+    if (strncasecmp(code, "UNDERSPEND_", 11) == 0)
+        code += 11;
+    for (int r = 0; r <= JR_UNDERSPEND_LAST; r++)
+        if (strcasecmp(code, underspend_words[r][0]) == 0) {
+            *out = (jr_underspend_t)r;
+            return 0;
+        }
+    return -1;
 }

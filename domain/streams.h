@@ -23,6 +23,18 @@
 #define JR_TOPICS_COMMON_MINIMUM                                                                   \
     (JR_TOPIC_BIT(JR_TOPIC_INCOME) | JR_TOPIC_BIT(JR_TOPIC_INFORMATION))
 
+/* What happens to a budget's underspend (DOMAIN.md, "Budgets and
+ * underspend"): the stream's rule, a setting. The values equal the wire
+ * contract's UnderspendRule. Not set shows as "no agreed rule". */
+typedef enum {
+    JR_UNDERSPEND_NOT_SET = 0,
+    JR_UNDERSPEND_RETURNED = 1,        /* returned to the funding stream */
+    JR_UNDERSPEND_CARRIED_FORWARD = 2, /* carried forward in the person's budget */
+    JR_UNDERSPEND_KEPT = 3,            /* kept by the person to use freely */
+} jr_underspend_t;
+
+#define JR_UNDERSPEND_LAST JR_UNDERSPEND_KEPT
+
 typedef struct {
     char code[JR_STREAM_CODE_MAX]; /* "SP"; upper-case letters, digits, '_' */
     char name[64];                 /* "Supporting People" */
@@ -34,6 +46,7 @@ typedef struct {
     unsigned before_award_end_days; /* due this many days before the award ends (ATW: 84) */
     unsigned default_award_days;    /* award length assumed when no end is given (ATW: 1095) */
     unsigned lead_rank;             /* lead-organisation precedence: lower leads; 0 = last */
+    jr_underspend_t underspend;     /* the rule for an underspend; no stream has one by default */
 } jr_stream_t;
 
 typedef struct jr_streams jr_streams_t;
@@ -59,5 +72,15 @@ const jr_stream_t *jr_streams_at(const jr_streams_t *self, size_t i);
 jr_streams_t *jr_streams_dup(const jr_streams_t *self);
 
 void jr_streams_destroy(jr_streams_t **self_p);
+
+/* "not_set", "returned", "carried_forward", "kept" (the setting's words);
+ * NULL when invalid. Static. */
+const char *jr_underspend_code(jr_underspend_t rule);
+/* "no agreed rule", "returned to the funding stream", "carried forward in
+ * the person's budget", "kept by the person to use freely". */
+const char *jr_underspend_title(jr_underspend_t rule);
+/* From its word, case-insensitive (also with the wire's "UNDERSPEND_"
+ * prefix); 0 and *out, or -1 when unknown. */
+int jr_underspend_from_code(const char *code, jr_underspend_t *out);
 
 #endif

@@ -2,6 +2,7 @@
  * Hinnant's days_from_civil / civil_from_days. */
 #include "text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MS_PER_DAY INT64_C(86400000)
@@ -195,4 +196,20 @@ bool jr_text_civil_valid(int year, unsigned month, unsigned day)
 int64_t jr_text_ms_of(jr_day_t day, unsigned h, unsigned mi, unsigned s)
 {
     return (int64_t)day * 86400000 + (int64_t)h * 3600000 + (int64_t)mi * 60000 + (int64_t)s * 1000;
+}
+
+const char *jr_text_pounds(int64_t pence, char out[32])
+{
+    uint64_t p = pence < 0 ? (uint64_t)0 - (uint64_t)pence : (uint64_t)pence;
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(p / 100));
+    size_t used = (size_t)snprintf(out, 32, "%s\u00a3", pence < 0 ? "-" : "");
+    for (int i = 0; i < n && used < 26; i++) {
+        out[used++] = digits[i];
+        if ((n - i - 1) % 3 == 0 && i < n - 1) {
+            out[used++] = ',';
+        }
+    }
+    snprintf(out + used, 32 - used, ".%02llu", (unsigned long long)(p % 100));
+    return out;
 }

@@ -35,6 +35,10 @@ bool jr_text_civil_valid(int year, unsigned month, unsigned day);
 /* The instant at h:mi:s UTC on a day, in ms since the epoch. */
 int64_t jr_text_ms_of(jr_day_t day, unsigned h, unsigned mi, unsigned s);
 
+/* Whole pence as pounds for people to read: "£18,200.00", "-£5.50" (out:
+ * at least 32 bytes). Returns out. */
+const char *jr_text_pounds(int64_t pence, char out[32]);
+
 /* Civil date <-> day number; month 1..12. */
 jr_day_t jr_text_day_from_civil(int year, unsigned month, unsigned day);
 void jr_text_civil_from_day(jr_day_t day, int *year, unsigned *month, unsigned *mday);

@@ -8,6 +8,9 @@
 #   the data stays in .demo/ for inspection.
 #
 # Every socket uses CURVE, with keys and an allow-list made for the run.
+# Underspend rules, which a council sets per funding stream: ILF's is
+# returned, social care's carried forward, Supporting People's kept by the
+# person; DFG has none, and shows "no agreed rule".
 # Ports: JR_INGEST (default tcp://127.0.0.1:5560), JR_PUBLISH (5561),
 # JR_CATCHUP (5562), JR_PSEUDONYMISED (5563), JR_STATISTICS (5564).
 #
@@ -38,7 +41,8 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 as_pg "$pgbin/dropdb" -h "$demo/pg" -U postgres --if-exists --force joinedreview
 as_pg "$pgbin/createdb" -h "$demo/pg" -U postgres joinedreview
 # The daemon's own login, with no right to change the schema (what the DBA
-# does once per cluster; migration 004 grants the group its rights).
+# does once per cluster; migration 004 grants the group its rights), and an
+# analyst's, which reads the reporting views and nothing else.
 as_pg "$pgbin/psql" -q -h "$demo/pg" -U postgres -d joinedreview -v ON_ERROR_STOP=1 <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'joinedreview_app') THEN
@@ -47,6 +51,8 @@ DO $$ BEGIN
     CREATE ROLE joinedreview_reader NOLOGIN; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jr_daemon') THEN
     CREATE ROLE jr_daemon LOGIN IN ROLE joinedreview_app; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'jr_analyst') THEN
+    CREATE ROLE jr_analyst LOGIN IN ROLE joinedreview_reader; END IF;
 END $$;
 SQL
 owner_conninfo=$conninfo
@@ -102,7 +108,9 @@ build/daemon/joinedreviewd --config systemd/joinedreviewd.conf \
   --set daemon.statistics_endpoint="$statistics" \
   --set daemon.server_key_file="$keys/daemon.key" --set daemon.allow_list_file="$demo/allow-list.ini" \
   --set daemon.pseudonym_key_file="$keys/pseudonym.key" \
-  --set daemon.metrics_port="$metrics_port" 2>"$demo/daemon.log" &
+  --set daemon.metrics_port="$metrics_port" \
+  --set stream.ILF.underspend=returned --set stream.SC.underspend=carried_forward \
+  --set stream.SP.underspend=kept 2>"$demo/daemon.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
   grep -q "ready: ingest" "$demo/daemon.log" && break
@@ -187,16 +195,28 @@ find "$demo/inbox" -name '*.rejected.csv' | while read -r f; do sed "s|^|     ${
 echo "== the consolidated reviews"
 build/tools/joinedreview reviews --database "$conninfo"
 
-echo "== due-date notices published"
+echo "== due-date notices and suggested group reviews published"
 build/tools/joinedreview notices --database "$conninfo"
 
 echo "== what a statistics dashboard sees (the statistics feed, a CURVE key with statistics rights only)"
 "$jr" tail --kind statistics --count 1 --publish "$statistics" --catchup "$catchup" \
   --server-key "$server_key" --key-file "$keys/equipment-dashboard.key"
 
+quarter=$(date -u +%Y)Q$((($(date -u +%-m) - 1) / 3 + 1))
+echo "== national capture: the quarterly summary for $quarter (an analyst's read-only login; 1 to 7 shown as *, others to the nearest 5)"
+"$jr" summary --quarter "$quarter" --database "host=$demo/pg user=jr_analyst dbname=joinedreview"
+
 echo "== rejected input kept for inspection"
 as_pg "$pgbin/psql" -h "$demo/pg" -U postgres -d joinedreview -P pager=off -c \
   "SELECT stream, source_event_id, reason_code, times, reason FROM rejected_event ORDER BY id"
+
+echo "== the daemon's own figures for operations (http://127.0.0.1:$metrics_port/metrics, loopback only)"
+{
+  exec 3<>"/dev/tcp/127.0.0.1/$metrics_port"
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  grep -E '^joinedreviewd_(acks_total|batch_commit_seconds_count|database_reconnects_total)' <&3
+  exec 3<&-
+} || echo "(the metrics endpoint did not answer)"
 
 if [ -t 0 ]; then
   read -r -p "== joinedreview-web is still at https://127.0.0.1:$web_port/: press Enter to stop everything " _

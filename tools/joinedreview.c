@@ -35,6 +35,17 @@
  *   "review_held":   {"held_on":"2026-11-20"}              (required)
  *   "plan_revision": {"revise_by":"2026-12-01", "revised_by":"...",
  *                     "approval_needed":true, "approver":"..."}
+ *   "preferences":   {"way":"WAY_WITH_OTHERS"                (required; a ReviewWay name)
+ *                     "where", "language", "called": text or null,
+ *                     "involve": ["Dev (son)", ...]  (up to 8),
+ *                     "needs": ["NEED_BSL_INTERPRETER", ...]  (Need names)}
+ *   "budget":        {"period_start":"2026-04-01", "period_end":"2027-03-31",
+ *                     "allocated_pence":"1820000", "spent_pence":"1715050"}
+ *                    (all required; amounts in whole pence, as a string of
+ *                    digits or a JSON integer, never a fraction)
+ *
+ * An enrolment may also carry "known_as" (the name the stream knows the
+ * person by) and "group_key" (the scheme, service or place).
  *
  * null is the same as leaving a field out; an unknown field is an error, so a
  * misspelt field is not silently dropped. schema_version is always 1. push
@@ -66,11 +77,14 @@
 
 #include "joinedreview/joinedreview.pb-c.h"
 #include "jr_client.h"
+#include "streams.h"
+#include "way.h"
 #include "keyfile.h"
 #include "nhs.h"
 #include "text.h"
 #include "keygen.h"
 #include "setup_database.h"
+#include "summary.h"
 #include "tail.h"
 #include "version.h"
 
@@ -117,9 +131,11 @@ static void usage(FILE *out)
           "                         [--server-key KEY --key-file FILE] FILE.jsonl...\n"
           "       joinedreview reviews [--database CONNINFO] [--nhs NHSNUMBER] [--json]\n"
           "       joinedreview notices [--database CONNINFO]\n"
+          "       joinedreview summary --quarter YYYYQN [--database CONNINFO]\n"
           "       joinedreview keygen NAME   (writes NAME.key, secret, and NAME.pub)\n"
           "       joinedreview tail [--publish EP] [--catchup EP]\n"
-          "                         [--kind review|notice|statistics]... [--stream CODE]\n"
+          "                         [--kind review|notice|group|statistics]...\n"
+          "                         [--stream CODE]\n"
           "                         [--lead CODE] [--nhs NHSNUMBER] [--state FILE]\n"
           "                         [--count N] [--idle-exit SECONDS]\n"
           "                         [--server-key KEY --key-file FILE]\n"
@@ -140,15 +156,22 @@ static void usage(FILE *out)
           "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
           "  -j, --json               one JSON object per review, proto field names\n"
           "\n"
-          "notices  print every due-date notice published, oldest first.\n"
+          "notices  print every due-date notice and suggested group review published,\n"
+          "         oldest first.\n"
           "  -d, --database CONNINFO  as for reviews\n"
+          "\n"
+          "summary  the quarterly summary for national capture, as CSV: one row per\n"
+          "         funding stream, no identifier; counts of 1 to 7 shown as *, others\n"
+          "         rounded to the nearest 5.\n"
+          "  -q, --quarter YYYYQN     the quarter, e.g. 2026Q3\n"
+          "  -d, --database CONNINFO  a read-only login (a joinedreview_reader member)\n"
           "\n"
           "tail     follow what the daemon publishes: the current state, then every\n"
           "         change, one JSON object per line; never a gap or a repeat.\n"
           "  -p, --publish EP         the daemon's PUB socket [tcp://127.0.0.1:5561]\n"
           "  -c, --catchup EP         the daemon's catch-up socket [tcp://127.0.0.1:5562]\n"
-          "  -k, --kind KIND          review, notice or statistics; repeatable\n"
-          "                           [review and notice]\n"
+          "  -k, --kind KIND          review, notice, group (suggested group reviews)\n"
+          "                           or statistics; repeatable [review and notice]\n"
           "  -s, --stream CODE        only persons enrolled in / notices covering CODE\n"
           "  -l, --lead CODE          only reviews and notices CODE leads\n"
           "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
@@ -181,6 +204,11 @@ typedef struct {
     Joinedreview__V1__Contribution contribution;
     Joinedreview__V1__ReviewHeld review_held;
     Joinedreview__V1__PlanRevision plan_revision;
+    Joinedreview__V1__ReviewPreferences preferences;
+    Joinedreview__V1__BudgetStatement budget;
+    char *involve[16];
+    Joinedreview__V1__Need needs[16];
+    char pence[2][24]; /* amounts given as JSON integers, as text */
 } event_t;
 
 static int check_keys(const json_t *obj, const char *where, const char *const *allowed, char *why)
@@ -316,7 +344,7 @@ static int parse_enrolment(const json_t *o, Joinedreview__V1__Enrolment *e, char
 {
     static const char *const keys[] = {
         "started_on", "ended_on", "last_review_on", "review_interval_days", "award_ends_on",
-        "reference",  NULL};
+        "reference",  "known_as", "group_key",      NULL};
     if (check_keys(o, "\"enrolment\"", keys, why) < 0 ||
         get_text(o, "started_on", true, &e->started_on, why) < 0 ||
         get_text(o, "ended_on", false, &e->ended_on, why) < 0 ||
@@ -324,7 +352,89 @@ static int parse_enrolment(const json_t *o, Joinedreview__V1__Enrolment *e, char
         get_days(o, "review_interval_days", &e->has_review_interval_days, &e->review_interval_days,
                  why) < 0 ||
         get_text(o, "award_ends_on", false, &e->award_ends_on, why) < 0 ||
-        get_text(o, "reference", false, &e->stream_reference, why) < 0)
+        get_text(o, "reference", false, &e->stream_reference, why) < 0 ||
+        get_text(o, "known_as", false, &e->known_as, why) < 0 ||
+        get_text(o, "group_key", false, &e->group_key, why) < 0)
+        return -1;
+    return 0;
+}
+
+/* An array of strings (up to max), each borrowed; absent or null is none. */
+static int get_texts(const json_t *o, const char *key, char **out, size_t max, size_t *n,
+                     char *why)
+{
+    const json_t *v = json_object_get(o, key);
+    *n = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v) || json_array_size(v) > max)
+        return fail(why, WHY_LEN, "\"%s\" must be an array of at most %zu strings", key, max);
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *item = json_array_get(v, i);
+        if (!json_is_string(item))
+            return fail(why, WHY_LEN, "\"%s\" must be an array of strings", key);
+        out[(*n)++] = (char *)json_string_value(item);
+    }
+    return 0;
+}
+
+static int parse_preferences(const json_t *o, event_t *ev, char *why)
+{
+    static const char *const keys[] = {"way",  "where",  "involve", "needs",
+                                       "language", "called", NULL};
+    Joinedreview__V1__ReviewPreferences *p = &ev->preferences;
+    char *names[16];
+    size_t n_names = 0;
+    int way = 0;
+    if (check_keys(o, "\"preferences\"", keys, why) < 0 ||
+        get_enum(o, "way", true, &joinedreview__v1__review_way__descriptor, &p->has_way, &way,
+                 why) < 0 ||
+        get_text(o, "where", false, &p->where, why) < 0 ||
+        get_texts(o, "involve", ev->involve, 16, &p->n_involve, why) < 0 ||
+        get_texts(o, "needs", names, 16, &n_names, why) < 0 ||
+        get_text(o, "language", false, &p->language, why) < 0 ||
+        get_text(o, "called", false, &p->called, why) < 0)
+        return -1;
+    p->way = (Joinedreview__V1__ReviewWay)way;
+    p->involve = ev->involve;
+    for (size_t i = 0; i < n_names; i++) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value_by_name(
+            &joinedreview__v1__need__descriptor, names[i]);
+        if (!v || strstr(v->name, "UNSPECIFIED"))
+            return fail(why, WHY_LEN, "\"needs\": unknown Need \"%s\"", names[i]);
+        ev->needs[i] = (Joinedreview__V1__Need)v->value;
+    }
+    p->needs = ev->needs;
+    p->n_needs = n_names;
+    return 0;
+}
+
+/* An amount of pence: a string of digits as it is (the daemon checks it),
+ * or a JSON integer written as one; a JSON real is never money. */
+static int get_pence(const json_t *o, const char *key, char *buf, char **out, char *why)
+{
+    const json_t *v = json_object_get(o, key);
+    if (v && json_is_integer(v)) {
+        snprintf(buf, 24, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *out = buf;
+        return 0;
+    }
+    if (v && json_is_real(v))
+        return fail(why, WHY_LEN, "\"%s\" must be whole pence (a string of digits or an integer)",
+                    key);
+    return get_text(o, key, true, out, why);
+}
+
+static int parse_budget(const json_t *o, event_t *ev, char *why)
+{
+    static const char *const keys[] = {"period_start", "period_end", "allocated_pence",
+                                       "spent_pence", NULL};
+    Joinedreview__V1__BudgetStatement *b = &ev->budget;
+    if (check_keys(o, "\"budget\"", keys, why) < 0 ||
+        get_text(o, "period_start", true, &b->period_start, why) < 0 ||
+        get_text(o, "period_end", true, &b->period_end, why) < 0 ||
+        get_pence(o, "allocated_pence", ev->pence[0], &b->allocated_pence, why) < 0 ||
+        get_pence(o, "spent_pence", ev->pence[1], &b->spent_pence, why) < 0)
         return -1;
     return 0;
 }
@@ -378,10 +488,11 @@ static int parse_plan_revision(const json_t *o, Joinedreview__V1__PlanRevision *
 static int parse_event(const json_t *root, event_t *ev, char *why)
 {
     static const char *const keys[] = {
-        "stream",    "id",           "at",          "nhs",           "nino", "local",
-        "enrolment", "contribution", "review_held", "plan_revision", NULL};
-    static const char *const bodies[] = {"enrolment", "contribution", "review_held",
-                                         "plan_revision"};
+        "stream",    "id",           "at",          "nhs",           "nino",        "local",
+        "enrolment", "contribution", "review_held", "plan_revision", "preferences", "budget",
+        NULL};
+    static const char *const bodies[] = {"enrolment",     "contribution", "review_held",
+                                         "plan_revision", "preferences",  "budget"};
     char *at;
 
     *ev = (event_t){
@@ -391,6 +502,8 @@ static int parse_event(const json_t *root, event_t *ev, char *why)
         .contribution = JOINEDREVIEW__V1__CONTRIBUTION__INIT,
         .review_held = JOINEDREVIEW__V1__REVIEW_HELD__INIT,
         .plan_revision = JOINEDREVIEW__V1__PLAN_REVISION__INIT,
+        .preferences = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT,
+        .budget = JOINEDREVIEW__V1__BUDGET_STATEMENT__INIT,
     };
     if (!json_is_object(root))
         return fail(why, WHY_LEN, "not a JSON object");
@@ -427,8 +540,8 @@ static int parse_event(const json_t *root, event_t *ev, char *why)
     }
     if (!body)
         return fail(why, WHY_LEN,
-                    "no body: one of \"enrolment\", \"contribution\", \"review_held\" or "
-                    "\"plan_revision\" is required");
+                    "no body: one of \"enrolment\", \"contribution\", \"review_held\", "
+                    "\"plan_revision\", \"preferences\" or \"budget\" is required");
 
     if (strcmp(body, "enrolment") == 0) {
         ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_ENROLMENT;
@@ -444,6 +557,16 @@ static int parse_event(const json_t *root, event_t *ev, char *why)
         ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_REVIEW_HELD;
         ev->env.review_held = &ev->review_held;
         return parse_review_held(obj, &ev->review_held, why);
+    }
+    if (strcmp(body, "preferences") == 0) {
+        ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES;
+        ev->env.preferences = &ev->preferences;
+        return parse_preferences(obj, ev, why);
+    }
+    if (strcmp(body, "budget") == 0) {
+        ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET;
+        ev->env.budget = &ev->budget;
+        return parse_budget(obj, ev, why);
     }
     ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PLAN_REVISION;
     ev->env.plan_revision = &ev->plan_revision;
@@ -822,6 +945,56 @@ static void print_schedule(const Joinedreview__V1__Schedule *s)
     printf("\n");
 }
 
+/* "large print, a BSL interpreter": the needs in words. */
+static void print_needs(const Joinedreview__V1__Need *needs, size_t n, const char *language)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *title = jr_need_title((jr_need_t)needs[i]);
+        printf("%s%s", i ? ", " : "", title ? title : "?");
+        if (needs[i] == JOINEDREVIEW__V1__NEED__NEED_OTHER_LANGUAGE && language)
+            printf(" (%s)", language);
+    }
+}
+
+/* How the person wants their review, as the record or a notice says. */
+static void print_preferences(const Joinedreview__V1__ReviewPreferences *p, const char *indent)
+{
+    const char *way = jr_way_title((jr_way_t)p->way);
+    printf("%sHow they want their review: %s\n", indent, way ? way : "?");
+    if (p->where)
+        printf("%s  where: %s\n", indent, p->where);
+    if (p->n_involve > 0) {
+        printf("%s  who to involve:", indent);
+        for (size_t i = 0; i < p->n_involve; i++)
+            printf("%s %s", i ? "," : "", p->involve[i]);
+        printf("\n");
+    }
+    if (p->n_needs > 0) {
+        printf("%s  to take part they need: ", indent);
+        print_needs(p->needs, p->n_needs, p->language);
+        printf("\n");
+    }
+}
+
+/* Each stream's latest budget, its underspend and what happens to it. */
+static void print_budgets(const Joinedreview__V1__ConsolidatedReview *r)
+{
+    if (r->n_budgets == 0)
+        return;
+    printf("\n  Budgets (latest period of each funding stream):\n");
+    for (size_t i = 0; i < r->n_budgets; i++) {
+        const Joinedreview__V1__StreamBudget *b = r->budgets[i];
+        char a[32], sp[32], u[32];
+        const char *rule = jr_underspend_title((jr_underspend_t)b->rule);
+        printf("    %s %s to %s: allocated %s, spent %s, %s %s: %s\n",
+               b->stream ? b->stream : "?", b->period_start ? b->period_start : "?",
+               b->period_end ? b->period_end : "?", jr_text_pounds(b->allocated_pence, a),
+               jr_text_pounds(b->spent_pence, sp), b->underspend_pence < 0 ? "overspend" : "underspend",
+               jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence, u),
+               rule ? rule : "?");
+    }
+}
+
 static void print_review(const Joinedreview__V1__ConsolidatedReview *r)
 {
     char nhs[13];
@@ -836,7 +1009,18 @@ static void print_review(const Joinedreview__V1__ConsolidatedReview *r)
     for (size_t i = 0; i < r->n_enrolled_streams; i++)
         printf("%s %s", i ? "," : "", r->enrolled_streams[i]);
     printf("%s\n", r->n_enrolled_streams ? "" : " none in force");
+    if (r->called)
+        printf("  Name to use: %s\n", r->called);
+    if (r->preferences)
+        print_preferences(r->preferences, "  ");
+    if (r->group_key)
+        printf("  Wants a group review with others at: %s\n", r->group_key);
     print_schedule(r->schedule);
+    for (size_t i = 0; i < r->n_held_for; i++) {
+        const Joinedreview__V1__HeldFor *h = r->held_for[i];
+        printf("  Held for %s, %s its own due date%s%s\n", h->stream ? h->stream : "?",
+               h->by_due_date ? "by" : "after", h->due_on ? " " : "", h->due_on ? h->due_on : "");
+    }
 
     for (size_t i = 0; i < r->n_areas; i++)
         print_area(r->areas[i]);
@@ -855,6 +1039,8 @@ static void print_review(const Joinedreview__V1__ConsolidatedReview *r)
             putchar('\n');
         }
     }
+
+    print_budgets(r);
 
     const Joinedreview__V1__PlanRevision *p = r->plan_revision;
     printf("\n  Support plan revision: ");
@@ -1143,6 +1329,38 @@ static void print_notice(uint64_t seq, const char *topic, const Joinedreview__V1
             printf("%s %s", i ? "," : "", n->missing_information[i]);
     }
     printf("\n");
+    if (n->called)
+        printf("      name to use: %s\n", n->called);
+    if (n->preferences)
+        print_preferences(n->preferences, "      ");
+}
+
+/* A suggested group review, its members by the names they want to be
+ * called and their own dates. */
+static void print_group(uint64_t seq, const char *topic, const Joinedreview__V1__GroupSuggestion *g)
+{
+    printf("#%llu %-22s ", (unsigned long long)seq, topic);
+    if (g->withdrawn) {
+        printf("group review at %s withdrawn: it no longer forms", g->group_key ? g->group_key : "?");
+    } else {
+        printf("suggested group review at %s on %s, lead %s, for %zu people:",
+               g->group_key ? g->group_key : "?", g->review_on ? g->review_on : "?",
+               g->lead ? g->lead : "?", g->n_members);
+    }
+    for (size_t i = 0; i < g->n_replaces; i++)
+        printf("%s#%llu", i ? ", " : "; replaces ", (unsigned long long)g->replaces[i]);
+    printf("\n");
+    for (size_t i = 0; i < g->n_members; i++) {
+        const Joinedreview__V1__GroupMember *m = g->members[i];
+        char nhs[13];
+        printf("      %s (%s), own review date %s", m->called ? m->called : "(no name given)",
+               nhs_display(m->nhs_number, nhs), m->review_on ? m->review_on : "?");
+        if (m->n_needs > 0) {
+            printf("; needs ");
+            print_needs(m->needs, m->n_needs, NULL);
+        }
+        printf("\n");
+    }
 }
 
 static int cmd_notices(int argc, char **argv)
@@ -1174,7 +1392,7 @@ static int cmd_notices(int argc, char **argv)
     }
     res = PQexecParams(conn,
                        "SELECT seq::text, topic, payload FROM outbox "
-                       "WHERE topic LIKE 'notice.%' ORDER BY seq",
+                       "WHERE topic LIKE 'notice.%' OR topic LIKE 'group.%' ORDER BY seq",
                        0, NULL, NULL, NULL, NULL, 1);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         fprintf(stderr, "joinedreview: reading notices failed: %s", PQresultErrorMessage(res));
@@ -1185,6 +1403,18 @@ static int cmd_notices(int argc, char **argv)
         char seq[32], topic[80];
         snprintf(seq, sizeof seq, "%.*s", PQgetlength(res, row, 0), PQgetvalue(res, row, 0));
         snprintf(topic, sizeof topic, "%.*s", PQgetlength(res, row, 1), PQgetvalue(res, row, 1));
+        if (strncmp(topic, "group.", 6) == 0) {
+            Joinedreview__V1__GroupSuggestion *g = joinedreview__v1__group_suggestion__unpack(
+                NULL, (size_t)PQgetlength(res, row, 2), (const uint8_t *)PQgetvalue(res, row, 2));
+            if (!g) {
+                fprintf(stderr, "joinedreview: %s is not a readable GroupSuggestion\n", seq);
+                status = EXIT_REJECTED;
+                continue;
+            }
+            print_group(strtoull(seq, NULL, 10), topic, g);
+            joinedreview__v1__group_suggestion__free_unpacked(g, NULL);
+            continue;
+        }
         Joinedreview__V1__DueNotice *n = joinedreview__v1__due_notice__unpack(
             NULL, (size_t)PQgetlength(res, row, 2), (const uint8_t *)PQgetvalue(res, row, 2));
         if (!n) {
@@ -1229,6 +1459,8 @@ int main(int argc, char **argv)
         return cmd_notices(argc - 1, argv + 1);
     if (strcmp(cmd, "setup-database") == 0)
         return jr_setup_database_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0)
+        return jr_summary_main(argc - 1, argv + 1, db_connect);
     if (strcmp(cmd, "tail") == 0) {
         const jr_tail_helpers_t helpers = {message_json, nhs_normalise, read_key_file};
         return jr_tail_main(argc - 1, argv + 1, &helpers);

@@ -41,6 +41,7 @@
 #define K_REVIEW     1u
 #define K_NOTICE     2u
 #define K_STATISTICS 4u
+#define K_GROUP      8u
 
 typedef struct {
     /* options */
@@ -256,6 +257,18 @@ static bool notice_wanted(const tail_t *t, const Joinedreview__V1__DueNotice *n)
     return !t->has_nhs || same(n->nhs_number, t->nhs);
 }
 
+static bool group_wanted(const tail_t *t, const Joinedreview__V1__GroupSuggestion *g)
+{
+    if (!(t->kinds & K_GROUP))
+        return false;
+    if (t->lead && !same(g->lead, t->lead))
+        return false;
+    for (size_t i = 0; t->has_nhs && i < g->n_members; i++)
+        if (same(g->members[i]->nhs_number, t->nhs))
+            return true;
+    return !t->has_nhs && !t->stream; /* a group is its lead's, not a stream's */
+}
+
 /* ---- what the subscriber hands over ---------------------------------------------- */
 
 /* The callback's answer once a line is dealt with. */
@@ -283,10 +296,17 @@ static int on_publication(void *ctx, uint64_t seq, const char *topic, const uint
         if (n && notice_wanted(t, n))
             emit_item(t, topic, seq, snapshot, "notice", &n->base);
         msg = n ? &n->base : NULL;
+    } else if (strncmp(topic, "group.", 6) == 0 && len > 0) {
+        Joinedreview__V1__GroupSuggestion *g =
+            joinedreview__v1__group_suggestion__unpack(NULL, len, payload);
+        if (g && group_wanted(t, g))
+            emit_item(t, topic, seq, snapshot, "group", &g->base);
+        msg = g ? &g->base : NULL;
     }
     if (!msg) {
         /* Nothing more can be learnt from the daemon: say so and go on. */
-        say("publication %llu (topic \"%s\", %zu bytes) is not a readable review or notice; "
+        say("publication %llu (topic \"%s\", %zu bytes) is not a readable review, notice or "
+            "group suggestion; "
             "skipped",
             (unsigned long long)seq, topic, len);
         news(t);
@@ -388,8 +408,11 @@ static int parse_options(tail_t *t, int argc, char **argv)
                 t->kinds |= K_NOTICE;
             else if (strcmp(optarg, "statistics") == 0)
                 t->kinds |= K_STATISTICS;
+            else if (strcmp(optarg, "group") == 0)
+                t->kinds |= K_GROUP;
             else
-                return bad_usage("--kind is review, notice or statistics, not \"%s\"", optarg);
+                return bad_usage("--kind is review, notice, group or statistics, not \"%s\"",
+                                 optarg);
             break;
         case 's':
             t->stream = optarg;
@@ -438,7 +461,7 @@ static int parse_options(tail_t *t, int argc, char **argv)
         return -1;
     if (!t->kinds)
         t->kinds = K_REVIEW | K_NOTICE;
-    t->sequenced = (t->kinds & (K_REVIEW | K_NOTICE)) != 0;
+    t->sequenced = (t->kinds & (K_REVIEW | K_NOTICE | K_GROUP)) != 0;
     return 0;
 }
 

@@ -53,6 +53,14 @@ int jr_cut_build(jr_cut_t *cut, const Joinedreview__V1__ConsolidatedReview *r,
     cut->ready_for_sign_off = r->ready_for_sign_off;
     cut->schedule = r->schedule;
     cut->plan_revision = r->plan_revision;
+    cut->called = r->called;
+    cut->preferences = r->preferences;
+    cut->preferences_from = r->preferences_from;
+    if (scope->whole) {
+        cut->group_key = r->group_key;
+        cut->budgets = r->budgets;
+        cut->n_budgets = r->n_budgets;
+    }
     cut->whole = scope->whole;
     cut->topics = scope->topics;
     for (unsigned n = 1; n <= JR_AREA_COUNT; n++) {

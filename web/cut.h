@@ -5,8 +5,11 @@
  * enrolled in their stream, the statements of the topics of its minimum
  * information (which always include Income and benefits, and Information),
  * the priorities of the areas those topics are in, the support plan
- * revision, the schedule and the preferences; never another topic's
- * statements, and of an area's conflict only the views on those topics.
+ * revision, the schedule and the preferences (how the person wants their
+ * review, and the name to use); never another topic's statements, and of
+ * an area's conflict only the views on those topics. Budgets, and the
+ * place a group review would be at (another stream's scheme, perhaps),
+ * are not in a stream's minimum: the whole review only.
  *
  * A cut is built once per page from the decoded record and is all the page
  * reads: statements outside it are not in it to be shown by mistake. It
@@ -50,6 +53,13 @@ typedef struct {
     bool ready_for_sign_off;
     const Joinedreview__V1__Schedule *schedule;          /* may be NULL */
     const Joinedreview__V1__PlanRevision *plan_revision; /* may be NULL */
+    const char *called;                                  /* the name to use; may be NULL */
+    const Joinedreview__V1__ReviewPreferences *preferences; /* may be NULL */
+    const Joinedreview__V1__Provenance *preferences_from;   /* may be NULL */
+    /* The whole review only (NULL and 0 otherwise). */
+    const char *group_key;
+    Joinedreview__V1__StreamBudget *const *budgets;
+    size_t n_budgets;
     /* Cut. */
     jr_cut_area_t areas[JR_AREA_COUNT];
     const Joinedreview__V1__StreamCompleteness **completeness; /* the scope's streams */

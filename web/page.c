@@ -10,6 +10,7 @@
 #include "nhs.h"
 #include "queries.h"
 #include "text.h"
+#include "way.h"
 
 void jr_page_begin(const jr_req_t *req, jr_resp_t *resp, const char *title, const char *body_class,
                    int refresh_s)
@@ -93,11 +94,62 @@ const char *jr_page_priority_words(int priority)
     }
 }
 
-const char *jr_page_preferred_name(const char *nhs, char out[13])
+const char *jr_page_preferred_name(const char *called, const char *nhs, char out[13])
 {
-    /* Review preferences (the name the person wants to be called) are not
-     * in the record yet; when they are, the name comes from there. */
-    return jr_html_nhs(nhs, out);
+    return called != NULL && called[0] != '\0' ? called : jr_html_nhs(nhs, out);
+}
+
+void jr_page_preferences(jr_html_t *h, const jr_cut_t *cut)
+{
+    const Joinedreview__V1__ReviewPreferences *p = cut->preferences;
+    jr_html_raw(h, "<h2 id=\"way\">How they want their review</h2>\n");
+    if (p == NULL) {
+        jr_html_raw(h, "<p>Not recorded yet. Ask the person how they want to complete their "
+                       "review: the format first and then a meeting, a meeting, or with "
+                       "others; where, with whom, and what they need (large print, easy "
+                       "read, an interpreter, an advocate).</p>\n");
+        return;
+    }
+    const char *way = jr_way_title((jr_way_t)p->way);
+    jr_html_raw(h, "<dl class=\"facts preferences\"><dt>The way</dt><dd class=\"way\">");
+    jr_html_text(h, way != NULL ? way : "Not said");
+    if (cut->group_key != NULL) {
+        jr_html_raw(h, "</dd><dt>A group review at</dt><dd class=\"group\">");
+        jr_html_text(h, cut->group_key);
+    }
+    jr_html_raw(h, "</dd><dt>Where</dt><dd>");
+    jr_html_text(h, p->where != NULL ? p->where : "Not said");
+    jr_html_raw(h, "</dd><dt>Who to involve</dt><dd>");
+    for (size_t i = 0; i < p->n_involve; i++) {
+        jr_html_raw(h, i ? "; " : "");
+        jr_html_text(h, p->involve[i]);
+    }
+    jr_html_raw(h, p->n_involve == 0 ? "Not said" : "");
+    jr_html_raw(h, "</dd><dt>What they need to take part</dt><dd class=\"needs\">");
+    for (size_t i = 0; i < p->n_needs; i++) {
+        const char *title = jr_need_title((jr_need_t)p->needs[i]);
+        jr_html_raw(h, i ? ", " : "");
+        jr_html_text(h, title != NULL ? title : "?");
+        if (p->needs[i] == JOINEDREVIEW__V1__NEED__NEED_OTHER_LANGUAGE && p->language != NULL) {
+            jr_html_raw(h, " (");
+            jr_html_text(h, p->language);
+            jr_html_raw(h, ")");
+        }
+    }
+    jr_html_raw(h, p->n_needs == 0 ? "Nothing said" : "");
+    jr_html_raw(h, "</dd><dt>The name they want to be called</dt><dd class=\"called\">");
+    jr_html_text(h, p->called != NULL ? p->called : "Not said");
+    if (cut->preferences_from != NULL) {
+        jr_html_raw(h, "</dd><dt>Recorded by</dt><dd>");
+        jr_html_text(h, cut->preferences_from->stream);
+        if (cut->preferences_from->has_occurred_at) {
+            char iso[11], words[24];
+            jr_text_format_date(jr_text_day_of_ms(cut->preferences_from->occurred_at), iso);
+            jr_html_raw(h, ", ");
+            jr_html_text(h, jr_html_date(iso, words));
+        }
+    }
+    jr_html_raw(h, "</dd></dl>\n");
 }
 
 void jr_page_provenance(jr_html_t *h, const Joinedreview__V1__Provenance *p)

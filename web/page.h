@@ -70,9 +70,15 @@ const char *jr_page_role_words(int role);
 /* "Red: high priority", ...; "Not given". */
 const char *jr_page_priority_words(int priority);
 
-/* The name the person wants to be called. Until review preferences are
- * recorded it is the NHS number, written 3-3-4 (out: 13 bytes). */
-const char *jr_page_preferred_name(const char *nhs, char out[13]);
+/* The name to use for the person: `called` (the record's: their own, else
+ * the name their lead stream knows them by), or, when nobody has given a
+ * name, the NHS number written 3-3-4 (out: 13 bytes). Returns one of them,
+ * to be written as text. */
+const char *jr_page_preferred_name(const char *called, const char *nhs, char out[13]);
+
+/* How the person wants their review (their preferences), as the review
+ * page and the pack show it; whole adds the group review's place. */
+void jr_page_preferences(jr_html_t *h, const jr_cut_t *cut);
 
 /* The page's database session, or the 503 page in resp and NULL. */
 PGconn *jr_page_db(jr_req_t *req, jr_resp_t *resp);

@@ -66,12 +66,12 @@ void jr_page_pack(jr_req_t *req, jr_resp_t *resp, const char *nhs)
         return;
     }
     jr_html_t *h = &resp->body;
-    char name[13], title[64], date[24];
-    jr_page_preferred_name(p.nhs, name);
-    snprintf(title, sizeof title, "Review pack for %s", name);
+    char name[13], title[280], date[24];
+    const char *called = jr_page_preferred_name(p.cut.called, p.nhs, name);
+    snprintf(title, sizeof title, "Review pack for %s", called);
     jr_page_begin(req, resp, title, large ? "pack large-print" : "pack", 0);
     jr_html_raw(h, "<h1>Your review</h1>\n<p class=\"for\">For ");
-    jr_html_text(h, name);
+    jr_html_text(h, called);
     if (p.cut.schedule != NULL && p.cut.schedule->review_on != NULL) {
         jr_html_raw(h, ". Your review is due on ");
         jr_html_text(h, jr_html_date(p.cut.schedule->review_on, date));

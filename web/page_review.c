@@ -4,8 +4,9 @@
  * working, what is not working, the priority for change), each statement
  * with who said it and when; conflicts named plainly; each funding
  * stream's minimum information, met or missing; the schedule; the notices
- * sent; the support plan revision; the person's preferences; earlier
- * cycles. A stream officer's page is written from their cut (cut.h) alone.
+ * sent; the support plan revision; how the person wants their review
+ * (their preferences); each stream's budget and underspend rule (the whole
+ * review only); earlier cycles. A stream officer's page is written from their cut (cut.h) alone.
  * Every view is audited before the page is written (page.c). */
 #include "page.h"
 
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "queries.h"
+#include "text.h"
 
 static const char *stream_name(const jr_req_t *req, const char *code)
 {
@@ -274,6 +276,50 @@ static void plan(jr_html_t *h, const jr_cut_t *cut)
     jr_html_raw(h, "</dd></dl>\n");
 }
 
+/* Each stream's latest budget and what happens to an underspend: the whole
+ * review only. */
+static void budgets(const jr_req_t *req, jr_html_t *h, const jr_cut_t *cut)
+{
+    if (!cut->whole) {
+        return;
+    }
+    jr_html_raw(h, "<h2 id=\"budgets\">Budgets and underspend</h2>\n");
+    if (cut->n_budgets == 0) {
+        jr_html_raw(h, "<p>No funding stream has sent a budget yet.</p>\n");
+        return;
+    }
+    jr_html_raw(h, "<table aria-labelledby=\"budgets\"><thead><tr><th scope=\"col\">Stream</th>"
+                   "<th scope=\"col\">Period</th><th scope=\"col\">Allocated</th>"
+                   "<th scope=\"col\">Spent</th><th scope=\"col\">Underspend</th>"
+                   "<th scope=\"col\">What happens to it</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < cut->n_budgets; i++) {
+        const Joinedreview__V1__StreamBudget *b = cut->budgets[i];
+        char money[32];
+        const char *rule = jr_underspend_title((jr_underspend_t)b->rule);
+        jr_html_raw(h, "<tr><th scope=\"row\">");
+        jr_html_text(h, stream_name(req, b->stream));
+        jr_html_raw(h, "</th><td>");
+        date_cell(h, b->period_start);
+        jr_html_raw(h, " to ");
+        date_cell(h, b->period_end);
+        jr_html_raw(h, "</td><td>");
+        jr_html_text(h, jr_text_pounds(b->allocated_pence, money));
+        jr_html_raw(h, "</td><td>");
+        jr_html_text(h, jr_text_pounds(b->spent_pence, money));
+        jr_html_raw(h, b->underspend_pence < 0 ? "</td><td class=\"overspend\">Overspent by "
+                                                : "</td><td>");
+        jr_html_text(h, jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence
+                                                               : b->underspend_pence,
+                                       money));
+        jr_html_raw(h, b->rule == JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_NOT_SET
+                           ? "</td><td class=\"no-rule\">"
+                           : "</td><td>");
+        jr_html_text(h, rule != NULL ? rule : "?");
+        jr_html_raw(h, "</td></tr>\n");
+    }
+    jr_html_raw(h, "</tbody></table>\n");
+}
+
 static void cycles(jr_html_t *h, const jr_page_person_t *p)
 {
     jr_html_raw(h, "<h2>Review cycles</h2>\n<ul class=\"cycles\">");
@@ -331,12 +377,12 @@ void jr_page_review(jr_req_t *req, jr_resp_t *resp, const char *rest)
 
     jr_html_t *h = &resp->body;
     const jr_cut_t *cut = &p.cut;
-    char name[13], nhs[13], title[64];
-    jr_page_preferred_name(p.nhs, name);
-    snprintf(title, sizeof title, "Review of %s", name);
+    char name[13], nhs[13], title[280];
+    const char *called = jr_page_preferred_name(cut->called, p.nhs, name);
+    snprintf(title, sizeof title, "Review of %s", called);
     jr_page_begin(req, resp, title, NULL, 0);
     jr_html_raw(h, "<h1>Review of ");
-    jr_html_text(h, name);
+    jr_html_text(h, called);
     jr_html_raw(h, "</h1>\n<dl class=\"facts summary\"><dt>NHS number</dt><dd>");
     jr_html_text(h, jr_html_nhs(p.nhs, nhs));
     jr_html_rawf(h, "</dd><dt>Review cycle</dt><dd>%u (version %u)</dd><dt>As of</dt><dd>",
@@ -356,15 +402,13 @@ void jr_page_review(jr_req_t *req, jr_resp_t *resp, const char *rest)
         jr_html_attr(h, p.nhs);
         jr_html_raw(h, "/pack?print=large\">large print</a>)</p>\n");
     }
-    jr_html_raw(h, "<h2>How they want their review</h2>\n<p>Not recorded yet. Ask the person "
-                   "how they want to complete their review: the format first and then a "
-                   "meeting, a meeting, or with others; where, with whom, and what they need "
-                   "(large print, easy read, an interpreter, an advocate).</p>\n");
+    jr_page_preferences(h, cut);
     areas(req, h, cut);
     completeness(req, h, cut);
     schedule(req, h, cut);
     notices(h, sent);
     plan(h, cut);
+    budgets(req, h, cut);
     cycles(h, &p);
     jr_html_end(h);
     PQclear(sent);

@@ -7,9 +7,9 @@
  * list runs from the most overdue to 56 days ahead.
  *
  * Filters: lead organisation (among the scheduler's), stream covered, ready
- * for sign-off or missing information, band. The person's way (a group,
- * needs an interpreter, ...) is a filter once review preferences are in the
- * record; until then asking for it says so and lists nobody. */
+ * for sign-off or missing information, band, and the person's way: how they
+ * want their review, or what they need to take part (their preferences in
+ * the record). Each row names the person as they want to be called. */
 #include "page.h"
 
 #include <stdio.h>
@@ -18,17 +18,24 @@
 
 #include "bands.h"
 #include "queries.h"
+#include "way.h"
 
-/* The ways a person may want their review (DOMAIN.md "How the person wants
- * their review"): the filter's values, waiting for the data. */
-static const char *const g_ways[][2] = {
-    {"themselves-first", "Completes the format first, then meets"},
-    {"meeting", "A meeting"},
-    {"with-others", "With others, as a group"},
-    {"interpreter", "Needs a BSL interpreter"},
-    {"large-print", "Needs large print"},
-    {"easy-read", "Needs easy read"},
-    {"advocate", "Needs an advocate"},
+/* The person's way (DOMAIN.md "How the person wants their review"): the
+ * filter's values, each a way (the record's way column) or a need (its
+ * needs). */
+static const struct {
+    const char *value, *label, *way, *need;
+} g_ways[] = {
+    {"themselves-first", "Completes the format first, then meets", "FORMAT_FIRST", NULL},
+    {"meeting", "A meeting", "MEETING", NULL},
+    {"with-others", "With others, as a group", "WITH_OTHERS", NULL},
+    {"interpreter", "Needs a BSL interpreter", NULL, "BSL_INTERPRETER"},
+    {"other-language", "Needs another language", NULL, "OTHER_LANGUAGE"},
+    {"large-print", "Needs large print", NULL, "LARGE_PRINT"},
+    {"easy-read", "Needs easy read", NULL, "EASY_READ"},
+    {"advocate", "Needs an advocate", NULL, "ADVOCATE"},
+    {"braille", "Needs braille", NULL, "BRAILLE"},
+    {"audio", "Needs audio", NULL, "AUDIO"},
 };
 
 static bool listed(const char *csv, const char *code)
@@ -93,7 +100,7 @@ static void filters(jr_req_t *req, jr_html_t *h, const char *lead, const char *s
                    "<select id=\"way\" name=\"way\">");
     option(h, "", "Any", way);
     for (size_t i = 0; i < sizeof g_ways / sizeof g_ways[0]; i++) {
-        option(h, g_ways[i][0], g_ways[i][1], way);
+        option(h, g_ways[i].value, g_ways[i].label, way);
     }
     jr_html_raw(h, "</select></p>\n<p><button type=\"submit\">Show</button></p>\n</form>\n");
 }
@@ -119,6 +126,28 @@ static void missing(jr_html_t *h, const char *enrolled, const char *complete, co
     }
 }
 
+/* How the person wants their review and what they need, in words. */
+static void their_way(jr_html_t *h, const char *way, const char *needs)
+{
+    const char *title = jr_way_title(jr_way_from_code(way));
+    bool any = title != NULL;
+    jr_html_text(h, title != NULL ? title : "");
+    for (const char *c = needs; *c != '\0';) {
+        size_t len = strcspn(c, ",");
+        char code[32];
+        snprintf(code, sizeof code, "%.*s", (int)len, c);
+        const char *need = jr_need_title(jr_need_from_code(code));
+        if (need != NULL) {
+            jr_html_raw(h, any ? "; " : "");
+            jr_html_text(h, need);
+            any = true;
+        }
+        c += len;
+        c += *c == ',';
+    }
+    jr_html_raw(h, any ? "" : "Not recorded");
+}
+
 static void table_head(jr_html_t *h, jr_band_t band, int count)
 {
     jr_html_rawf(h, "<h2 id=\"band-%s\">", jr_bands_key(band));
@@ -129,6 +158,7 @@ static void table_head(jr_html_t *h, jr_band_t band, int count)
                  "<th scope=\"col\">Review date</th><th scope=\"col\">Name</th>"
                  "<th scope=\"col\">NHS number</th><th scope=\"col\">Lead</th>"
                  "<th scope=\"col\">Streams covered</th><th scope=\"col\">Missing information</th>"
+                 "<th scope=\"col\">Their way</th>"
                  "<th scope=\"col\">Review pack</th></tr></thead>\n<tbody>\n",
                  jr_bands_key(band));
 }
@@ -164,7 +194,7 @@ static void rows(jr_req_t *req, jr_html_t *h, PGresult *r, int n, jr_day_t today
         jr_html_raw(h, "</td><td class=\"name\"><a href=\"/person/");
         jr_html_attr(h, nhs);
         jr_html_raw(h, "\">");
-        jr_html_text(h, jr_page_preferred_name(nhs, name));
+        jr_html_text(h, jr_page_preferred_name(PQgetvalue(r, i, 7), nhs, name));
         jr_html_raw(h, "</a></td><td class=\"nhs\">");
         jr_html_text(h, jr_html_nhs(nhs, shown));
         jr_html_raw(h, "</td><td>");
@@ -184,6 +214,8 @@ static void rows(jr_req_t *req, jr_html_t *h, PGresult *r, int n, jr_day_t today
         jr_html_raw(h, "</td><td class=\"missing\">");
         missing(h, PQgetvalue(r, i, 5), PQgetvalue(r, i, 6),
                 a->role == JR_ACCOUNT_STREAM_OFFICER ? a->stream : NULL);
+        jr_html_raw(h, "</td><td class=\"way\">");
+        their_way(h, PQgetvalue(r, i, 8), PQgetvalue(r, i, 9));
         jr_html_raw(h, "</td><td>");
         if (a->role == JR_ACCOUNT_SCHEDULER) {
             jr_html_raw(h, "<a href=\"/person/");
@@ -262,7 +294,11 @@ void jr_page_worklist(jr_req_t *req, jr_resp_t *resp)
     }
     bool way_known = way == NULL;
     for (size_t i = 0; way != NULL && i < sizeof g_ways / sizeof g_ways[0]; i++) {
-        way_known = way_known || strcmp(way, g_ways[i][0]) == 0;
+        if (strcmp(way, g_ways[i].value) == 0) {
+            way_known = true;
+            q.way = g_ways[i].way;
+            q.need = g_ways[i].need;
+        }
     }
     if (!way_known) {
         jr_page_error(req, resp, 400, "No such choice", "Choose the person's way from the list.");
@@ -273,9 +309,9 @@ void jr_page_worklist(jr_req_t *req, jr_resp_t *resp)
     if (c == NULL) {
         return;
     }
-    PGresult *r = way == NULL ? jr_queries_worklist(c, &q) : NULL;
+    PGresult *r = jr_queries_worklist(c, &q);
     jr_page_db_done(req, c);
-    if (way == NULL && r == NULL) {
+    if (r == NULL) {
         jr_page_error(req, resp, 503, "The worklist cannot be read",
                       "The database did not answer. Please try again in a minute.");
         return;
@@ -293,11 +329,7 @@ void jr_page_worklist(jr_req_t *req, jr_resp_t *resp)
     int n = r ? PQntuples(r) : 0;
     bool more = n > req->app->cfg->worklist_max_rows;
     n = more ? req->app->cfg->worklist_max_rows : n;
-    if (way != NULL) {
-        jr_html_raw(h, "<p class=\"notice\">Review preferences (how each person wants their "
-                       "review) are not recorded yet, so nobody is listed for the person's "
-                       "way.</p>\n");
-    } else if (n == 0) {
+    if (n == 0) {
         jr_html_raw(h, "<p class=\"notice\">No joined-up reviews match.</p>\n");
     }
     rows(req, h, r, n, today);

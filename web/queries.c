@@ -43,9 +43,11 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
     static const char sql[] =
         "SELECT s.nhs_number, s.review_on::text, coalesce(s.lead, ''), "
         "       array_to_string(s.covered, ','), r.ready_for_sign_off, "
-        "       array_to_string(r.enrolled, ','), array_to_string(r.complete_streams, ',') "
+        "       array_to_string(r.enrolled, ','), array_to_string(r.complete_streams, ','), "
+        "       coalesce(r.called, ''), coalesce(r.way, ''), array_to_string(r.needs, ',') "
         "  FROM schedule s "
-        " CROSS JOIN LATERAL (SELECT c.ready_for_sign_off, c.enrolled, c.complete_streams "
+        " CROSS JOIN LATERAL (SELECT c.ready_for_sign_off, c.enrolled, c.complete_streams, "
+        "                            c.called, c.way, c.needs "
         "                       FROM consolidated_review c WHERE c.nhs_number = s.nhs_number "
         "                      ORDER BY c.cycle DESC LIMIT 1) r "
         " WHERE s.review_on IS NOT NULL "
@@ -56,6 +58,8 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
         "   AND ($4::boolean IS NULL OR r.ready_for_sign_off = $4::boolean) "
         "   AND ($5::date IS NULL OR s.review_on >= $5::date) "
         "   AND ($6::date IS NULL OR s.review_on <= $6::date) "
+        "   AND ($9::text IS NULL OR r.way = $9::text) "
+        "   AND ($10::text IS NULL OR $10::text = ANY (r.needs)) "
         " ORDER BY s.review_on, s.nhs_number LIMIT $7::integer";
     /* The leads as an array value: stream codes are letters, digits and
      * '_' (checked when the accounts were read), never SQL. */
@@ -70,7 +74,7 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
     char first[11], last[11], limit[16];
     snprintf(limit, sizeof limit, "%d", q->limit);
     bool one = q->leads != NULL && q->n_leads == 1;
-    const char *values[8] = {q->leads != NULL && !one ? leads : NULL,
+    const char *values[10] = {q->leads != NULL && !one ? leads : NULL,
                              q->enrolled_in,
                              q->covers,
                              q->ready < 0 ? NULL
@@ -79,8 +83,10 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
                              date_or_null(q->first, first),
                              date_or_null(q->last, last),
                              limit,
-                             one ? q->leads[0] : NULL};
-    return run(c, "worklist", sql, 8, values);
+                             one ? q->leads[0] : NULL,
+                             q->way,
+                             q->need};
+    return run(c, "worklist", sql, 10, values);
 }
 
 PGresult *jr_queries_person(PGconn *c, const char *nhs)

@@ -22,11 +22,14 @@ typedef struct {
     const char *covers;      /* only reviews covering this stream; NULL: any */
     int ready;               /* 1 ready for sign-off, 0 missing information, -1 either */
     jr_day_t first, last;    /* review dates in [first, last]; JR_DAY_NONE: open */
+    const char *way;         /* only persons who want their review this way ("WITH_OTHERS") */
+    const char *need;        /* only persons who need this to take part ("EASY_READ") */
     int limit;
 } jr_queries_worklist_t;
 
 /* nhs_number, review_on, lead, covered ("SC,ICES"), ready_for_sign_off
- * ("t"/"f"), enrolled, complete_streams; in review date order. */
+ * ("t"/"f"), enrolled, complete_streams, the name to use (or ""), the way
+ * (or ""), the needs ("BSL_INTERPRETER,EASY_READ"); in review date order. */
 PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q);
 
 /* Every cycle's record of a person, newest first: cycle, version, held_on,

@@ -42,6 +42,18 @@ static const char *const g_field_names[JR_FIELD_COUNT] = {
     [JR_FIELD_REVISED_BY] = "revised_by",
     [JR_FIELD_APPROVAL_NEEDED] = "approval_needed",
     [JR_FIELD_APPROVER] = "approver",
+    [JR_FIELD_KNOWN_AS] = "known_as",
+    [JR_FIELD_GROUP_KEY] = "group_key",
+    [JR_FIELD_WAY] = "way",
+    [JR_FIELD_WHERE] = "where",
+    [JR_FIELD_INVOLVE] = "involve",
+    [JR_FIELD_NEEDS] = "needs",
+    [JR_FIELD_LANGUAGE] = "language",
+    [JR_FIELD_CALLED] = "called",
+    [JR_FIELD_PERIOD_START] = "period_start",
+    [JR_FIELD_PERIOD_END] = "period_end",
+    [JR_FIELD_ALLOCATED] = "allocated",
+    [JR_FIELD_SPENT] = "spent",
 };
 
 static const char *const g_table_names[JR_TABLE_COUNT] = {
@@ -49,6 +61,8 @@ static const char *const g_table_names[JR_TABLE_COUNT] = {
     [JR_TABLE_TOPICS] = "topics",
     [JR_TABLE_ROLES] = "roles",
     [JR_TABLE_PRIORITIES] = "priorities",
+    [JR_TABLE_WAYS] = "ways",
+    [JR_TABLE_NEEDS] = "needs",
 };
 
 static const char *const g_kind_names[] = {
@@ -56,6 +70,8 @@ static const char *const g_kind_names[] = {
     [JR_KIND_CONTRIBUTION] = "CONTRIBUTION",
     [JR_KIND_REVIEW_HELD] = "REVIEW_HELD",
     [JR_KIND_PLAN_REVISION] = "PLAN_REVISION",
+    [JR_KIND_PREFERENCES] = "PREFERENCES",
+    [JR_KIND_BUDGET] = "BUDGET",
 };
 
 typedef struct {
@@ -76,6 +92,8 @@ struct jr_mapping {
     char *encoding; /* NULL: UTF-8 */
     jr_date_format_t date_format;
     bool has_date_format;
+    jr_amounts_t amounts;
+    bool has_amounts;
     char *columns[JR_FIELD_COUNT];
     table_t tables[JR_TABLE_COUNT];
 };
@@ -128,7 +146,7 @@ static bool contract_value(const ProtobufCEnumDescriptor *desc, const char *name
 
 static bool kind_value(const char *name, int *out)
 {
-    for (int k = JR_KIND_ENROLMENT; k <= JR_KIND_PLAN_REVISION; k++) {
+    for (int k = JR_KIND_ENROLMENT; k <= JR_KIND_BUDGET; k++) {
         if (strcmp(g_kind_names[k], name) == 0) {
             *out = k;
             return true;
@@ -156,15 +174,25 @@ static int add_entry(parse_t *p, jr_table_t t, const char *word, const char *val
         /* NOT_GIVEN is a real value here: a stream may have a word for it. */
         ok = contract_value(&joinedreview__v1__priority__descriptor, value, &v);
         break;
+    case JR_TABLE_WAYS:
+        ok = contract_value(&joinedreview__v1__review_way__descriptor, value, &v);
+        break;
+    case JR_TABLE_NEEDS:
+        ok = contract_value(&joinedreview__v1__need__descriptor, value, &v);
+        break;
     default:
         break;
     }
     if (!ok) {
         static const char *const allowed[JR_TABLE_COUNT] = {
-            [JR_TABLE_KINDS] = "ENROLMENT, CONTRIBUTION, REVIEW_HELD or PLAN_REVISION",
+            [JR_TABLE_KINDS] = "ENROLMENT, CONTRIBUTION, REVIEW_HELD, PLAN_REVISION, "
+                               "PREFERENCES or BUDGET",
             [JR_TABLE_TOPICS] = "a topic of the review (SUPPORT, HEALTH, HOUSING, ...)",
             [JR_TABLE_ROLES] = "PERSON, CARER, COUNCIL, STREAM_OFFICER, PROVIDER or ADVOCATE",
             [JR_TABLE_PRIORITIES] = "RED, AMBER, GREEN or NOT_GIVEN",
+            [JR_TABLE_WAYS] = "WAY_FORMAT_FIRST, WAY_MEETING or WAY_WITH_OTHERS",
+            [JR_TABLE_NEEDS] = "a Need of the contract (NEED_LARGE_PRINT, NEED_EASY_READ, "
+                               "NEED_BSL_INTERPRETER, ...)",
         };
         return fail(p, "[%s] %s = %s: the value must be %s", g_table_names[t], word, value,
                     allowed[t]);
@@ -229,7 +257,21 @@ static int on_key(void *user, const char *section, const char *key, const char *
                             value);
             return set_string(p, &m->encoding, section, key, value);
         }
-        return fail(p, "[stream] has no key \"%s\" (code, name, date_format, encoding)", key);
+        if (strcmp(key, "amounts") == 0) {
+            if (m->has_amounts)
+                return fail(p, "[stream] amounts is given twice");
+            m->has_amounts = true;
+            if (strcmp(value, "pence") == 0)
+                m->amounts = JR_AMOUNTS_PENCE;
+            else if (strcmp(value, "pounds") == 0)
+                m->amounts = JR_AMOUNTS_POUNDS;
+            else
+                return fail(p, "[stream] amounts = %s: use pence or pounds", value);
+            return 1;
+        }
+        return fail(p,
+                    "[stream] has no key \"%s\" (code, name, date_format, encoding, amounts)",
+                    key);
     }
     if (strcmp(section, "columns") == 0) {
         for (int f = 0; f < JR_FIELD_COUNT; f++)
@@ -242,7 +284,9 @@ static int on_key(void *user, const char *section, const char *key, const char *
             return add_entry(p, (jr_table_t)t, key, value);
     if (!*section)
         return fail(p, "\"%s\" is outside any section", key);
-    return fail(p, "unknown section [%s] (stream, columns, kinds, topics, roles, priorities)",
+    return fail(p,
+                "unknown section [%s] (stream, columns, kinds, topics, roles, priorities, "
+                "ways, needs)",
                 section);
 }
 
@@ -280,6 +324,16 @@ static int check_complete(parse_t *p)
     }
     if (kind_used(m, JR_KIND_ENROLMENT) && !m->columns[JR_FIELD_STARTED_ON])
         return fail(p, "enrolments need the started_on column in [columns]");
+    if (kind_used(m, JR_KIND_PREFERENCES) &&
+        (!m->columns[JR_FIELD_WAY] || m->tables[JR_TABLE_WAYS].n == 0))
+        return fail(p, "preferences need the way column in [columns] and [ways]");
+    if (m->columns[JR_FIELD_NEEDS] && m->tables[JR_TABLE_NEEDS].n == 0)
+        return fail(p, "[columns] names a needs column but [needs] is empty");
+    if (kind_used(m, JR_KIND_BUDGET) &&
+        (!m->columns[JR_FIELD_PERIOD_START] || !m->columns[JR_FIELD_PERIOD_END] ||
+         !m->columns[JR_FIELD_ALLOCATED] || !m->columns[JR_FIELD_SPENT]))
+        return fail(p, "budgets need the period_start, period_end, allocated and spent columns "
+                       "in [columns]");
     return 1;
 }
 
@@ -404,6 +458,11 @@ const char *jr_mapping_encoding(const jr_mapping_t *self)
 jr_date_format_t jr_mapping_date_format(const jr_mapping_t *self)
 {
     return self->date_format;
+}
+
+jr_amounts_t jr_mapping_amounts(const jr_mapping_t *self)
+{
+    return self->amounts;
 }
 
 const char *jr_mapping_column(const jr_mapping_t *self, jr_field_t field)

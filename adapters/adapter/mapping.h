@@ -12,14 +12,25 @@
  *                 (or DD/MM/YYYY), encoding = the export's text encoding,
  *                 an iconv name (UTF-8 when not given; WINDOWS-1252 for
  *                 what Excel saves as "CSV"); a byte-order mark at the
- *                 start of a file (UTF-8, UTF-16) wins over it
+ *                 start of a file (UTF-8, UTF-16) wins over it;
+ *                 amounts = pence (whole pence, sent as they are: the
+ *                 default) or pounds ("£1,234.56", "1234.5": made whole
+ *                 pence exactly, never through floating point)
  *   [columns]     field = the export's column name, for the fields below
  *   [kinds]       record-type word = ENROLMENT | CONTRIBUTION | REVIEW_HELD |
- *                 PLAN_REVISION
+ *                 PLAN_REVISION | PREFERENCES | BUDGET
  *   [topics]      native code = a topic name of the wire contract (HEALTH ...)
  *   [roles]       native author word = PERSON | CARER | COUNCIL |
  *                 STREAM_OFFICER | PROVIDER | ADVOCATE
  *   [priorities]  native priority word = RED | AMBER | GREEN | NOT_GIVEN
+ *   [ways]        native word for how the person wants their review =
+ *                 WAY_FORMAT_FIRST | WAY_MEETING | WAY_WITH_OTHERS
+ *   [needs]       native word for what they need to take part = a Need of
+ *                 the wire contract (NEED_LARGE_PRINT, NEED_EASY_READ,
+ *                 NEED_BSL_INTERPRETER, ...); a needs cell lists several,
+ *                 separated by ';' or ','
+ *
+ * A cell of who to involve lists up to 8 names or roles separated by ';'.
  *
  * Words are matched without regard to case or surrounding spaces. A word the
  * table does not name is not guessed: the row is refused with the reason.
@@ -63,6 +74,18 @@ typedef enum {
     JR_FIELD_REVISED_BY,      /* plan revision: by whom */
     JR_FIELD_APPROVAL_NEEDED, /* plan revision: Y/N */
     JR_FIELD_APPROVER,        /* plan revision: who approves */
+    JR_FIELD_KNOWN_AS,        /* enrolment: the name the stream knows the person by */
+    JR_FIELD_GROUP_KEY,       /* enrolment: the scheme, service or place */
+    JR_FIELD_WAY,             /* preferences: the way, through [ways] */
+    JR_FIELD_WHERE,           /* preferences: where */
+    JR_FIELD_INVOLVE,         /* preferences: who to involve, ';'-separated */
+    JR_FIELD_NEEDS,           /* preferences: needs, through [needs] */
+    JR_FIELD_LANGUAGE,        /* preferences: the language, with another-language need */
+    JR_FIELD_CALLED,          /* preferences: the name they want to be called */
+    JR_FIELD_PERIOD_START,    /* budget: the period's first day */
+    JR_FIELD_PERIOD_END,      /* budget: its last day */
+    JR_FIELD_ALLOCATED,       /* budget: the amount allocated */
+    JR_FIELD_SPENT,           /* budget: the amount spent */
     JR_FIELD_COUNT
 } jr_field_t;
 
@@ -72,7 +95,15 @@ typedef enum {
     JR_KIND_CONTRIBUTION,
     JR_KIND_REVIEW_HELD,
     JR_KIND_PLAN_REVISION,
+    JR_KIND_PREFERENCES,
+    JR_KIND_BUDGET,
 } jr_kind_t;
+
+/* How the export writes amounts of money. */
+typedef enum {
+    JR_AMOUNTS_PENCE = 0, /* whole pence, passed to the daemon as they are */
+    JR_AMOUNTS_POUNDS,    /* pounds and pence, made whole pence */
+} jr_amounts_t;
 
 typedef enum {
     JR_DATES_ISO = 0, /* YYYY-MM-DD */
@@ -85,6 +116,8 @@ typedef enum {
     JR_TABLE_TOPICS,
     JR_TABLE_ROLES,
     JR_TABLE_PRIORITIES,
+    JR_TABLE_WAYS,
+    JR_TABLE_NEEDS,
     JR_TABLE_COUNT
 } jr_table_t;
 
@@ -120,6 +153,7 @@ const char *jr_mapping_stream(const jr_mapping_t *self);
 const char *jr_mapping_name(const jr_mapping_t *self);
 const char *jr_mapping_origin(const jr_mapping_t *self);
 jr_date_format_t jr_mapping_date_format(const jr_mapping_t *self);
+jr_amounts_t jr_mapping_amounts(const jr_mapping_t *self);
 
 /* The export's encoding, an iconv name: [stream] encoding, or "UTF-8".
  * Borrowed. */
@@ -134,7 +168,7 @@ const char *jr_mapping_field_name(jr_field_t field);
 
 /* Looks `word` up in `table` (case and surrounding spaces ignored). Returns
  * true and writes the mapped value (a jr_kind_t, or the wire contract's
- * Topic, Role or Priority number) when the table names it. */
+ * Topic, Role, Priority, ReviewWay or Need number) when the table names it. */
 bool jr_mapping_lookup(const jr_mapping_t *self, jr_table_t table, const char *word, int *value);
 
 /* The section name of a table ("topics"). Static storage. */

@@ -271,6 +271,9 @@ int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_row_t *header, jr_rows_bi
         if (!name)
             continue;
         int c = jr_csvin_row_column(header, name);
+        if (c == -1 && f >= JR_FIELD_KNOWN_AS)
+            continue; /* an export from before preferences and budgets: rows that need them
+                         are refused one by one (MISSING_VALUE), the others go */
         if (c == -1)
             snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s%s",
                      missing[0] ? ", " : "", name);
@@ -347,6 +350,8 @@ static int enrolment(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr
         e->review_interval_days = (uint32_t)days;
     }
     e->stream_reference = text(b, row, JR_FIELD_REFERENCE);
+    e->known_as = text(b, row, JR_FIELD_KNOWN_AS);
+    e->group_key = text(b, row, JR_FIELD_GROUP_KEY);
     ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_ENROLMENT;
     ev->env.enrolment = e;
     return 0;
@@ -384,6 +389,152 @@ static int review_held(const jr_mapping_t *m, const jr_rows_binding_t *b, const 
     return 0;
 }
 
+/* Splits the trimmed value of f at any of `seps` into up to max pieces,
+ * each trimmed, copied into buf (cap bytes) and pointed at from out.
+ * Returns how many, or -1 when there are more than max (or no room). */
+static int split(const jr_rows_binding_t *b, const jr_csvin_row_t *row, jr_field_t f,
+                 const char *seps, char *buf, size_t cap, char **out, int max)
+{
+    size_t len;
+    const char *s = value(b, row, f, &len);
+    int n = 0;
+    size_t used = 0;
+    for (size_t i = 0; s != NULL && i < len;) {
+        size_t piece = 0;
+        while (i + piece < len && !strchr(seps, s[i + piece]))
+            piece++;
+        size_t a = i, z = i + piece;
+        while (a < z && isspace((unsigned char)s[a]))
+            a++;
+        while (z > a && isspace((unsigned char)s[z - 1]))
+            z--;
+        if (z > a) {
+            if (n == max || used + (z - a) + 1 > cap)
+                return -1;
+            memcpy(buf + used, s + a, z - a);
+            buf[used + (z - a)] = '\0';
+            out[n++] = buf + used;
+            used += z - a + 1;
+        }
+        i += piece + 1;
+    }
+    return n;
+}
+
+static int preferences(const jr_mapping_t *m, const jr_rows_binding_t *b,
+                       const jr_csvin_row_t *row, jr_rows_event_t *ev, char *why, size_t why_len)
+{
+    Joinedreview__V1__ReviewPreferences *p = &ev->preferences;
+    int way = 0;
+    if (word(m, b, row, JR_FIELD_WAY, JR_TABLE_WAYS, "UNMAPPED_WAY", true, &way, NULL, why,
+             why_len) < 0)
+        return -1;
+    p->has_way = 1;
+    p->way = (Joinedreview__V1__ReviewWay)way;
+    int n = split(b, row, JR_FIELD_INVOLVE, ";", ev->involve_text, sizeof ev->involve_text,
+                  ev->involve, 8);
+    if (n < 0)
+        return refuse(why, why_len,
+                      "BAD_VALUE: %s names more than 8 people (or is too long): name the few the "
+                      "person wants most, separated by ';'",
+                      column(m, JR_FIELD_INVOLVE));
+    p->involve = ev->involve;
+    p->n_involve = (size_t)n;
+    char words[512], *w[8];
+    n = split(b, row, JR_FIELD_NEEDS, ";,", words, sizeof words, w, 8);
+    if (n < 0)
+        return refuse(why, why_len, "BAD_VALUE: %s lists more than 8 needs (or is too long)",
+                      column(m, JR_FIELD_NEEDS));
+    for (int i = 0; i < n; i++) {
+        int need = 0;
+        if (!jr_mapping_lookup(m, JR_TABLE_NEEDS, w[i], &need))
+            return refuse(why, why_len,
+                          "UNMAPPED_NEED: %s \"%.60s\" is not in [needs] of the %s mapping (%s): "
+                          "correct the row, or add the word to the mapping",
+                          column(m, JR_FIELD_NEEDS), w[i], jr_mapping_stream(m),
+                          jr_mapping_origin(m));
+        ev->needs[i] = (Joinedreview__V1__Need)need;
+    }
+    p->needs = ev->needs;
+    p->n_needs = (size_t)n;
+    p->where = text(b, row, JR_FIELD_WHERE);
+    p->language = text(b, row, JR_FIELD_LANGUAGE);
+    p->called = text(b, row, JR_FIELD_CALLED);
+    ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES;
+    ev->env.preferences = p;
+    return 0;
+}
+
+/* An amount: with amounts = pence the cell as it is, trimmed (the daemon
+ * checks it); with pounds, "£1,234.56", "1234.5" or "1234" made whole pence by
+ * its digits alone (a sign is kept for the daemon to refuse). */
+static int amount(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                  jr_field_t f, char pence[24], char **out, char *why, size_t why_len)
+{
+    char buf[64];
+    int n = copy(b, row, f, buf, sizeof buf);
+    if (n == 0)
+        return refuse(why, why_len, "MISSING_VALUE: %s is empty: a budget needs it",
+                      column(m, f));
+    if (jr_mapping_amounts(m) == JR_AMOUNTS_PENCE) {
+        if (n < 0 || n > 23)
+            return refuse(why, why_len, "BAD_VALUE: %s is too long for an amount", column(m, f));
+        memcpy(pence, buf, (size_t)n + 1);
+        *out = pence;
+        return 0;
+    }
+    const char *p = buf;
+    size_t k = 0;
+    if (*p == '-')
+        pence[k++] = *p++;
+    if (strncmp(p, "\xc2\xa3", 2) == 0) /* £ in UTF-8 */
+        p += 2;
+    size_t whole = 0;
+    for (; (isdigit((unsigned char)*p) || *p == ',') && k < 18; p++)
+        if (*p != ',')
+            pence[k++] = *p, whole++;
+    int decimals = 0;
+    char cents[2] = {'0', '0'};
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p) && decimals < 3; p++)
+            if (decimals++ < 2)
+                cents[decimals - 1] = *p;
+    if (n < 0 || whole == 0 || decimals > 2 || *p != '\0')
+        return refuse(why, why_len,
+                      "BAD_VALUE: %s \"%.40s\" is not an amount in pounds and pence (the %s "
+                      "export writes pounds, e.g. 1234.56)",
+                      column(m, f), n < 0 ? "(too long)" : buf, jr_mapping_stream(m));
+    pence[k++] = cents[0];
+    pence[k++] = cents[1];
+    pence[k] = '\0';
+    /* "0012.00" is 1200 pence: leading zeros would read as more digits. */
+    size_t lead = pence[0] == '-' ? 1 : 0, z = lead;
+    while (pence[z] == '0' && pence[z + 1] != '\0')
+        z++;
+    memmove(pence + lead, pence + z, strlen(pence + z) + 1);
+    *out = pence;
+    return 0;
+}
+
+static int budget(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                  jr_rows_event_t *ev, char *why, size_t why_len)
+{
+    Joinedreview__V1__BudgetStatement *bs = &ev->budget;
+    if (date_field(m, b, row, JR_FIELD_PERIOD_START, ev, 5, &bs->period_start, why, why_len) < 0 ||
+        date_field(m, b, row, JR_FIELD_PERIOD_END, ev, 6, &bs->period_end, why, why_len) < 0)
+        return -1;
+    if (!bs->period_start || !bs->period_end)
+        return refuse(why, why_len, "MISSING_VALUE: %s is empty: a budget needs it",
+                      column(m, bs->period_start ? JR_FIELD_PERIOD_END : JR_FIELD_PERIOD_START));
+    if (amount(m, b, row, JR_FIELD_ALLOCATED, ev->pence[0], &bs->allocated_pence, why, why_len) <
+            0 ||
+        amount(m, b, row, JR_FIELD_SPENT, ev->pence[1], &bs->spent_pence, why, why_len) < 0)
+        return -1;
+    ev->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET;
+    ev->env.budget = bs;
+    return 0;
+}
+
 int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
                     size_t index, jr_rows_event_t *ev, char *why, size_t why_len)
 {
@@ -394,6 +545,8 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
         .contribution = JOINEDREVIEW__V1__CONTRIBUTION__INIT,
         .review_held = JOINEDREVIEW__V1__REVIEW_HELD__INIT,
         .plan_revision = JOINEDREVIEW__V1__PLAN_REVISION__INIT,
+        .preferences = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT,
+        .budget = JOINEDREVIEW__V1__BUDGET_STATEMENT__INIT,
     };
     bool from_bom = false;
     const char *bad = jr_csvin_row_bad_text(row, &from_bom);
@@ -456,6 +609,12 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
     case JR_KIND_PLAN_REVISION:
         rc = plan_revision(m, b, row, ev, why, why_len);
         break;
+    case JR_KIND_PREFERENCES:
+        rc = preferences(m, b, row, ev, why, why_len);
+        break;
+    case JR_KIND_BUDGET:
+        rc = budget(m, b, row, ev, why, why_len);
+        break;
     }
     if (rc < 0)
         return -1;
@@ -502,6 +661,8 @@ void jr_rows_id(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvi
             continue;
         size_t len;
         const char *v = value(b, row, (jr_field_t)f, &len);
+        if (f >= JR_FIELD_KNOWN_AS && len == 0)
+            continue; /* added later: absent, as for a mapping without them */
         char norm[IDS_MAX + 1];
         if (v && (f == JR_FIELD_NHS || f == JR_FIELD_NINO) && len <= IDS_MAX) {
             /* "943 476 5919" and "9434765919" are the same person. */

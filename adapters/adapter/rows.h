@@ -15,11 +15,18 @@
  *   UNMAPPED_PRIORITY   the priority word is not in [priorities]
  *   MISSING_VALUE       a value the kind of event needs is empty
  *   MISSING_IDENTIFIER  no NHS number, NI number or client id
+ *   UNMAPPED_WAY        the way the person wants their review is empty or not
+ *                       in [ways]
+ *   UNMAPPED_NEED       a need is not in [needs]
  *   BAD_DATE            a date that is not a real date in the stream's format
- *   BAD_VALUE           a yes/no or a number that is neither
+ *   BAD_VALUE           a yes/no or a number that is neither; more than 8
+ *                       people to involve; with amounts = pounds, an amount
+ *                       that is not pounds and pence
  *
  * Everything else (a valid NHS number, a known stream, dates in range, text
- * limits) is the daemon's to check: it answers REJECTED with its own reason.
+ * limits, an amount that is negative or not whole pence, a budget period
+ * that ends before it starts) is the daemon's to check: it answers REJECTED
+ * with its own reason.
  *
  * When it happened (occurred_at): the row's date column. A date with a time
  * ("2026-10-01 09:30", "2026-10-01T09:30:00Z") is that instant in UTC; a date
@@ -60,14 +67,23 @@ typedef struct {
     Joinedreview__V1__Contribution contribution;
     Joinedreview__V1__ReviewHeld review_held;
     Joinedreview__V1__PlanRevision plan_revision;
+    Joinedreview__V1__ReviewPreferences preferences;
+    Joinedreview__V1__BudgetStatement budget;
     char stream[32];
     char id[JR_ROWS_ID_MAX];
     char ids[3][JR_ROWS_IDS_MAX + 1]; /* NHS number, NI number, client id, trimmed */
-    char dates[5][11];                /* ISO dates converted from the stream's format */
+    char dates[7][11];                /* ISO dates converted from the stream's format */
+    char *involve[8];                 /* into involve_text */
+    char involve_text[8 * (JR_ROWS_IDS_MAX + 1)];
+    Joinedreview__V1__Need needs[8];
+    char pence[2][24]; /* amounts made whole pence (amounts = pounds) */
 } jr_rows_event_t;
 
 /* Finds the mapping's columns in the header row (borrowed). Returns 0, or
- * -1 with a sentence in why naming every missing (or doubled) column. */
+ * -1 with a sentence in why naming every missing (or doubled) column. The
+ * columns of the fields added with preferences and budgets (known_as
+ * onwards) may be missing: an export from before them still goes, and a row
+ * that needs one is refused alone (MISSING_VALUE, UNMAPPED_WAY). */
 int jr_rows_bind(const jr_mapping_t *m, const jr_csvin_row_t *header, jr_rows_binding_t *b,
                  char *why, size_t why_len);
 
@@ -82,7 +98,10 @@ int jr_rows_convert(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_
  * BLAKE2b-128 over the stream code and, for every column the mapping names
  * (in a fixed order, each with its field name and length), the value with
  * surrounding spaces removed, and spaces and hyphens removed from NHS and NI
- * numbers. Columns the mapping does not name, the column order, the file's
+ * numbers. The columns of the fields added with preferences and budgets
+ * (known_as onwards in jr_field_t) count only when the row has a value in
+ * them, so a mapping that gains one keeps every earlier row's id. Columns
+ * the mapping does not name, the column order, the file's
  * name and the row's position do not count. <key> is the key column's value
  * with characters other than letters, digits and "-_./" made "_", at most 64
  * bytes. Writes JR_ROWS_ID_MAX bytes at most. */

@@ -38,7 +38,22 @@
  *         schedule and due_notice;
  *   (e)   the daemon's peak memory (VmHWM from /proc): the process that took
  *         the load, and the last one, which ran the month-on due check, the
- *         snapshot and the statistics: flat as persons grow, or not.
+ *         snapshot and the statistics: flat as persons grow, or not;
+ *   (f)   suggested group reviews at their worst: every person with a review
+ *         date wants one, at one of persons / 25 schemes (about 25 people a
+ *         scheme, as at a sheltered-housing scheme; written into the
+ *         schedule as the daemon would have), and every group is settled at
+ *         once, with the daemon stopped, by the daemon's own code
+ *         (jr_groups_settle: the members of each scheme read through the
+ *         index of those who want a group, with each one's name and needs,
+ *         the suggestions current, the rules of domain/group.h, the
+ *         suggestions packed and written with their outbox rows, as of
+ *         2026-10-02) in a transaction then rolled back; a batch or a
+ *         round of the due check settles only the schemes of its own
+ *         persons. Baselines, in the same run: the members read with one
+ *         plain SQL query in scheme and date order, and, for the rules
+ *         alone (jr_group_plan over every scheme in memory), a qsort of the
+ *         same persons.
  * Baselines, in the same run and database: for (a) and (b) the bare
  *   SELECT count(*) FROM schedule WHERE next_check_on <= $today
  * (the persons due: the floor of any due check), and for (c) the
@@ -63,6 +78,8 @@
 #include <zmq.h>
 
 #include "caseload.h"
+#include "group.h"
+#include "groups.h"
 #include "harness.h"
 #include "jr_client.h"
 #include "load.h"
@@ -85,6 +102,9 @@ static const char *const relations[] = {
 static const int later_days[] = {1, 31};
 #define N_LATER (sizeof later_days / sizeof later_days[0])
 
+typedef struct result result_t;
+static int measure_groups(const h_db_t *db, int persons, result_t *r);
+
 /* Contributions pushed one at a time, each when the last was acked. */
 typedef struct {
     int n;
@@ -100,7 +120,7 @@ typedef struct {
     long long notices; /* outbox rows the due check added */
 } due_result_t;
 
-typedef struct {
+struct result {
     int persons;
     size_t events;
     double load_s;
@@ -116,8 +136,10 @@ typedef struct {
     pushes_t during;              /* (c'): pushed while the snapshot was answered */
     pushes_t idle;                /* (c'): its baseline */
     long hwm_load_kb, hwm_end_kb; /* (e) */
+    long long group_persons, group_pairs, group_published; /* (f) */
+    double group_ms, group_sql_ms, group_plan_ms, group_sort_ms;
     long long heap[N_RELATIONS], indexes[N_RELATIONS], total[N_RELATIONS];
-} result_t;
+};
 
 static double ms_since(int64_t t0)
 {
@@ -545,6 +567,12 @@ static int measure(int persons, result_t *r)
     r->hwm_end_kb = load_proc_kb(d.pid, "VmHWM:");
     PQfinish(c);
     h_daemon_stop(&d, SIGTERM);
+
+    /* (f), with the daemon stopped: the settling takes the writer's lock */
+    if (rc == 0) {
+        fprintf(stderr, "bench_scale: %d persons: group reviews\n", persons);
+        rc = measure_groups(&db, persons, r);
+    }
     return rc;
 }
 
@@ -557,6 +585,138 @@ static void growth(double value, double first)
     } else {
         printf(" %8s", "-");
     }
+}
+
+/* ---- (f) suggested group reviews ---- */
+
+static int cmp_group_person(const void *pa, const void *pb)
+{
+    const jr_group_person_t *a = pa, *b = pb;
+    return a->review_on != b->review_on ? (a->review_on < b->review_on ? -1 : 1)
+                                        : strcmp(a->nhs, b->nhs);
+}
+
+/* The rules alone over every scheme's members (rows of lead, group_key,
+ * nhs_number, review_on in scheme order), and the baseline sort. */
+static void group_rules(const PGresult *res, result_t *r)
+{
+    int n = PQntuples(res);
+    jr_group_person_t *all = calloc((size_t)n + 1, sizeof *all);
+    jr_group_person_t *copy = calloc((size_t)n + 1, sizeof *copy);
+    if (all == NULL || copy == NULL) {
+        free(all);
+        free(copy);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        jr_day_t d = JR_DAY_NONE;
+        jr_text_parse_date(PQgetvalue(res, i, 3), &d);
+        all[i] = (jr_group_person_t){PQgetvalue(res, i, 2), d};
+    }
+    memcpy(copy, all, (size_t)n * sizeof *all);
+    jr_schedule_rules_t rules;
+    jr_schedule_rules_default(&rules);
+    jr_day_t today;
+    jr_text_parse_date(H_TODAY, &today);
+    int64_t t0 = load_now_ns();
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && strcmp(PQgetvalue(res, j, 1), PQgetvalue(res, i, 1)) == 0 &&
+               strcmp(PQgetvalue(res, j, 0), PQgetvalue(res, i, 0)) == 0) {
+            j++;
+        }
+        jr_group_plan_t plan;
+        if (jr_group_plan(all + i, (size_t)(j - i), NULL, 0, &rules, today, &plan) == 0) {
+            jr_group_plan_clear(&plan);
+        }
+        i = j;
+    }
+    r->group_plan_ms = ms_since(t0);
+    t0 = load_now_ns();
+    qsort(copy, (size_t)n, sizeof *copy, cmp_group_person);
+    r->group_sort_ms = ms_since(t0);
+    free(all);
+    free(copy);
+}
+
+static int measure_groups(const h_db_t *db, int persons, result_t *r)
+{
+    PGconn *c = PQconnectdb(db->conninfo);
+    char schemes[24];
+    snprintf(schemes, sizeof schemes, "%d", persons / 25 > 0 ? persons / 25 : 1);
+    int rc = PQstatus(c) == CONNECTION_OK ? 0 : -1;
+    PGresult *res = NULL;
+    if (rc == 0) {
+        const char *params[1] = {schemes};
+        res = PQexecParams(c,
+                           "UPDATE schedule SET group_key = 'scheme-' || (abs(hashtext("
+                           "nhs_number)) % $1::int4) WHERE review_on IS NOT NULL AND lead IS "
+                           "NOT NULL",
+                           1, NULL, params, NULL, NULL, 0);
+        r->group_persons = strtoll(PQcmdTuples(res), NULL, 10);
+        rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+        PQclear(res);
+        PQclear(PQexec(c, "ANALYZE schedule"));
+    }
+    /* Baseline: every member, in scheme and date order, by one query. */
+    int64_t t0 = load_now_ns();
+    res = rc == 0 ? PQexec(c, "SELECT lead, group_key, nhs_number, review_on::text FROM schedule "
+                              "WHERE group_key IS NOT NULL ORDER BY lead, group_key, review_on, "
+                              "nhs_number")
+                  : NULL;
+    r->group_sql_ms = ms_since(t0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        group_rules(res, r);
+    } else {
+        rc = -1;
+    }
+    PQclear(res);
+
+    /* The daemon's own code, every scheme at once, rolled back. */
+    jr_streams_t *streams = jr_streams_new_default();
+    jr_store_pg_t *store = jr_store_pg_new(db->conninfo, NULL, 600000);
+    jr_groups_touched_t touched = {0};
+    jr_publications_t pubs = {0};
+    if (rc == 0 && (streams == NULL || store == NULL ||
+                    jr_store_pg_connect_wait(store, 60000) != JR_STORE_OK)) {
+        fprintf(stderr, "bench_scale: groups: %s\n", store ? jr_store_pg_error(store) : "?");
+        rc = -1;
+    }
+    res = rc == 0 ? PQexec(c, "SELECT DISTINCT lead, group_key FROM schedule WHERE group_key IS "
+                              "NOT NULL")
+                  : NULL;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        jr_groups_touch(&touched, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    r->group_pairs = (long long)touched.n;
+    uint64_t seq = 0;
+    if (rc == 0 && (jr_store_pg_last_seq(store, &seq) != JR_STORE_OK ||
+                    jr_store_pg_begin(store) != JR_STORE_OK)) {
+        rc = -1;
+    }
+    if (rc == 0) {
+        jr_batch_ctx_t ctx = {.streams = streams};
+        jr_schedule_rules_default(&ctx.rules);
+        jr_text_parse_date(H_TODAY, &ctx.today);
+        size_t published = 0;
+        t0 = load_now_ns();
+        rc = jr_groups_settle(store, &ctx, &touched, &seq, &pubs, &published) == JR_STORE_OK
+                 ? 0
+                 : -1;
+        r->group_ms = ms_since(t0);
+        r->group_published = (long long)published;
+        if (rc != 0) {
+            fprintf(stderr, "bench_scale: groups: %s\n", jr_store_pg_error(store));
+        }
+        jr_store_pg_rollback(store);
+    }
+    jr_publications_clear(&pubs);
+    jr_groups_touched_clear(&touched);
+    jr_store_pg_destroy(&store);
+    jr_streams_destroy(&streams);
+    PQfinish(c);
+    return rc;
 }
 
 static void report(const result_t *r, size_t n)
@@ -669,6 +829,21 @@ static void report(const result_t *r, size_t n)
         printf("%10d", r[i].persons);
         growth(r[i].persons, f->persons);
         printf(" %10.1f %10.1f\n", (double)r[i].hwm_load_kb / 1024, (double)r[i].hwm_end_kb / 1024);
+    }
+
+    printf("\n(f) suggested group reviews, every scheme settled at once (about 25 people a "
+           "scheme, all wanting a group review), by the daemon's code, rolled back; baselines: "
+           "the members by one SQL query; the rules alone, and a qsort of the same persons\n");
+    printf("%10s %8s %10s %8s %10s %10s %8s | %10s | %10s %10s\n", "persons", "x size", "lead+key",
+           "want", "published", "settle ms", "x time", "SQL ms", "rules ms", "qsort ms");
+    for (size_t i = 0; i < n; i++) {
+        printf("%10d", r[i].persons);
+        growth(r[i].persons, f->persons);
+        printf(" %10lld %8lld %10lld %10.1f", r[i].group_pairs, r[i].group_persons,
+               r[i].group_published, r[i].group_ms);
+        growth(r[i].group_ms, f->group_ms);
+        printf(" | %10.1f | %10.1f %10.1f\n", r[i].group_sql_ms, r[i].group_plan_ms,
+               r[i].group_sort_ms);
     }
 }
 

@@ -88,8 +88,16 @@ static int event_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char *
         return fail(why, whylen,
                     "accepted with a source_event_id that is not 1 to %d bytes of UTF-8",
                     JR_SOURCE_EVENT_ID_MAX);
-    if (e->kind < JR_EVENT_ENROLMENT || e->kind > JR_EVENT_PLAN_REVISION)
+    if (e->kind < JR_EVENT_ENROLMENT || e->kind > JR_EVENT_BUDGET)
         return fail(why, whylen, "accepted with kind %d", (int)e->kind);
+    if (e->kind == JR_EVENT_BUDGET &&
+        (e->u.budget.allocated_pence < 0 || e->u.budget.spent_pence < 0 ||
+         e->u.budget.period_end < e->u.budget.period_start))
+        return fail(why, whylen, "accepted a budget with a negative amount or an inverted period");
+    if (e->kind == JR_EVENT_PREFERENCES &&
+        (!jr_way_valid((int)e->u.preferences.way) || e->u.preferences.n_involve > JR_INVOLVE_MAX ||
+         (e->u.preferences.needs & ~(jr_need_set_t)0xfe) != 0))
+        return fail(why, whylen, "accepted preferences with an unknown way or need");
     if (e->occurred_at_ms < OLDEST_MS || e->occurred_at_ms > NOW_MS + TOLERANCE_MS)
         return fail(why, whylen, "accepted with occurred_at %lld", (long long)e->occurred_at_ms);
     if (!ev->nhs[0] && !ev->nino[0] && !(ev->local_id && ev->local_id[0]))
@@ -121,10 +129,13 @@ static int ack_ok(const char *stream, const char *seid, jr_ack_status_t status, 
 static int record_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char *why,
                      size_t whylen)
 {
-    jr_merge_input_t in = {NULL, 0, NULL, 0};
+    jr_merge_input_t in = {NULL, 0, NULL, 0, NULL, 0};
     if (ev->event.kind == JR_EVENT_ENROLMENT) {
         in.enrolments = &ev->event;
         in.n_enrolments = 1;
+    } else if (ev->event.kind == JR_EVENT_PREFERENCES || ev->event.kind == JR_EVENT_BUDGET) {
+        in.kept = &ev->event;
+        in.n_kept = 1;
     } else {
         in.cycle_events = &ev->event;
         in.n_cycle_events = 1;
@@ -138,7 +149,7 @@ static int record_ok(const jr_envelope_t *ev, const jr_streams_t *streams, char 
         jr_record_id_t id = {"9434765919", 1, 1, 1};
         uint8_t *out = NULL;
         size_t len = 0;
-        if (jr_record_encode_review(review, sched, &id, &out, &len) != 0)
+        if (jr_record_encode_review(review, sched, NULL, &id, &out, &len) != 0)
             rc = fail(why, whylen, "the record of an accepted event could not be packed");
         free(out);
     }

@@ -71,5 +71,28 @@ int main(int argc, char **argv)
     env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_CONTRIBUTION;
     env.contribution = &c;
     save(dir, "bad_utf8", &env);
+    Joinedreview__V1__ReviewPreferences w = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    Joinedreview__V1__Need needs[2] = {JOINEDREVIEW__V1__NEED__NEED_BSL_INTERPRETER,
+                                       JOINEDREVIEW__V1__NEED__NEED_EASY_READ};
+    char *involve[1] = {"Dev (son)"};
+    w.has_way = 1;
+    w.way = JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS;
+    w.where = "The residents' lounge";
+    w.involve = involve;
+    w.n_involve = 1;
+    w.needs = needs;
+    w.n_needs = 2;
+    w.called = "Asha";
+    env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES;
+    env.preferences = &w;
+    save(dir, "preferences", &env);
+    Joinedreview__V1__BudgetStatement b = JOINEDREVIEW__V1__BUDGET_STATEMENT__INIT;
+    b.period_start = "2026-04-01";
+    b.period_end = "2027-03-31";
+    b.allocated_pence = "1820000";
+    b.spent_pence = "1715050";
+    env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET;
+    env.budget = &b;
+    save(dir, "budget", &env);
     return 0;
 }

@@ -455,6 +455,41 @@ void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t a
     e->env.plan_revision = &e->plan;
 }
 
+void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                   const char *nhs, int way, const char *called)
+{
+    base(e, stream, seid, at_ms, nhs);
+    Joinedreview__V1__ReviewPreferences p = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    e->preferences = p;
+    e->preferences.has_way = 1;
+    e->preferences.way = (Joinedreview__V1__ReviewWay)way;
+    e->preferences.called = (char *)called;
+    e->preferences.needs = e->needs;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES;
+    e->env.preferences = &e->preferences;
+}
+
+void h_need(h_env_t *e, int need)
+{
+    if (e->preferences.n_needs < sizeof e->needs / sizeof e->needs[0]) {
+        e->needs[e->preferences.n_needs++] = (Joinedreview__V1__Need)need;
+    }
+}
+
+void h_budget(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+              const char *start, const char *end, const char *allocated, const char *spent)
+{
+    base(e, stream, seid, at_ms, nhs);
+    Joinedreview__V1__BudgetStatement b = JOINEDREVIEW__V1__BUDGET_STATEMENT__INIT;
+    e->budget = b;
+    e->budget.period_start = (char *)start;
+    e->budget.period_end = (char *)end;
+    e->budget.allocated_pence = (char *)allocated;
+    e->budget.spent_pence = (char *)spent;
+    e->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET;
+    e->env.budget = &e->budget;
+}
+
 static PGresult *query(const h_db_t *db, const char *sql, PGconn **c)
 {
     *c = PQconnectdb(db->conninfo);

@@ -122,6 +122,9 @@ typedef struct {
     Joinedreview__V1__Enrolment enrolment;
     Joinedreview__V1__ReviewHeld held;
     Joinedreview__V1__PlanRevision plan;
+    Joinedreview__V1__ReviewPreferences preferences;
+    Joinedreview__V1__BudgetStatement budget;
+    Joinedreview__V1__Need needs[8];
 } h_env_t;
 
 void h_contribution(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
@@ -133,6 +136,15 @@ void h_review_held(h_env_t *e, const char *stream, const char *seid, int64_t at_
 /* revised_by may be NULL. */
 void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
                      const char *nhs, const char *revise_by, const char *revised_by);
+
+/* Review preferences with the way and the name to use (may be NULL); add
+ * needs with h_need(). */
+void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
+                   const char *nhs, int way, const char *called);
+void h_need(h_env_t *e, int need);
+/* A budget statement; amounts as the wire carries them (whole pence, text). */
+void h_budget(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+              const char *start, const char *end, const char *allocated, const char *spent);
 
 /* One integer from a query with no parameters; -1 on error. */
 long long h_sql_int(const h_db_t *db, const char *sql);

@@ -366,9 +366,9 @@ static const struct {
     long long events; /* rows the daemon stores */
     int status;       /* the adapter's exit status */
 } g_streams[] = {
-    {"SP", "sp", 3, 1}, /* one row has a mistyped NHS number */
-    {"ILF", "ilf", 3, 0}, {"ICES", "ices", 13, 0}, {"ATW", "atw", 7, 0},
-    {"DFG", "dfg", 2, 0}, {"SC", "sc", 22, 0},
+    {"SP", "sp", 10, 1}, /* one row has a mistyped NHS number */
+    {"ILF", "ilf", 4, 0}, {"ICES", "ices", 13, 0}, {"ATW", "atw", 8, 0},
+    {"DFG", "dfg", 3, 0}, {"SC", "sc", 25, 0},
 };
 
 static void run_samples(const h_daemon_t *d, const char *round)
@@ -408,7 +408,7 @@ static void test_samples_of_six_streams(void)
         CU_ASSERT_EQUAL(sql_int(&db, sql), g_streams[i].events);
         total += g_streams[i].events;
     }
-    CU_ASSERT_EQUAL(total, 50);
+    CU_ASSERT_EQUAL(total, 63);
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event WHERE nhs_number IS NULL"), 0);
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM rejected_event WHERE stream = 'SP' AND "
                                  "reason_code = 'INVALID_NHS_NUMBER' AND "
@@ -429,7 +429,7 @@ static void test_samples_of_six_streams(void)
     jr_csv_doc_t *csv = jr_csv_doc_parse(text, len, why, sizeof why);
     free(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    CU_ASSERT_EQUAL(jr_csvin_row_fields(csv->header), 17);
+    CU_ASSERT_EQUAL(jr_csvin_row_fields(csv->header), 27);
     CU_ASSERT_EQUAL_FATAL(csv->n, 1);
     CU_ASSERT_STRING_EQUAL(jr_csvin_row_field(csv->rows[0], 0, NULL), "sp-3320");
     CU_ASSERT_STRING_EQUAL(
@@ -467,13 +467,45 @@ static void test_samples_of_six_streams(void)
     CU_ASSERT_EQUAL(c->missing[3], T(EDUCATION));
     CU_ASSERT_EQUAL(c->missing[4], T(CITIZENSHIP));
     CU_ASSERT_FALSE(r->ready_for_sign_off);
+    /* How Daniel wants his review (SC), and his budgets (DFG's grant and
+     * social care's, in pounds and in pence): under no agreed rule, as no
+     * stream has one until a council sets it. */
+    CU_ASSERT_STRING_EQUAL(r->called, "Dan");
+    CU_ASSERT_TRUE(r->preferences &&
+                   r->preferences->way == JOINEDREVIEW__V1__REVIEW_WAY__WAY_FORMAT_FIRST);
+    CU_ASSERT_EQUAL_FATAL(r->n_budgets, 2);
+    CU_ASSERT_STRING_EQUAL(r->budgets[0]->stream, "DFG");
+    CU_ASSERT_EQUAL(r->budgets[0]->allocated_pence, 3000000);
+    CU_ASSERT_EQUAL(r->budgets[0]->underspend_pence, 255000);
+    CU_ASSERT_STRING_EQUAL(r->budgets[1]->stream, "SC");
+    CU_ASSERT_EQUAL(r->budgets[1]->underspend_pence, 57750);
+    CU_ASSERT_EQUAL(r->budgets[1]->rule, JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_NOT_SET);
     joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+
+    /* Aisha Rahman (ATW, by NI number): a BSL interpreter and easy read. */
+    r = review_of(&db, "9992345675");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_STRING_EQUAL(r->called, "Aisha");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r->preferences);
+    CU_ASSERT_EQUAL_FATAL(r->preferences->n_needs, 2);
+    CU_ASSERT_EQUAL(r->preferences->needs[0], JOINEDREVIEW__V1__NEED__NEED_EASY_READ);
+    CU_ASSERT_EQUAL(r->preferences->needs[1], JOINEDREVIEW__V1__NEED__NEED_BSL_INTERPRETER);
+    joinedreview__v1__consolidated_review__free_unpacked(r, NULL);
+
+    /* Three tenants of Rosewood Court (SP) want their review together:
+     * due 2027-01-06, -13 and -27, one suggestion at the earliest date,
+     * out with the first notice of that date (2026-11-11). */
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM group_suggestion WHERE current AND lead = "
+                                 "'SP' AND group_key = 'Rosewood Court sheltered housing' AND "
+                                 "review_on = '2027-01-06' AND members = ARRAY['9994567802', "
+                                 "'9994567810', '9994567829']"),
+                    1);
 
     /* The same exports again: nothing changes (the bad row is refused again). */
     run_samples(&d, "2");
-    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 50);
+    CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM event"), 63);
     CU_ASSERT_EQUAL(sql_int(&db, "SELECT count(*) FROM outbox"), outbox);
-    CU_ASSERT_TRUE(log_has(sp.log, "sp-2.csv: done, 4 rows: 0 ok, 3 duplicate, 0 parked, 1 "
+    CU_ASSERT_TRUE(log_has(sp.log, "sp-2.csv: done, 11 rows: 0 ok, 10 duplicate, 0 parked, 1 "
                                    "rejected"));
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }

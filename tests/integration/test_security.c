@@ -396,6 +396,8 @@ static void test_pseudonymised_feed_carries_no_identifier(void)
     h_enrolment(&e, "SC", "sc-9434765919-e1", at, H_NHS_A, "AB 12 34 56 C", "2026-01-05");
     e.ids.local_id = "SC-77-12";
     e.enrolment.stream_reference = "award for 943 476 5919 (Ms Ada Lovelace)";
+    e.enrolment.known_as = "Ms Ada Lovelace";
+    e.enrolment.group_key = "AB123456C";
     CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
     h_contribution(&e, "SC", "sc-9434765870-c1", at, H_NHS_A, T(HEALTH), R(CARER), P(RED),
                    "Ms Ada Lovelace, 943-476-5919, walks again");
@@ -405,13 +407,28 @@ static void test_pseudonymised_feed_carries_no_identifier(void)
     h_plan_revision(&e, "SC", "sc-AB123456C-p1", at, H_NHS_A, "2026-12-01", "Ms Ada Lovelace");
     e.plan.approver = "9434765919";
     CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
+    /* How the person wants their review, and the names streams know them
+     * by, with identifiers in every free-form field: only the way and the
+     * needs reach the pseudonymised copies. */
+    h_preferences(&e, "SC", "sc-pref-1", at, H_NHS_A,
+                  JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS, "Ms Ada Lovelace");
+    h_need(&e, JOINEDREVIEW__V1__NEED__NEED_OTHER_LANGUAGE);
+    char *involve[] = {"9434765870", "AB 12 34 56 C"};
+    e.preferences.involve = involve;
+    e.preferences.n_involve = 2;
+    e.preferences.where = "943 476 5919's flat";
+    e.preferences.language = "SC-77-12";
+    CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
+    h_budget(&e, "SC", "sc-budget-1", at, H_NHS_A, "2026-04-01", "2027-03-31", "9434765919",
+             "9434765870");
+    CU_ASSERT_EQUAL(h_push(adapter, &e.env, NULL), ST_OK);
     h_contribution(&e, "ATW", "atw-SC-77-12", at, NULL, T(EMPLOYMENT), R(PERSON), P(GREEN),
                    "via local id");
     e.ids.local_id = "SC-77-12"; /* another stream's client id: parked, never published */
     h_push(adapter, &e.env, NULL);
 
     int64_t occurred = 0;
-    CU_ASSERT_EQUAL(drain_without_identifiers(sub, 1500, false, &occurred), 3);
+    CU_ASSERT_EQUAL(drain_without_identifiers(sub, 1500, false, &occurred), 5);
     /* When it happened: the day only. */
     CU_ASSERT_EQUAL(occurred, 1790812800000LL); /* 2026-10-01T00:00:00Z */
 
@@ -427,8 +444,8 @@ static void test_pseudonymised_feed_carries_no_identifier(void)
         uint8_t buf[64];
         zmq_send(cu, buf, joinedreview__v1__catchup_request__pack(&req, buf), 0);
         occurred = 0;
-        /* The snapshot has the current record; SINCE 0 all three versions. */
-        CU_ASSERT_EQUAL(drain_without_identifiers(cu, 1500, true, &occurred), kind == 1 ? 1 : 3);
+        /* The snapshot has the current record; SINCE 0 all five versions. */
+        CU_ASSERT_EQUAL(drain_without_identifiers(cu, 1500, true, &occurred), kind == 1 ? 1 : 5);
         CU_ASSERT_EQUAL(occurred, 1790812800000LL);
     }
     void *socks[] = {sub, adapter, cu};

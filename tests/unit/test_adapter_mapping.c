@@ -36,7 +36,7 @@
 #define P(x) JOINEDREVIEW__V1__PRIORITY__##x
 #define NONE (-1) /* no priority given */
 
-enum { ENROL = 'E', CONTRIB = 'C', HELD = 'H', PLAN = 'P' };
+enum { ENROL = 'E', CONTRIB = 'C', HELD = 'H', PLAN = 'P', PREFS = 'W', BUDGET = 'B' };
 
 /* What one sample row must become. */
 typedef struct {
@@ -124,6 +124,12 @@ static void check_sample(const char *stream, const char *dir, const expect_t *wa
         case PLAN:
             CU_ASSERT_EQUAL(ev.env.body_case, JOINEDREVIEW__V1__ENVELOPE__BODY_PLAN_REVISION);
             break;
+        case PREFS:
+            CU_ASSERT_EQUAL(ev.env.body_case, JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES);
+            break;
+        case BUDGET:
+            CU_ASSERT_EQUAL(ev.env.body_case, JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET);
+            break;
         default: {
             CU_ASSERT_EQUAL_FATAL(ev.env.body_case, JOINEDREVIEW__V1__ENVELOPE__BODY_CONTRIBUTION);
             const Joinedreview__V1__Contribution *c = ev.env.contribution;
@@ -172,6 +178,9 @@ static void test_sample_sc(void)
         {"sc-0203", CONTRIB, T(CHOICES_RISKS), R(PERSON), P(RED)},
         {"sc-0204", CONTRIB, T(FAMILY), R(CARER), P(GREEN)},
         {"sc-0205", CONTRIB, T(EDUCATION), R(PERSON), P(GREEN)},
+        {"sc-0011", BUDGET, 0, 0, 0},
+        {"sc-0012", PREFS, 0, 0, 0},
+        {"sc-0206", PREFS, 0, 0, 0},
     };
     check_sample("SC", "sc", want, sizeof want / sizeof *want);
 }
@@ -183,6 +192,13 @@ static void test_sample_sp(void)
         {"sp-3311", CONTRIB, T(HOUSING), R(STREAM_OFFICER), P(GREEN)}, /* 4a tenancy */
         {"sp-3312", CONTRIB, T(SAFETY), R(STREAM_OFFICER), P(GREEN)},  /* 4e harm */
         {"sp-3320", CONTRIB, T(LEISURE), R(STREAM_OFFICER), P(GREEN)}, /* 2b leisure */
+        {"sp-3313", BUDGET, 0, 0, 0},
+        {"sp-3401", ENROL, 0, 0, 0},
+        {"sp-3402", PREFS, 0, 0, 0},
+        {"sp-3411", ENROL, 0, 0, 0},
+        {"sp-3412", PREFS, 0, 0, 0},
+        {"sp-3421", ENROL, 0, 0, 0},
+        {"sp-3422", PREFS, 0, 0, 0},
     };
     check_sample("SP", "sp", want, sizeof want / sizeof *want);
 }
@@ -193,6 +209,7 @@ static void test_sample_ilf(void)
         {"ilf-22031", ENROL, 0, 0, 0},
         {"ilf-22031-c1", CONTRIB, T(SUPPORT), R(PERSON), P(AMBER)},     /* PA_HOURS, band 2 */
         {"ilf-22031-c2", CONTRIB, T(LEISURE), R(STREAM_OFFICER), NONE}, /* SOCIAL_AND_LEISURE */
+        {"ilf-22031-b1", BUDGET, 0, 0, 0},
     };
     check_sample("ILF", "ilf", want, sizeof want / sizeof *want);
 }
@@ -228,6 +245,7 @@ static void test_sample_atw(void)
         {"atw-77410-c1", CONTRIB, T(SUPPORT), R(STREAM_OFFICER),
          P(AMBER)}, /* COMMUNICATION_SUPPORT */
         {"atw-77410-c2", CONTRIB, T(EMPLOYMENT), R(PERSON), P(AMBER)},
+        {"atw-77410-p1", PREFS, 0, 0, 0},
     };
     check_sample("ATW", "atw", want, sizeof want / sizeof *want);
 }
@@ -238,6 +256,7 @@ static void test_sample_dfg(void)
         {"dfg-2026-117", ENROL, 0, 0, 0},
         {"dfg-2026-117-c1", CONTRIB, T(HOUSING), R(STREAM_OFFICER),
          P(GREEN)}, /* LEVEL_ACCESS_SHOWER */
+        {"dfg-2026-117-a1", BUDGET, 0, 0, 0},
     };
     check_sample("DFG", "dfg", want, sizeof want / sizeof *want);
 }
@@ -305,6 +324,38 @@ static void test_sample_fields(void)
     CU_ASSERT_PTR_NULL(ev.person.nhs_number);
     CU_ASSERT_STRING_EQUAL(ev.person.ni_number, "AB123456C");
     CU_ASSERT_EQUAL(ev.env.occurred_at, 1789344000000LL + 1); /* 14/09/2026, row 1 */
+
+    /* Aisha's preferences, by NI number: a BSL interpreter and easy read. */
+    CU_ASSERT_EQUAL_FATAL(jr_rows_convert(m, &b, csv->rows[7], 7, &ev, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(ev.preferences.way, JOINEDREVIEW__V1__REVIEW_WAY__WAY_MEETING);
+    CU_ASSERT_EQUAL_FATAL(ev.preferences.n_needs, 2);
+    CU_ASSERT_EQUAL(ev.preferences.needs[0], JOINEDREVIEW__V1__NEED__NEED_BSL_INTERPRETER);
+    CU_ASSERT_EQUAL(ev.preferences.needs[1], JOINEDREVIEW__V1__NEED__NEED_EASY_READ);
+    CU_ASSERT_STRING_EQUAL(ev.preferences.called, "Aisha");
+    CU_ASSERT_STRING_EQUAL(ev.person.ni_number, "AB654321D");
+    jr_csv_doc_destroy(&csv);
+    jr_mapping_destroy(&m);
+
+    /* SP: the scheme is the group key; pounds made whole pence; who to
+     * involve, split at ';'. */
+    m = builtin("SP");
+    csv = sample("sp");
+    CU_ASSERT_EQUAL_FATAL(jr_rows_bind(m, csv->header, &b, why, sizeof why), 0);
+    CU_ASSERT_EQUAL_FATAL(jr_rows_convert(m, &b, csv->rows[0], 0, &ev, why, sizeof why), 0);
+    CU_ASSERT_STRING_EQUAL(ev.enrolment.group_key, "Rosewood Court sheltered housing");
+    CU_ASSERT_STRING_EQUAL(ev.enrolment.known_as, "Edna Price");
+    CU_ASSERT_EQUAL_FATAL(jr_rows_convert(m, &b, csv->rows[4], 4, &ev, why, sizeof why), 0);
+    CU_ASSERT_STRING_EQUAL(ev.budget.period_start, "2026-04-01");
+    CU_ASSERT_STRING_EQUAL(ev.budget.period_end, "2027-03-31");
+    CU_ASSERT_STRING_EQUAL(ev.budget.allocated_pence, "120000");
+    CU_ASSERT_STRING_EQUAL(ev.budget.spent_pence, "105000");
+    CU_ASSERT_EQUAL_FATAL(jr_rows_convert(m, &b, csv->rows[6], 6, &ev, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(ev.preferences.way, JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS);
+    CU_ASSERT_EQUAL_FATAL(ev.preferences.n_involve, 2);
+    CU_ASSERT_STRING_EQUAL(ev.preferences.involve[0], "Scheme manager");
+    CU_ASSERT_STRING_EQUAL(ev.preferences.involve[1], "his daughter Carol");
+    CU_ASSERT_STRING_EQUAL(ev.preferences.where, "The residents' lounge");
+    CU_ASSERT_STRING_EQUAL(ev.preferences.called, "Bert");
     jr_csv_doc_destroy(&csv);
     jr_mapping_destroy(&m);
 
@@ -427,6 +478,81 @@ static void expect_refusal(const jr_mapping_t *m, const char *row, const char *p
     CU_ASSERT(strncmp(why, prefix, strlen(prefix)) == 0);
     if (strncmp(why, prefix, strlen(prefix)) != 0)
         fprintf(stderr, "wanted \"%s...\", got \"%s\"\n", prefix, why);
+}
+
+/* Budgets and preferences through a mapping in pounds; an export from
+ * before them (no such columns) still goes, the rows that need them are
+ * refused alone. */
+static void test_budgets_in_pounds_and_preferences(void)
+{
+    static const char table[] =
+        "[stream]\ncode = SC\namounts = pounds\n[columns]\nkind = t\ndate = d\n"
+        "nhs_number = n\nperiod_start = a\nperiod_end = z\nallocated = al\nspent = sp\n"
+        "way = w\nneeds = ne\n[kinds]\nB = BUDGET\nP = PREFERENCES\n"
+        "[ways]\nGROUP = WAY_WITH_OTHERS\n[needs]\nBSL = NEED_BSL_INTERPRETER\n"
+        "EASY = NEED_EASY_READ\n";
+    char why[JR_ROWS_REASON_MAX] = "";
+    jr_mapping_t *m = jr_mapping_parse(table, "test", why, sizeof why);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    static const struct {
+        const char *allocated, *spent, *want_allocated, *want_spent, *refused;
+    } cases[] = {
+        {"\"\xc2\xa3" "1,234.56\"", "0012", "123456", "1200", NULL},
+        {"9360.5", "\"7,020\"", "936050", "702000", NULL},
+        {"-12.00", "0.07", "-1200", "7", NULL}, /* the daemon refuses the sign */
+        {"12.345", "1", NULL, NULL, "BAD_VALUE: al \"12.345\" is not an amount in pounds"},
+        {"twelve", "1", NULL, NULL, "BAD_VALUE: al \"twelve\" is not an amount"},
+        {"", "1", NULL, NULL, "MISSING_VALUE: al is empty"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "t,d,n,a,z,al,sp,w,ne\nB,2026-11-01,943 476 5919,2026-04-01,"
+                                    "2027-03-31,%s,%s,,\n",
+                 cases[i].allocated, cases[i].spent);
+        jr_csv_doc_t *csv = jr_csv_doc_parse(text, strlen(text), why, sizeof why);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+        jr_rows_binding_t b;
+        jr_rows_event_t ev;
+        CU_ASSERT_EQUAL_FATAL(jr_rows_bind(m, csv->header, &b, why, sizeof why), 0);
+        int rc = jr_rows_convert(m, &b, csv->rows[0], 0, &ev, why, sizeof why);
+        if (cases[i].refused == NULL) {
+            CU_ASSERT_EQUAL_FATAL(rc, 0);
+            CU_ASSERT_STRING_EQUAL(ev.budget.allocated_pence, cases[i].want_allocated);
+            CU_ASSERT_STRING_EQUAL(ev.budget.spent_pence, cases[i].want_spent);
+        } else {
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT_EQUAL(strncmp(why, cases[i].refused, strlen(cases[i].refused)), 0);
+        }
+        jr_csv_doc_destroy(&csv);
+    }
+    /* Needs through [needs], separated by ';' or ','; an unknown one is
+     * refused, never guessed. */
+    static const char prefs[] = "t,d,n,a,z,al,sp,w,ne\n"
+                                "P,2026-11-01,943 476 5919,,,,,GROUP,\"BSL, easy\"\n"
+                                "P,2026-11-01,943 476 5919,,,,,GROUP,BSL;Makaton\n"
+                                "P,2026-11-01,943 476 5919,,,,,ALONE,\n";
+    jr_csv_doc_t *csv = jr_csv_doc_parse(prefs, sizeof prefs - 1, why, sizeof why);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    jr_rows_binding_t b;
+    jr_rows_event_t ev;
+    CU_ASSERT_EQUAL_FATAL(jr_rows_bind(m, csv->header, &b, why, sizeof why), 0);
+    CU_ASSERT_EQUAL_FATAL(jr_rows_convert(m, &b, csv->rows[0], 0, &ev, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(ev.preferences.way, JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS);
+    CU_ASSERT_EQUAL_FATAL(ev.preferences.n_needs, 2);
+    CU_ASSERT_EQUAL(ev.preferences.needs[1], JOINEDREVIEW__V1__NEED__NEED_EASY_READ);
+    CU_ASSERT_EQUAL(jr_rows_convert(m, &b, csv->rows[1], 1, &ev, why, sizeof why), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "UNMAPPED_NEED: ne \"Makaton\" is not in [needs]"));
+    CU_ASSERT_EQUAL(jr_rows_convert(m, &b, csv->rows[2], 2, &ev, why, sizeof why), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "UNMAPPED_WAY: w \"ALONE\" is not in [ways]"));
+    jr_csv_doc_destroy(&csv);
+    /* An export with no budget columns: its budget rows are refused alone. */
+    static const char old[] = "t,d,n,w\nB,2026-11-01,943 476 5919,\n";
+    csv = jr_csv_doc_parse(old, sizeof old - 1, why, sizeof why);
+    CU_ASSERT_EQUAL_FATAL(jr_rows_bind(m, csv->header, &b, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(jr_rows_convert(m, &b, csv->rows[0], 0, &ev, why, sizeof why), -1);
+    CU_ASSERT_STRING_EQUAL(why, "MISSING_VALUE: a is empty: a budget needs it");
+    jr_csv_doc_destroy(&csv);
+    jr_mapping_destroy(&m);
 }
 
 static void test_refusals_with_reasons(void)
@@ -1159,6 +1285,8 @@ int main(void)
         {"a text that stops in the middle of a row is torn", test_csv_torn},
         {"rows and fields over the caps fail the file at their line", test_csv_caps},
         {"rows refused with reasons, never guessed", test_refusals_with_reasons},
+        {"budgets in pounds, preferences, exports from before them",
+         test_budgets_in_pounds_and_preferences},
         {"a missing column refuses the file", test_missing_column_refuses_file},
         {"the same row gets the same id, a changed row another", test_stable_ids},
         {"a council's mapping file overrides the built-in one", test_mapping_override},

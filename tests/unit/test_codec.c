@@ -1,5 +1,6 @@
 /* test_codec.c -- the wire contract at the edge, without sockets: layered
  * validation with its reason codes, acks, and deterministic review bytes. */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "joinedreview/joinedreview.pb-c.h"
 #include "jr_cunit.h"
 #include "merge.h"
+#include "pseudonym.h"
 #include "record.h"
 
 #define T0 1790845200000LL /* 2026-10-01T09:00:00Z */
@@ -260,14 +262,14 @@ static void test_review_bytes_are_deterministic(void)
     contribution(&x);
     jr_envelope_t ev;
     CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
-    jr_merge_input_t in = {&ev.event, 1, NULL, 0};
+    jr_merge_input_t in = {&ev.event, 1, NULL, 0, NULL, 0};
     jr_review_t *r1 = jr_merge_review(&in, g_streams);
     jr_review_t *r2 = jr_merge_review(&in, g_streams);
     jr_record_id_t id = {"9434765919", 1, 3, 42};
     uint8_t *b1 = NULL, *b2 = NULL;
     size_t l1 = 0, l2 = 0;
-    CU_ASSERT_EQUAL(jr_record_encode_review(r1, NULL, &id, &b1, &l1), 0);
-    CU_ASSERT_EQUAL(jr_record_encode_review(r2, NULL, &id, &b2, &l2), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r1, NULL, NULL, &id, &b1, &l1), 0);
+    CU_ASSERT_EQUAL(jr_record_encode_review(r2, NULL, NULL, &id, &b2, &l2), 0);
     CU_ASSERT_EQUAL(l1, l2);
     CU_ASSERT_EQUAL(memcmp(b1, b2, l1), 0);
     Joinedreview__V1__ConsolidatedReview *cr =
@@ -289,6 +291,265 @@ static void test_review_bytes_are_deterministic(void)
     jr_envelope_clear(&ev);
 }
 
+typedef struct {
+    Joinedreview__V1__Envelope env;
+    Joinedreview__V1__PersonIds ids;
+    Joinedreview__V1__ReviewPreferences p;
+    Joinedreview__V1__BudgetStatement b;
+    Joinedreview__V1__Need needs[2];
+    char *involve[2];
+} way_env_t;
+
+static void base(way_env_t *x, const char *seid)
+{
+    Joinedreview__V1__Envelope env = JOINEDREVIEW__V1__ENVELOPE__INIT;
+    Joinedreview__V1__PersonIds ids = JOINEDREVIEW__V1__PERSON_IDS__INIT;
+    memset(x, 0, sizeof *x);
+    x->env = env;
+    x->ids = ids;
+    x->env.has_schema_version = 1;
+    x->env.schema_version = 1;
+    x->env.stream = "SP";
+    x->env.source_event_id = (char *)seid;
+    x->env.has_occurred_at = 1;
+    x->env.occurred_at = T0;
+    x->ids.nhs_number = "9434765919";
+    x->env.person = &x->ids;
+}
+
+static void prefs(way_env_t *x)
+{
+    Joinedreview__V1__ReviewPreferences p = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    base(x, "sp-pref-1");
+    x->p = p;
+    x->p.has_way = 1;
+    x->p.way = JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS;
+    x->p.where = "The lounge at Willow Court";
+    x->involve[0] = "Dev (son)";
+    x->involve[1] = "Key worker";
+    x->p.involve = x->involve;
+    x->p.n_involve = 2;
+    x->needs[0] = JOINEDREVIEW__V1__NEED__NEED_BSL_INTERPRETER;
+    x->needs[1] = JOINEDREVIEW__V1__NEED__NEED_EASY_READ;
+    x->p.needs = x->needs;
+    x->p.n_needs = 2;
+    x->p.called = "Asha";
+    x->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_PREFERENCES;
+    x->env.preferences = &x->p;
+}
+
+static void budget(way_env_t *x)
+{
+    Joinedreview__V1__BudgetStatement b = JOINEDREVIEW__V1__BUDGET_STATEMENT__INIT;
+    base(x, "ilf-budget-1");
+    x->env.stream = "ILF";
+    x->b = b;
+    x->b.period_start = "2026-04-01";
+    x->b.period_end = "2027-03-31";
+    x->b.allocated_pence = "1820000";
+    x->b.spent_pence = "1715050";
+    x->env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_BUDGET;
+    x->env.budget = &x->b;
+}
+
+static void test_preferences_and_budget_decode(void)
+{
+    way_env_t x;
+    jr_envelope_t ev;
+    prefs(&x);
+    CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
+    CU_ASSERT_EQUAL(ev.event.kind, JR_EVENT_PREFERENCES);
+    const jr_preferences_t *p = &ev.event.u.preferences;
+    CU_ASSERT_EQUAL(p->way, JR_WAY_WITH_OTHERS);
+    CU_ASSERT_EQUAL(p->needs, JR_NEED_BIT(JR_NEED_BSL_INTERPRETER) | JR_NEED_BIT(JR_NEED_EASY_READ));
+    CU_ASSERT_EQUAL_FATAL(p->n_involve, 2);
+    CU_ASSERT_STRING_EQUAL(p->involve[1], "Key worker");
+    CU_ASSERT_STRING_EQUAL(p->where, "The lounge at Willow Court");
+    CU_ASSERT_STRING_EQUAL(p->called, "Asha");
+    jr_envelope_clear(&ev);
+    budget(&x);
+    CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &ev), "OK");
+    CU_ASSERT_EQUAL(ev.event.kind, JR_EVENT_BUDGET);
+    CU_ASSERT_EQUAL(ev.event.u.budget.allocated_pence, 1820000);
+    CU_ASSERT_EQUAL(ev.event.u.budget.spent_pence, 1715050);
+    jr_envelope_clear(&ev);
+    /* Nothing spent yet is a budget too. */
+    x.b.spent_pence = "0";
+    CU_ASSERT_STRING_EQUAL(verdict(&x.env, NULL), "OK");
+}
+
+/* Packs and decodes, returning the reason sentence as well as the code. */
+static const char *why_text(const Joinedreview__V1__Envelope *env, const char **text)
+{
+    uint8_t buf[8192];
+    size_t len = joinedreview__v1__envelope__pack(env, buf);
+    static jr_reject_t why;
+    jr_envelope_t ev;
+    if (jr_envelope_decode(buf, len, g_streams, &g_limits, &ev, &why, NULL, NULL) == 0) {
+        jr_envelope_clear(&ev);
+        *text = "";
+        return "OK";
+    }
+    *text = why.text;
+    return why.code;
+}
+
+static void test_bad_person_way_input_each_refused_with_its_reason(void)
+{
+    way_env_t x;
+    const char *text = NULL;
+    budget(&x);
+    x.b.allocated_pence = "-500";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "NEGATIVE_AMOUNT");
+    CU_ASSERT_STRING_EQUAL(text, "budget.allocated_pence '-500' is negative: amounts are from 0 "
+                                 "up (an overspend is spent greater than allocated)");
+    budget(&x);
+    x.b.spent_pence = "1250.50";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "NOT_WHOLE_PENCE");
+    CU_ASSERT_STRING_EQUAL(text, "budget.spent_pence '1250.50' is not a whole number of pence: "
+                                 "send digits only, no point or sign (GBP 1,250.50 is 125050)");
+    budget(&x);
+    x.b.period_end = "2026-03-31";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "END_BEFORE_START");
+    CU_ASSERT_STRING_EQUAL(text, "budget.period_end 2026-03-31 is before budget.period_start "
+                                 "2026-04-01: check both dates");
+    budget(&x);
+    x.b.period_start = "2026-02-30";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "IMPOSSIBLE_DATE");
+    budget(&x);
+    x.b.allocated_pence = NULL;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "MISSING_FIELD");
+    budget(&x);
+    x.b.allocated_pence = "1234567890123456";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "OUT_OF_RANGE");
+    prefs(&x);
+    x.p.way = 9;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "UNKNOWN_WAY");
+    CU_ASSERT_STRING_EQUAL(text, "preferences.way 9 is not a way of having the review: use "
+                                 "WAY_FORMAT_FIRST (the format first, then a meeting), "
+                                 "WAY_MEETING or WAY_WITH_OTHERS");
+    prefs(&x);
+    x.p.has_way = 0;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "MISSING_FIELD");
+    prefs(&x);
+    x.needs[1] = 12;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "UNKNOWN_NEED");
+    prefs(&x);
+    x.needs[1] = JOINEDREVIEW__V1__NEED__NEED_OTHER_LANGUAGE;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "MISSING_FIELD"); /* which language? */
+    x.p.language = "Gujarati";
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "OK");
+    prefs(&x);
+    char *nine[9] = {"a", "b", "c", "d", "e", "f", "g", "h", "i"};
+    x.p.involve = nine;
+    x.p.n_involve = 9;
+    CU_ASSERT_STRING_EQUAL(why_text(&x.env, &text), "OUT_OF_RANGE");
+
+    /* A group key of 201 bytes. */
+    Joinedreview__V1__Envelope env = JOINEDREVIEW__V1__ENVELOPE__INIT;
+    Joinedreview__V1__PersonIds ids = JOINEDREVIEW__V1__PERSON_IDS__INIT;
+    Joinedreview__V1__Enrolment e = JOINEDREVIEW__V1__ENROLMENT__INIT;
+    char key[202];
+    memset(key, 'k', 201);
+    key[201] = '\0';
+    env.has_schema_version = 1;
+    env.schema_version = 1;
+    env.stream = "SP";
+    env.source_event_id = "sp-e";
+    env.has_occurred_at = 1;
+    env.occurred_at = T0;
+    ids.nhs_number = "9434765919";
+    env.person = &ids;
+    e.started_on = "2025-02-01";
+    e.group_key = key;
+    env.body_case = JOINEDREVIEW__V1__ENVELOPE__BODY_ENROLMENT;
+    env.enrolment = &e;
+    CU_ASSERT_STRING_EQUAL(why_text(&env, &text), "TEXT_TOO_LONG");
+    CU_ASSERT_STRING_EQUAL(text, "enrolment.group_key is 201 bytes long; the most accepted is "
+                                 "200: shorten it");
+    key[200] = '\0';
+    CU_ASSERT_STRING_EQUAL(why_text(&env, &text), "OK");
+}
+
+static void test_record_shows_the_way_and_the_pseudonym_leaves_names_out(void)
+{
+    way_env_t x, y;
+    jr_envelope_t p, b;
+    prefs(&x);
+    budget(&y);
+    CU_ASSERT_STRING_EQUAL_FATAL(verdict(&x.env, &p), "OK");
+    CU_ASSERT_STRING_EQUAL_FATAL(verdict(&y.env, &b), "OK");
+    jr_event_t kept[2] = {p.event, b.event};
+    jr_merge_input_t in = {NULL, 0, NULL, 0, kept, 2};
+    jr_review_t *r = jr_merge_review(&in, g_streams);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    jr_record_id_t id = {"9434765919", 1, 2, 77};
+    uint8_t *bytes = NULL, *alias = NULL;
+    size_t len = 0, alias_len = 0;
+    CU_ASSERT_EQUAL_FATAL(jr_record_encode_review(r, NULL, NULL, &id, &bytes, &len), 0);
+    Joinedreview__V1__ConsolidatedReview *cr =
+        joinedreview__v1__consolidated_review__unpack(NULL, len, bytes);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr->preferences);
+    CU_ASSERT_EQUAL(cr->preferences->way, JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS);
+    CU_ASSERT_EQUAL(cr->preferences->n_needs, 2);
+    CU_ASSERT_STRING_EQUAL(cr->preferences->where, "The lounge at Willow Court");
+    CU_ASSERT_STRING_EQUAL(cr->preferences_from->stream, "SP");
+    CU_ASSERT_STRING_EQUAL(cr->called, "Asha");
+    CU_ASSERT_EQUAL_FATAL(cr->n_budgets, 1);
+    CU_ASSERT_STRING_EQUAL(cr->budgets[0]->stream, "ILF");
+    CU_ASSERT_EQUAL(cr->budgets[0]->allocated_pence, 1820000);
+    CU_ASSERT_EQUAL(cr->budgets[0]->underspend_pence, 104950);
+    CU_ASSERT_EQUAL(cr->budgets[0]->rule, JOINEDREVIEW__V1__UNDERSPEND_RULE__UNDERSPEND_NOT_SET);
+    joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
+
+    uint8_t key[JR_PSEUDONYM_KEY_LEN] = {1, 2, 3};
+    CU_ASSERT_EQUAL_FATAL(jr_pseudonym_publication("review", bytes, len, key, &alias, &alias_len),
+                          0);
+    cr = joinedreview__v1__consolidated_review__unpack(NULL, alias_len, alias);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cr->preferences);
+    CU_ASSERT_EQUAL(cr->preferences->way, JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS);
+    CU_ASSERT_EQUAL(cr->preferences->n_needs, 2);
+    CU_ASSERT_PTR_NULL(cr->preferences->where);
+    CU_ASSERT_EQUAL(cr->preferences->n_involve, 0);
+    CU_ASSERT_PTR_NULL(cr->preferences->called);
+    CU_ASSERT_PTR_NULL(cr->preferences_from);
+    CU_ASSERT_PTR_NULL(cr->called);
+    CU_ASSERT_EQUAL(cr->n_budgets, 0);
+    CU_ASSERT_EQUAL(cr->n_enrolments, 0);
+    CU_ASSERT_PTR_NULL(memmem(alias, alias_len, "Asha", 4));
+    CU_ASSERT_PTR_NULL(memmem(alias, alias_len, "Willow", 6));
+    joinedreview__v1__consolidated_review__free_unpacked(cr, NULL);
+    free(alias);
+    free(bytes);
+
+    /* A group suggestion names persons and a place: no pseudonymised copy. */
+    jr_record_member_t m[2] = {{"9434765919", "Asha", 20783, JR_NEED_BIT(JR_NEED_EASY_READ)},
+                               {"9434765870", NULL, 20790, 0}};
+    uint64_t replaced = 41;
+    jr_record_group_t g = {77, "SP", "Willow Court", 20783, m, 2, &replaced, 1, false};
+    CU_ASSERT_EQUAL_FATAL(jr_record_encode_group(&g, &bytes, &len), 0);
+    Joinedreview__V1__GroupSuggestion *gs =
+        joinedreview__v1__group_suggestion__unpack(NULL, len, bytes);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(gs);
+    CU_ASSERT_STRING_EQUAL(gs->review_on, "2026-11-26");
+    CU_ASSERT_EQUAL(gs->n_members, 2);
+    CU_ASSERT_STRING_EQUAL(gs->members[0]->called, "Asha");
+    CU_ASSERT_EQUAL(gs->members[0]->needs[0], JOINEDREVIEW__V1__NEED__NEED_EASY_READ);
+    CU_ASSERT_EQUAL(gs->replaces[0], 41);
+    CU_ASSERT_FALSE(gs->withdrawn);
+    joinedreview__v1__group_suggestion__free_unpacked(gs, NULL);
+    char topic[64];
+    jr_record_group_topic("SP", topic, sizeof topic);
+    CU_ASSERT_STRING_EQUAL(topic, "group.SP");
+    CU_ASSERT_EQUAL(jr_pseudonym_publication(topic, bytes, len, key, &alias, &alias_len), -1);
+    free(bytes);
+    jr_merge_destroy(&r);
+    jr_envelope_clear(&p);
+    jr_envelope_clear(&b);
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -299,6 +560,11 @@ int main(void)
         {"a NUL in a catch-up request is refused", test_nul_in_catchup_request_refused},
         {"ack round trip", test_ack_round_trip},
         {"review bytes are deterministic", test_review_bytes_are_deterministic},
+        {"preferences and budget decode", test_preferences_and_budget_decode},
+        {"bad person-way input, each refused with its reason",
+         test_bad_person_way_input_each_refused_with_its_reason},
+        {"the record shows the way; the pseudonym leaves names out",
+         test_record_shows_the_way_and_the_pseudonym_leaves_names_out},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"codec", init, clean, NULL, NULL, tests}, CU_SUITE_INFO_NULL};

@@ -57,6 +57,19 @@ static void test_defaults_and_streams(void)
                                 "'HOUSES'");
     CU_ASSERT_EQUAL(jr_config_override(c, "daemon.notice_lead_days=30 14", err, sizeof err), 0);
     CU_ASSERT_EQUAL(c->rules.n_leads, 2);
+    /* Underspend rules, per stream; none by default. Group rules. */
+    CU_ASSERT_EQUAL(jr_streams_find(c->streams, "ILF")->underspend, JR_UNDERSPEND_NOT_SET);
+    CU_ASSERT_EQUAL(jr_config_override(c, "stream.ILF.underspend=returned", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(jr_streams_find(c->streams, "ILF")->underspend, JR_UNDERSPEND_RETURNED);
+    CU_ASSERT_EQUAL(jr_config_override(c, "stream.SC.underspend=clawed_back", err, sizeof err),
+                    -1);
+    CU_ASSERT_STRING_EQUAL(err, "--set stream.SC.underspend=clawed_back: 'underspend' must be "
+                                "returned, carried_forward, kept or not_set");
+    CU_ASSERT_EQUAL(c->rules.group_window_days, 28);
+    CU_ASSERT_EQUAL(c->rules.group_max, 8);
+    CU_ASSERT_EQUAL(jr_config_override(c, "daemon.group_max=1", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(jr_config_override(c, "daemon.group_window_days=21", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(c->rules.group_window_days, 21);
     CU_ASSERT_EQUAL(jr_config_override(c, "daemon.security=open", err, sizeof err), -1);
     CU_ASSERT_STRING_EQUAL(err, "--set daemon.security=open: 'security' must be curve or "
                                 "plaintext-development");

@@ -10,6 +10,18 @@ static bool utf8(const char *s)
     return jr_text_valid_utf8(s, strlen(s));
 }
 
+static void test_pounds(void)
+{
+    char b[32];
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(0, b), "\u00a30.00");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(7, b), "\u00a30.07");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(57750, b), "\u00a3577.50");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(1820000, b), "\u00a318,200.00");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(-50000, b), "-\u00a3500.00");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(123456789012, b), "\u00a31,234,567,890.12");
+    CU_ASSERT_STRING_EQUAL(jr_text_pounds(INT64_MIN, b), "-\u00a392,233,720,368,547,758.08");
+}
+
 static void test_utf8_valid(void)
 {
     CU_ASSERT_TRUE(utf8("plain ASCII"));
@@ -184,6 +196,7 @@ static CU_TestInfo utf8_tests[] = {
 };
 
 static CU_TestInfo date_tests[] = {
+    {"whole pence as pounds", test_pounds},
     {"parse valid dates", test_parse_date_valid},
     {"reject invalid dates", test_parse_date_invalid},
     {"format dates", test_format_date},

@@ -53,6 +53,11 @@ EXTRA = [
 
 SC_WORKLIST = ["400 001 0107", "400 001 0204", "400 001 0409", "400 001 0301",
                "943 476 5919", "999 765 4323"]
+# The names they want to be called (their review preferences: pushed for the
+# first, from social care's sample for Daniel and Michael); the NHS number
+# where nobody has given a name. Markup in a name is text.
+NAME_MARKUP = "<b>Bo</b> & co"
+SC_NAMES = [NAME_MARKUP, "400 001 0204", "400 001 0409", "400 001 0301", "Dan", "Michael"]
 SC_BANDS = ["Overdue over 12 months (1)", "Overdue up to 6 months (1)",
             "Overdue up to 4 weeks (1)", "Due today (1)", "Coming up within 28 days (1)",
             "Coming up within 56 days (1)"]
@@ -122,7 +127,8 @@ def setUpModule():
     try:
         WORLD.database()
         WORLD.metrics_port = free_port()
-        WORLD.daemon(["--set", "daemon.metrics_port=%d" % WORLD.metrics_port])
+        WORLD.daemon(["--set", "daemon.metrics_port=%d" % WORLD.metrics_port,
+                      "--set", "stream.SC.underspend=carried_forward"])
         WORLD.adapters()
         lines = [event("SC", "sc-w-%d" % i, "2026-11-01T10:00:00Z", nhs=nhs,
                        enrolment={"started_on": "2022-01-10", "last_review_on": last})
@@ -130,11 +136,14 @@ def setUpModule():
         lines.append(event("SC", "sc-markup", "2026-11-12T10:00:00Z", nhs=DANIEL,
                            contribution={"topic": "OTHER", "role": "PERSON", "working": MARKUP,
                                          "author_name": "Daniel <i>Okafor</i>"}))
+        lines.append(event("SC", "sc-pref-markup", "2026-11-12T10:00:00Z", nhs=EXTRA[0][0],
+                           preferences={"way": "WAY_WITH_OTHERS", "called": NAME_MARKUP,
+                                        "where": MARKUP, "needs": ["NEED_LARGE_PRINT"]}))
         lines.append(event("SP", "sp-parked-1", "2026-11-15T09:00:00Z", local="SP-CL-9999",
                            contribution={"topic": "HOUSING", "role": "STREAM_OFFICER",
                                          "working": "Tenancy sustained."}))
         out = WORLD.push(lines)
-        assert "ok 5" in out and "parked 1" in out, out
+        assert "ok 6" in out and "parked 1" in out, out
         crt, key = WORLD.certificate()
         conf = WORLD.config(["listen_address = 127.0.0.1", "port = 0",
                              "tls_cert_file = " + crt, "tls_key_file = " + key,
@@ -143,6 +152,7 @@ def setUpModule():
                              "login_failures = 3", "login_pause_s = 60",
                              "daemon_metrics = 127.0.0.1:%d" % WORLD.metrics_port])
         WORLD.account(conf, "priya", "scheduler", "SC")
+        WORLD.account(conf, "sam", "scheduler", "SP", "ICES")
         WORLD.account(conf, "adam", "stream-officer", "ATW")
         WORLD.account(conf, "dora", "data-officer", "SP")
         WORLD.account(conf, "ana", "analyst")
@@ -236,7 +246,13 @@ class Browser(unittest.TestCase):
         bands = [h.text for h in d.find_elements(By.CSS_SELECTOR, "main h2")]
         self.assertEqual(bands, SC_BANDS)
         names = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.name")]
-        self.assertEqual(names, SC_WORKLIST)  # the NHS number until preferences exist
+        self.assertEqual(names, SC_NAMES)
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "table.worklist td.name b"), [])
+        ways = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.way")]
+        self.assertEqual(ways, ["With others having their review at the same time; Large print",
+                                "Not recorded", "Not recorded", "Not recorded",
+                                "Completes the review format first, then meets",
+                                "A meeting; Easy read; An advocate"])
         missing = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.missing")]
         self.assertEqual(missing[4], "ATW, SC")
         page(d, "/worklist?band=overdue-4w")
@@ -245,6 +261,56 @@ class Browser(unittest.TestCase):
         page(d, "/worklist?stream=DFG")
         nhs = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.nhs")]
         self.assertEqual(nhs, ["943 476 5919"])
+
+    def test_the_persons_way_filters_the_worklist(self):
+        d = page(sign_in("priya"), "/worklist?way=themselves-first")
+        names = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.name")]
+        self.assertEqual(names, ["Dan"])
+        page(d, "/worklist?way=easy-read")
+        nhs = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.nhs")]
+        self.assertEqual(nhs, ["999 765 4323"])
+        page(d, "/worklist?way=large-print")
+        nhs = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.nhs")]
+        self.assertEqual(nhs, ["400 001 0107"])
+        page(d, "/worklist?way=interpreter")
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "table.worklist td.nhs"), [])
+        self.assertIn("No joined-up reviews match.", d.find_element(By.TAG_NAME, "main").text)
+        # Supporting People leads the reviews of three tenants of Rosewood
+        # Court who want theirs with others: two fall within 56 days.
+        d = page(sign_in("sam"), "/worklist?way=with-others")
+        names = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table.worklist td.name")]
+        self.assertEqual(names, ["Bert", "Mabel"])
+        self.assertEqual(fetch("/worklist?way=telepathy", d.get_cookies())[0], 400)
+
+    def test_how_they_want_their_review_and_their_budgets(self):
+        d = page(sign_in("priya"), "/person/" + DANIEL)
+        way = d.find_element(By.CSS_SELECTOR, "dl.preferences").text
+        for line in ("Completes the review format first, then meets",
+                     "At home, after 5pm on a work day", "Grace (partner)", "Dan"):
+            self.assertIn(line, way)
+        self.assertNotIn("Not recorded yet", d.find_element(By.TAG_NAME, "main").text)
+        rows = [[c.text for c in tr.find_elements(By.CSS_SELECTOR, "th, td")]
+                for tr in d.find_elements(By.CSS_SELECTOR, "table[aria-labelledby=budgets] tbody tr")]
+        self.assertEqual(rows, [
+            ["Disabled Facilities Grants", "20 April 2026 to 14 July 2026", "\u00a330,000.00",
+             "\u00a327,450.00", "\u00a32,550.00", "no agreed rule"],
+            ["Social Care", "1 April 2026 to 31 March 2027", "\u00a314,560.00",
+             "\u00a313,982.50", "\u00a3577.50", "carried forward in the person's budget"]])
+        # A BSL interpreter and easy read, from Access to Work (by NI number).
+        d = page(sign_in("sam"), "/person/9992345675")
+        self.assertEqual(d.find_element(By.TAG_NAME, "h1").text, "Review of Aisha")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "dl.preferences dd.needs").text,
+                         "Easy read, A BSL interpreter")
+        # A group review's place, for the lead's scheduler.
+        page(d, "/person/9994567802")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "dl.preferences dd.group").text,
+                         "Rosewood Court sheltered housing")
+        # Markup in where the person wants it is text.
+        d = page(sign_in("priya"), "/person/4000010107")
+        self.assertEqual(d.find_element(By.CSS_SELECTOR, "h1").text, "Review of " + NAME_MARKUP)
+        self.assertIn(MARKUP, d.find_element(By.CSS_SELECTOR, "dl.preferences").text)
+        self.assertEqual(d.find_elements(By.CSS_SELECTOR, "dl.preferences b, main script"), [])
+        self.assertIsNone(d.execute_script("return window.pwned"))
 
     def test_stream_officer_reads_only_the_streams_minimum(self):
         d = page(sign_in("adam"), "/worklist")
@@ -268,8 +334,12 @@ class Browser(unittest.TestCase):
                         "Morning calls at 7.30 every day",              # SUPPORT
                         "Height-adjustable desk",                       # EQUIPMENT
                         "payroll officer",                              # EMPLOYMENT
-                        "Priya Shah, care coordinator"):                # the plan revision
+                        "Priya Shah, care coordinator",                 # the plan revision
+                        "Completes the review format first, then meets"):  # preferences
             self.assertIn(present, text)
+        # Budgets are not in a stream's minimum information.
+        for absent in ("Budgets and underspend", "\u00a314,560.00", "\u00a330,000.00"):
+            self.assertNotIn(absent, text)
         self.assertIn("Not shared with Access to Work", text)
         streams = [th.text for th in d.find_elements(By.CSS_SELECTOR, "table[aria-labelledby=minimum] th[scope=row]")]
         self.assertEqual(streams, ["Access to Work"])
@@ -283,7 +353,7 @@ class Browser(unittest.TestCase):
                       d.find_element(By.CSS_SELECTOR, "#area-9 .who").text)
         self.assertEqual(d.find_elements(By.CSS_SELECTOR, "#area-9 b, #area-9 i, main script"), [])
         self.assertIsNone(d.execute_script("return window.pwned"))
-        self.assertEqual(d.title, "Review of 943 476 5919 - joinedreview")
+        self.assertEqual(d.title, "Review of Dan - joinedreview")
         notices = [td.text for td in d.find_elements(By.CSS_SELECTOR, "table[aria-labelledby=notices] td:nth-child(2)")]
         self.assertEqual(notices, ["28 days ahead"])
         rows = WORLD.psql("SELECT count(*) FROM web_audit WHERE account = 'priya' "

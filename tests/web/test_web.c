@@ -371,8 +371,26 @@ static void test_stream_officer_cut(void)
     jr_cut_scope_t scope;
     CU_ASSERT_EQUAL(jr_cut_scope_stream(&scope, streams, "NOPE"), -1);
     CU_ASSERT_EQUAL_FATAL(jr_cut_scope_stream(&scope, streams, "ATW"), 0);
+    /* How the person wants their review, a group review's place, a budget. */
+    Joinedreview__V1__ReviewPreferences prefs = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;
+    Joinedreview__V1__StreamBudget budget = JOINEDREVIEW__V1__STREAM_BUDGET__INIT;
+    Joinedreview__V1__StreamBudget *budgets[1] = {&budget};
+    prefs.has_way = 1;
+    prefs.way = JOINEDREVIEW__V1__REVIEW_WAY__WAY_WITH_OTHERS;
+    v.r.preferences = &prefs;
+    v.r.called = "Dan";
+    v.r.group_key = "Rosewood Court";
+    v.r.budgets = budgets;
+    v.r.n_budgets = 1;
     jr_cut_t cut;
     CU_ASSERT_EQUAL_FATAL(jr_cut_build(&cut, &v.r, &scope), 0);
+    /* A stream's cut has the preferences and the name, never the budgets
+     * or another stream's place. */
+    CU_ASSERT_PTR_EQUAL(cut.preferences, &prefs);
+    CU_ASSERT_STRING_EQUAL(cut.called, "Dan");
+    CU_ASSERT_PTR_NULL(cut.group_key);
+    CU_ASSERT_PTR_NULL(cut.budgets);
+    CU_ASSERT_EQUAL(cut.n_budgets, 0);
     /* ATW: EDUCATION, EMPLOYMENT, EQUIPMENT, TRANSPORT, SUPPORT + INCOME, INFORMATION */
     CU_ASSERT_TRUE(cut.areas[0].shown);  /* SUPPORT */
     CU_ASSERT_FALSE(cut.areas[1].shown); /* FAMILY, CHOICES_RISKS */
@@ -413,6 +431,8 @@ static void test_stream_officer_cut(void)
     CU_ASSERT_EQUAL(cut.areas[3].priority, JOINEDREVIEW__V1__PRIORITY__AMBER);
     CU_ASSERT_EQUAL(cut.n_completeness, 2);
     CU_ASSERT_TRUE(cut.areas[8].shown);
+    CU_ASSERT_STRING_EQUAL(cut.group_key, "Rosewood Court");
+    CU_ASSERT_EQUAL(cut.n_budgets, 1);
     jr_cut_clear(&cut);
     jr_streams_destroy(&streams);
 }
