@@ -42,6 +42,9 @@ static const role_t g_roles[] = {
      "GRANT joinedreview_app TO jr_daemon", "login of joinedreviewd"},
     {"jr_web", "CREATE ROLE jr_web LOGIN IN ROLE joinedreview_web", "joinedreview_web",
      "GRANT joinedreview_web TO jr_web", "login of joinedreview-web"},
+    {"jr_analyst", "CREATE ROLE jr_analyst LOGIN IN ROLE joinedreview_reader",
+     "joinedreview_reader", "GRANT joinedreview_reader TO jr_analyst",
+     "read-only login of joinedreview summary"},
 };
 
 static void usage(FILE *out)

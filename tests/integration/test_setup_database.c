@@ -77,9 +77,10 @@ static void test_first_run_creates_everything(void)
              "audit trail)\n"
              "role jr_daemon: created (login of joinedreviewd)\n"
              "role jr_web: created (login of joinedreview-web)\n"
+             "role jr_analyst: created (read-only login of joinedreview summary)\n"
              "database jr_setup: created, owned by joinedreview_owner; only joinedreview's roles "
              "may connect\n"
-             "schema: 13 migrations applied as joinedreview_owner, 001_event_log.sql to "
+             "schema: 14 migrations applied as joinedreview_owner, 001_event_log.sql to "
              "020_web.sql\n"
              "done\n");
 }
@@ -94,8 +95,9 @@ static void test_second_run_changes_nothing(void)
                                 "role joinedreview_web: already there\n"
                                 "role jr_daemon: already there\n"
                                 "role jr_web: already there\n"
+                                "role jr_analyst: already there\n"
                                 "database jr_setup: already there, owned by joinedreview_owner\n"
-                                "schema: up to date (13 migrations, the newest 020_web.sql)\n"
+                                "schema: up to date (14 migrations, the newest 020_web.sql)\n"
                                 "nothing to do: everything was already in place\n");
 }
 
@@ -125,6 +127,10 @@ static void test_each_role_has_its_rights_alone(void)
     as_user("jr_web", "SELECT count(*) FROM report_due_by_lead", v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "0");
     as_user("jr_web", "SELECT count(envelope) FROM event", v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "ERROR");
+    as_user("jr_analyst", "SELECT count(*) FROM report_enrolled_by_quarter", v, sizeof v);
+    CU_ASSERT_STRING_EQUAL(v, "0");
+    as_user("jr_analyst", "SELECT count(*) FROM event", v, sizeof v);
     CU_ASSERT_STRING_EQUAL(v, "ERROR");
     as_user("postgres", "SELECT has_database_privilege('public', '" DBNAME "', 'CONNECT')::text", v,
             sizeof v);
