@@ -12,6 +12,9 @@ packages=(
   # joinedreview-web's browser test: headless chromium driven by selenium,
   # its printed PDF read back with pdftotext.
   chromium chromium-driver python3-selenium poppler-utils
+  # The manual pages' lint, and the Debian packages' build, check, install
+  # and units' verification (tests/package).
+  mandoc debhelper dpkg-dev lintian man-db systemd
 )
 
 missing=()
