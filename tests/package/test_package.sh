@@ -54,7 +54,7 @@ rm -rf "$work"
 mkdir -p "$work/src"
 work=$(cd "$work" && pwd) # apt-get takes a .deb by a path with a slash
 installed=false
-daemon_pid= adapter_pid=
+daemon_pid='' adapter_pid=''
 cleanup() {
   [ -z "$adapter_pid" ] || { kill -TERM "$adapter_pid" 2>/dev/null || true; wait "$adapter_pid" 2>/dev/null || true; }
   [ -z "$daemon_pid" ] || { kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }
@@ -77,7 +77,7 @@ else
 fi
 (cd "$work/src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" dpkg-buildpackage -us -uc -b) \
   >"$work/build.log" 2>&1 || { tail -n 60 "$work/build.log"; fail "dpkg-buildpackage"; }
-ls "$work"/*.deb | sed 's|.*/|   |'
+for deb in "$work"/*.deb; do echo "   ${deb##*/}"; done
 
 step "lintian (fails on an error; every tag it reports, pedantic, informational and overridden, below)"
 rc=0
@@ -106,7 +106,7 @@ step "systemd-analyze verify the installed units"
 units=/lib/systemd/system
 systemd-analyze verify "$units/joinedreviewd.service" "$units/joinedreview-web.service" \
   "$units/joinedreview-adapter@SC.service" 2>&1 | tee "$work/verify.txt"
-[ "${PIPESTATUS[0]}" -eq 0 ] && [ ! -s "$work/verify.txt" ] || fail "systemd-analyze verify"
+if [ "${PIPESTATUS[0]}" -ne 0 ] || [ -s "$work/verify.txt" ]; then fail "systemd-analyze verify"; fi
 echo "   no complaint"
 
 step "a program built against libjrclient-dev"
@@ -190,8 +190,12 @@ echo "   ready, ingest on $ingest"
 
 step "joinedreview-adapter@SC from its unit's command line, on the installed sample export"
 # The daemon's public key goes in the installed adapter-SC.conf.
-"${sudo[@]}" sed -i "s|^# server_key =.*|server_key = $(pubkey server)|" /etc/joinedreview/adapter-SC.conf
-grep -q "^server_key = " /etc/joinedreview/adapter-SC.conf || fail "no server_key line to fill in"
+# (Z85 keys hold characters that sed's replacement would read: awk takes
+# it as a value.)
+awk -v key="$(pubkey server)" '/^# server_key =/ { print "server_key = " key; next } { print }' \
+  /etc/joinedreview/adapter-SC.conf >"$work/adapter-SC.conf"
+grep -qxF "server_key = $(pubkey server)" "$work/adapter-SC.conf" || fail "no server_key line to fill in"
+"${sudo[@]}" cp "$work/adapter-SC.conf" /etc/joinedreview/adapter-SC.conf
 read -ra adapter_cmd <<<"$(exec_start joinedreview-adapter@.service SC "$work/cred-adapter")"
 echo "   ${adapter_cmd[*]}"
 [ "${adapter_cmd[0]}" = /usr/bin/joinedreview-adapter ] || fail "the unit runs ${adapter_cmd[0]}"
@@ -220,9 +224,10 @@ step "an upgrade (reinstalling): the maintainer scripts' upgrade path restarts w
 info=/var/lib/dpkg/info
 for pair in joinedreview-daemon:joinedreviewd joinedreview-web:joinedreview-web; do
   p=${pair%:*} unit=${pair#*:}
-  grep -q "_dh_action=restart" "$info/$p.postinst" &&
-    grep -q "deb-systemd-invoke \$_dh_action '\?$unit.service" "$info/$p.postinst" ||
+  if ! grep -q "_dh_action=restart" "$info/$p.postinst" ||
+    ! grep -q "deb-systemd-invoke \$_dh_action '\?$unit.service" "$info/$p.postinst"; then
     fail "$p's postinst does not restart $unit on upgrade"
+  fi
   grep -q "deb-systemd-invoke stop '\?$unit.service" "$info/$p.prerm" ||
     fail "$p's prerm does not stop $unit on removal"
   [ ! -e "/etc/systemd/system/multi-user.target.wants/$unit.service" ] ||
@@ -256,9 +261,10 @@ newest=${sql[-1]##*/}
 start_daemon jr_previous daemon-upgraded.log
 stop_daemon daemon-upgraded.log
 grep -o "applying migration .*" "$work/daemon-upgraded.log" | sed 's/^/   /'
-[ "$(grep -c "applying migration" "$work/daemon-upgraded.log")" = 1 ] &&
-  grep -q "applying migration $newest" "$work/daemon-upgraded.log" ||
+if [ "$(grep -c "applying migration" "$work/daemon-upgraded.log")" != 1 ] ||
+  ! grep -q "applying migration $newest" "$work/daemon-upgraded.log"; then
   fail "the daemon did not apply $newest alone"
+fi
 recorded=$(psql "$owner" -Atc "SELECT count(*) FROM schema_migration")
 [ "$recorded" = "${#sql[@]}" ] || fail "$recorded migrations recorded, ${#sql[@]} installed"
 echo "   the database now has all ${#sql[@]} migrations"
