@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "text.h"
+#include "version.h"
 
 static void usage(FILE *out)
 {
@@ -27,7 +28,8 @@ static void usage(FILE *out)
             "      --check-config     load the configuration and the secrets it names, print\n"
             "                         it, and exit (1 when something is refused)\n"
             "      --config-reference print every configuration key and exit\n"
-            "  -h, --help\n");
+            "  -h, --help             print this and exit\n"
+            "  -V, --version          print the version and exit\n");
 }
 
 /* Keeps "--ingest X" style options as overrides so files and flags share one path. */
@@ -50,11 +52,12 @@ int jr_options_parse(int argc, char **argv, jr_options_t *opt)
         {"database", required_argument, NULL, 3},   {"log-level", required_argument, NULL, 4},
         {"rebuild", no_argument, NULL, 5},          {"check-config", no_argument, NULL, 6},
         {"config-reference", no_argument, NULL, 7}, {"today", required_argument, NULL, 8},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     int rc = 0;
-    while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             opt->config_path = optarg;
@@ -95,6 +98,9 @@ int jr_options_parse(int argc, char **argv, jr_options_t *opt)
             break;
         case 'h':
             usage(stdout);
+            exit(0);
+        case 'V':
+            printf("joinedreviewd %s\n", JR_VERSION);
             exit(0);
         default:
             usage(stderr);

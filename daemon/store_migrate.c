@@ -5,6 +5,8 @@
 #include "store_conn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "migrations.h"
@@ -85,5 +87,101 @@ int jr_store_migrate_apply(jr_store_pg_t *self)
         }
         PQclear(res);
     }
+    return rc;
+}
+
+/* Which built-in migrations the database has recorded (done[i]); none when
+ * it has no schema_migration table yet. */
+static int recorded(jr_store_pg_t *self, bool *done)
+{
+    PGresult *res = PQexec(self->conn, "SELECT to_regclass('schema_migration') IS NOT NULL");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = jr_store_conn_classify(self, res, "schema_migration");
+        PQclear(res);
+        return rc;
+    }
+    bool present = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!present) {
+        return JR_STORE_OK;
+    }
+    res = PQexec(self->conn, "SELECT version FROM schema_migration");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        int rc = jr_store_conn_classify(self, res, "schema_migration");
+        PQclear(res);
+        return rc;
+    }
+    for (int row = 0; row < PQntuples(res); row++) {
+        int version = atoi(PQgetvalue(res, row, 0));
+        for (size_t i = 0; i < jr_migrations_count; i++) {
+            done[i] = done[i] || jr_migrations[i].version == version;
+        }
+    }
+    PQclear(res);
+    return JR_STORE_OK;
+}
+
+/* The server's notices ("already exists, skipping"): the caller reports
+ * what was done. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int jr_store_pg_migrate(const char *conninfo, const char *dbname, const char *role,
+                        jr_store_migrated_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->known = jr_migrations_count;
+    out->newest = jr_migrations_count ? jr_migrations[jr_migrations_count - 1].name : NULL;
+    bool *done = calloc(jr_migrations_count + 1, sizeof *done);
+    jr_store_pg_t *self = jr_store_pg_new(conninfo ? conninfo : "", NULL, 0);
+    if (done == NULL || self == NULL) {
+        snprintf(err, errlen, "out of memory");
+        free(done);
+        jr_store_pg_destroy(&self);
+        return JR_STORE_FATAL;
+    }
+    /* The first dbname is expanded as a connection string; the second, when
+     * given, overrides the database it names. */
+    const char *keys[] = {"dbname", dbname ? "dbname" : NULL, NULL};
+    const char *values[] = {conninfo ? conninfo : "", dbname, NULL};
+    self->conn = PQconnectdbParams(keys, values, 1);
+    int rc = JR_STORE_OK;
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        jr_store_conn_set_error(self, "connect");
+        rc = JR_STORE_RETRY;
+    } else {
+        PQsetNoticeProcessor(self->conn, quiet, NULL);
+    }
+    if (rc == JR_STORE_OK && role != NULL) {
+        jr_store_params_t p = {0};
+        jr_store_conn_param_text(&p, role);
+        PGresult *res = PQexecParams(self->conn, "SELECT set_config('role', $1, false)", p.n, NULL,
+                                     p.values, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = jr_store_conn_classify(self, res, "SET ROLE");
+        }
+        PQclear(res);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = recorded(self, done);
+    }
+    if (rc == JR_STORE_OK) {
+        rc = jr_store_migrate_apply(self);
+    }
+    for (size_t i = 0; rc == JR_STORE_OK && i < jr_migrations_count; i++) {
+        if (!done[i]) {
+            out->applied++;
+            out->first = out->first ? out->first : jr_migrations[i].name;
+            out->last = jr_migrations[i].name;
+        }
+    }
+    if (rc != JR_STORE_OK) {
+        snprintf(err, errlen, "%s", self->error);
+    }
+    free(done);
+    jr_store_pg_destroy(&self);
     return rc;
 }

@@ -80,6 +80,25 @@ const char *jr_store_pg_error(const jr_store_pg_t *self);
 /* Drops the connection (after an error that left it unusable). */
 void jr_store_pg_disconnect(jr_store_pg_t *self);
 
+/* ---- the schema, for tools ---- */
+
+/* What jr_store_pg_migrate() did. The names are the built-in migrations'
+ * (static). */
+typedef struct {
+    size_t applied;           /* migrations applied by this call */
+    size_t known;             /* migrations built in */
+    const char *first, *last; /* the first and last applied by this call, or NULL */
+    const char *newest;       /* the newest built in */
+} jr_store_migrated_t;
+
+/* Brings the schema up to date with the daemon's own migrations, over a
+ * connection made and closed here: conninfo with dbname (when not NULL)
+ * over its database, as `role` when not NULL (SET ROLE: the schema's owner,
+ * for a superuser's session). For `joinedreview setup-database`.
+ * JR_STORE_OK, or a failure with the reason in err. */
+int jr_store_pg_migrate(const char *conninfo, const char *dbname, const char *role,
+                        jr_store_migrated_t *out, char *err, size_t errlen);
+
 /* ---- transactions ---- */
 int jr_store_pg_begin(jr_store_pg_t *self);
 int jr_store_pg_commit(jr_store_pg_t *self);

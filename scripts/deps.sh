@@ -14,6 +14,9 @@ packages=(
   chromium chromium-driver python3-selenium poppler-utils
   # The FHIR test's independent validator runs on the system's node.
   nodejs
+  # The manual pages' lint, and the Debian packages' build, check, install
+  # and units' verification (tests/package).
+  mandoc debhelper dpkg-dev lintian man-db systemd
 )
 
 # The FHIR test's validator, from the npm registry, pinned: @medplum/core's

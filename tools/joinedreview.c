@@ -83,8 +83,10 @@
 #include "nhs.h"
 #include "text.h"
 #include "keygen.h"
+#include "setup_database.h"
 #include "summary.h"
 #include "tail.h"
+#include "version.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_TROUBLE  2
@@ -132,11 +134,13 @@ static void usage(FILE *out)
           "       joinedreview summary --quarter YYYYQN [--database CONNINFO]\n"
           "       joinedreview keygen NAME   (writes NAME.key, secret, and NAME.pub)\n"
           "       joinedreview tail [--publish EP] [--catchup EP]\n"
-          "                         [--kind review|notice|statistics]... [--stream CODE]\n"
+          "                         [--kind review|notice|group|statistics]...\n"
+          "                         [--stream CODE]\n"
           "                         [--lead CODE] [--nhs NHSNUMBER] [--state FILE]\n"
           "                         [--count N] [--idle-exit SECONDS]\n"
           "                         [--server-key KEY --key-file FILE]\n"
-          "       joinedreview --help\n"
+          "       joinedreview setup-database [--database CONNINFO] [--dbname NAME]\n"
+          "       joinedreview --help | --version\n"
           "\n"
           "push     send events (one JSON object per line, \"-\" for standard input)\n"
           "         to joinedreviewd and report what it made of them.\n"
@@ -166,8 +170,8 @@ static void usage(FILE *out)
           "         change, one JSON object per line; never a gap or a repeat.\n"
           "  -p, --publish EP         the daemon's PUB socket [tcp://127.0.0.1:5561]\n"
           "  -c, --catchup EP         the daemon's catch-up socket [tcp://127.0.0.1:5562]\n"
-          "  -k, --kind KIND          review, notice or statistics; repeatable\n"
-          "                           [review and notice]\n"
+          "  -k, --kind KIND          review, notice, group (suggested group reviews)\n"
+          "                           or statistics; repeatable [review and notice]\n"
           "  -s, --stream CODE        only persons enrolled in / notices covering CODE\n"
           "  -l, --lead CODE          only reviews and notices CODE leads\n"
           "  -n, --nhs NHSNUMBER      only this person (spaces allowed)\n"
@@ -175,6 +179,14 @@ static void usage(FILE *out)
           "      --count N            exit after printing N lines\n"
           "      --idle-exit SECONDS  exit when nothing new came for SECONDS\n"
           "      --server-key KEY, --key-file FILE  as for push\n"
+          "\n"
+          "setup-database  as the database superuser, once: create the roles, the\n"
+          "         database and the schema; a second run changes nothing.\n"
+          "  -d, --database CONNINFO  the superuser's connection [from PG* environment]\n"
+          "      --dbname NAME        the database to create [joinedreview]\n"
+          "\n"
+          "  -h, --help               print this and exit\n"
+          "  -V, --version            print the version and exit\n"
           "\n"
           "Exit status: 0 all accepted; 1 something rejected or malformed;\n"
           "2 usage, connection or timeout error. See tools/README.md.\n",
@@ -1432,6 +1444,10 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("joinedreview %s\n", JR_VERSION);
+        return 0;
+    }
     /* Subcommands parse their options from argv[1] ("push ...") on. */
     if (strcmp(cmd, "push") == 0)
         return cmd_push(argc - 1, argv + 1);
@@ -1441,6 +1457,8 @@ int main(int argc, char **argv)
         return jr_keygen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "notices") == 0)
         return cmd_notices(argc - 1, argv + 1);
+    if (strcmp(cmd, "setup-database") == 0)
+        return jr_setup_database_main(argc - 1, argv + 1);
     if (strcmp(cmd, "summary") == 0)
         return jr_summary_main(argc - 1, argv + 1, db_connect);
     if (strcmp(cmd, "tail") == 0) {

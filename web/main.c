@@ -26,6 +26,7 @@
 #include "log.h"
 #include "server.h"
 #include "text.h"
+#include "version.h"
 #include "webcfg.h"
 
 #define MAX_SETS 64
@@ -57,7 +58,9 @@ static void usage(FILE *out)
           "                           stream), or analyst; the password is read from\n"
           "                           standard input (asked twice, unseen, on a terminal)\n"
           "      --check-config       read everything start-up reads, then exit\n"
-          "      --config-reference   print every key\n",
+          "      --config-reference   print every key\n"
+          "  -h, --help               print this and exit\n"
+          "  -V, --version            print the version and exit\n",
           out);
 }
 
@@ -67,11 +70,12 @@ static int parse_args(int argc, char **argv, options_t *opt)
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"today", required_argument, NULL, 't'},  {"add-account", no_argument, NULL, 'a'},
         {"check-config", no_argument, NULL, 'k'}, {"config-reference", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     opt->clock.fixed_day = JR_DAY_NONE;
     bool add = false;
     int c;
-    while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             opt->config_path = optarg;
@@ -104,6 +108,9 @@ static int parse_args(int argc, char **argv, options_t *opt)
             break;
         case 'h':
             usage(stdout);
+            exit(0);
+        case 'V':
+            printf("joinedreview-web %s\n", JR_VERSION);
             exit(0);
         default:
             usage(stderr);

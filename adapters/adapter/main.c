@@ -38,6 +38,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "settings.h"
+#include "version.h"
 
 #define EXIT_REJECTED 1
 #define EXIT_TROUBLE  2
@@ -95,7 +96,8 @@ static void usage(FILE *out)
           "      --set KEY=VALUE     any configuration key\n"
           "      --print-mapping     print the stream's mapping table and exit\n"
           "      --config-reference  print every configuration key and exit\n"
-          "  -h, --help\n"
+          "  -h, --help              print this and exit\n"
+          "  -V, --version           print the version and exit\n"
           "\n"
           "Exit status (one-shot): 0 every row accepted; 1 some row or file refused;\n"
           "2 trouble (configuration, directories, no answer from the daemon, a signal).\n"
@@ -302,7 +304,8 @@ int main(int argc, char **argv)
         {"log-level", required_argument, NULL, 3},  {"set", required_argument, NULL, 4},
         {"server-key", required_argument, NULL, 7}, {"key-file", required_argument, NULL, 8},
         {"print-mapping", no_argument, NULL, 5},    {"config-reference", no_argument, NULL, 6},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     static const char *const short_keys[128] = {
         ['s'] = "stream",  ['e'] = "endpoint",  ['i'] = "inbox",  ['S'] = "state",
@@ -323,7 +326,7 @@ int main(int argc, char **argv)
         fputs("joinedreview-adapter: out of memory\n", stderr);
         return EXIT_TROUBLE;
     }
-    while ((c = getopt_long(argc, argv, "s:c:e:i:S:m:wt:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:c:e:i:S:m:wt:hV", longopts, NULL)) != -1) {
         if (c > 0 && c < 128 && short_keys[c]) {
             if (add_override(&ov, short_keys[c], optarg) != 0)
                 goto done;
@@ -350,6 +353,10 @@ int main(int argc, char **argv)
             goto done;
         case 'h':
             usage(stdout);
+            status = 0;
+            goto done;
+        case 'V':
+            printf("joinedreview-adapter %s\n", JR_VERSION);
             status = 0;
             goto done;
         default:
