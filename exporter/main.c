@@ -47,16 +47,13 @@
 #include "keyfile.h"
 #include "log.h"
 #include "settings.h"
+#include "version.h"
 
 #define EXIT_USAGE   1
 #define EXIT_TROUBLE 2
 
 #define PERSIST_EVERY    256   /* publications dealt with between two state writes, at most */
 #define REPLY_TIMEOUT_MS 10000 /* a catch-up request unanswered this long is asked again */
-
-#ifndef JR_VERSION
-#define JR_VERSION "unknown"
-#endif
 
 typedef struct {
     jr_export_settings_t cfg;

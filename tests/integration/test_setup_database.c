@@ -80,8 +80,8 @@ static void test_first_run_creates_everything(void)
              "role jr_analyst: created (read-only login of joinedreview summary)\n"
              "database jr_setup: created, owned by joinedreview_owner; only joinedreview's roles "
              "may connect\n"
-             "schema: 14 migrations applied as joinedreview_owner, 001_event_log.sql to "
-             "020_web.sql\n"
+             "schema: 15 migrations applied as joinedreview_owner, 001_event_log.sql to "
+             "025_fhir_audit.sql\n"
              "done\n");
 }
 
@@ -97,7 +97,7 @@ static void test_second_run_changes_nothing(void)
                                 "role jr_web: already there\n"
                                 "role jr_analyst: already there\n"
                                 "database jr_setup: already there, owned by joinedreview_owner\n"
-                                "schema: up to date (14 migrations, the newest 020_web.sql)\n"
+                                "schema: up to date (15 migrations, the newest 025_fhir_audit.sql)\n"
                                 "nothing to do: everything was already in place\n");
 }
 

@@ -5,9 +5,11 @@
 # program built against libjrclient-dev, then the installed programs run as
 # their units run them: `joinedreview setup-database` against a private
 # PostgreSQL (scripts/pg.sh), joinedreviewd from its unit's command line
-# with the installed configuration, and an adapter from its unit's command
-# line on the installed sample export; keys, allow-list and the adapter's
-# server_key put where the README's "Installing on a server" puts them.
+# with the installed configuration, an adapter from its unit's command line
+# on the installed sample export, and the exporter from its unit's command
+# line writing that stream's extract of the review the sample holds; keys,
+# allow-list and server_key put where the README's "Installing on a server"
+# puts them.
 # Then an upgrade (a reinstall: the maintainer scripts' upgrade path), after
 # which the daemon, started as its unit starts it, brings a database left at
 # the previous release's migrations up to date; and a purge, after which
@@ -34,8 +36,8 @@ elif sudo -n true 2>/dev/null; then
 else
   skip "installing packages needs root or sudo without a password"
 fi
-packages=(joinedreview-daemon joinedreview-adapter joinedreview-tools joinedreview-web
-  libjrclient0 libjrclient-dev)
+packages=(joinedreview-daemon joinedreview-adapter joinedreview-export joinedreview-tools
+  joinedreview-web libjrclient0 libjrclient-dev)
 for p in "${packages[@]}"; do
   if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
     skip "$p is installed on this machine; this test installs and removes its own"
@@ -54,8 +56,10 @@ rm -rf "$work"
 mkdir -p "$work/src"
 work=$(cd "$work" && pwd) # apt-get takes a .deb by a path with a slash
 installed=false
-daemon_pid='' adapter_pid=''
+daemon_pid='' adapter_pid='' export_pid=''
+adapter_cmd=() export_cmd=()
 cleanup() {
+  [ -z "$export_pid" ] || { kill -TERM "$export_pid" 2>/dev/null || true; wait "$export_pid" 2>/dev/null || true; }
   [ -z "$adapter_pid" ] || { kill -TERM "$adapter_pid" 2>/dev/null || true; wait "$adapter_pid" 2>/dev/null || true; }
   [ -z "$daemon_pid" ] || { kill -TERM "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; }
   "$src/scripts/pg.sh" stop "$work/pg" || true
@@ -96,7 +100,7 @@ for p in "${packages[@]}"; do
   dpkg -L "$p" | grep -v '^/\.$' | while read -r f; do [ -d "$f" ] || echo "   $f"; done
 done | tee "$work/files.txt"
 for prog in /usr/sbin/joinedreviewd /usr/sbin/joinedreview-web /usr/bin/joinedreview-adapter \
-  /usr/bin/joinedreview; do
+  /usr/bin/joinedreview-export /usr/bin/joinedreview; do
   "$prog" --version | grep -q "^${prog##*/} [0-9]" || fail "$prog --version"
   man -w "${prog##*/}" >/dev/null || fail "no manual page for ${prog##*/}"
 done
@@ -105,7 +109,7 @@ man -w 5 joinedreviewd.conf >/dev/null || fail "no manual page for joinedreviewd
 step "systemd-analyze verify the installed units"
 units=/lib/systemd/system
 systemd-analyze verify "$units/joinedreviewd.service" "$units/joinedreview-web.service" \
-  "$units/joinedreview-adapter@SC.service" 2>&1 | tee "$work/verify.txt"
+  "$units/joinedreview-adapter@SC.service" "$units/joinedreview-export@SC.service" 2>&1 | tee "$work/verify.txt"
 if [ "${PIPESTATUS[0]}" -ne 0 ] || [ -s "$work/verify.txt" ]; then fail "systemd-analyze verify"; fi
 echo "   no complaint"
 
@@ -145,14 +149,17 @@ exec_start() {
 step "joinedreviewd from its unit's command line, with the installed configuration"
 # Keys as the README makes them; the credentials' directory as systemd fills
 # it. The allow-list entry goes in the installed allow-list.
-mkdir -m 700 "$work/keys" "$work/cred-daemon" "$work/cred-adapter"
+mkdir -m 700 "$work/keys" "$work/cred-daemon" "$work/cred-adapter" "$work/cred-export"
 /usr/bin/joinedreview keygen "$work/keys/server" >/dev/null
 /usr/bin/joinedreview keygen "$work/keys/adapter-SC" >/dev/null
+/usr/bin/joinedreview keygen "$work/keys/export-SC" >/dev/null
 pubkey() { sed -n 's/^public-key = "\(.*\)"$/\1/p' "$work/keys/$1.pub"; }
 cp "$work/keys/server.key" "$work/cred-daemon/server.key"
 (umask 077 && head -c 32 /dev/urandom >"$work/cred-daemon/pseudonym.key")
 cp "$work/keys/adapter-SC.key" "$work/cred-adapter/adapter.key"
-printf '\n[client.sc-adapter]\npublic_key = %s\nstreams = SC\n' "$(pubkey adapter-SC)" |
+cp "$work/keys/export-SC.key" "$work/cred-export/export.key"
+printf '\n[client.sc-adapter]\npublic_key = %s\nstreams = SC\n\n[client.export-SC]\npublic_key = %s\nrecords = SC\n' \
+  "$(pubkey adapter-SC)" "$(pubkey export-SC)" |
   "${sudo[@]}" tee -a /etc/joinedreview/allow-list.ini >/dev/null
 read -ra daemon_cmd <<<"$(exec_start joinedreviewd.service "" "$work/cred-daemon")"
 echo "   ${daemon_cmd[*]}"
@@ -174,6 +181,7 @@ start_daemon() {
   ingest=
   for _ in $(seq 300); do
     ingest=$(sed -n 's/.*ready: ingest \([^,]*\),.*/\1/p' "$work/$2")
+    catchup=$(sed -n 's/.*ready: .*, catch-up \([^,]*\),.*/\1/p' "$work/$2")
     [ -z "$ingest" ] || break
     kill -0 "$daemon_pid" 2>/dev/null || { cat "$work/$2"; fail "joinedreviewd exited"; }
     sleep 0.1
@@ -188,17 +196,24 @@ stop_daemon() {
 start_daemon joinedreview daemon.log
 echo "   ready, ingest on $ingest"
 
+# A client of the daemon as its unit $1 (instance SC) runs it, with the
+# credentials in $2: the daemon's public key goes in the installed
+# configuration $3 (/etc/joinedreview/$3.conf) as the README says, and the
+# unit's command line is read into the array named $4. (Z85 keys hold
+# characters that sed's replacement would read: awk takes it as a value.)
+client_as_unit() {
+  awk -v key="$(pubkey server)" '/^# server_key =/ { print "server_key = " key; next } { print }' \
+    "/etc/joinedreview/$3.conf" >"$work/$3.conf"
+  grep -qxF "server_key = $(pubkey server)" "$work/$3.conf" || fail "no server_key line in $3.conf"
+  "${sudo[@]}" cp "$work/$3.conf" "/etc/joinedreview/$3.conf"
+  local -n cmd=$4
+  read -ra cmd <<<"$(exec_start "$1@.service" SC "$2")"
+  echo "   ${cmd[*]}"
+  [ "${cmd[0]}" = "/usr/bin/$1" ] || fail "the unit runs ${cmd[0]}"
+}
+
 step "joinedreview-adapter@SC from its unit's command line, on the installed sample export"
-# The daemon's public key goes in the installed adapter-SC.conf.
-# (Z85 keys hold characters that sed's replacement would read: awk takes
-# it as a value.)
-awk -v key="$(pubkey server)" '/^# server_key =/ { print "server_key = " key; next } { print }' \
-  /etc/joinedreview/adapter-SC.conf >"$work/adapter-SC.conf"
-grep -qxF "server_key = $(pubkey server)" "$work/adapter-SC.conf" || fail "no server_key line to fill in"
-"${sudo[@]}" cp "$work/adapter-SC.conf" /etc/joinedreview/adapter-SC.conf
-read -ra adapter_cmd <<<"$(exec_start joinedreview-adapter@.service SC "$work/cred-adapter")"
-echo "   ${adapter_cmd[*]}"
-[ "${adapter_cmd[0]}" = /usr/bin/joinedreview-adapter ] || fail "the unit runs ${adapter_cmd[0]}"
+client_as_unit joinedreview-adapter "$work/cred-adapter" adapter-SC adapter_cmd
 mkdir -p "$work/adapter-SC/inbox"
 cp /usr/share/joinedreview/adapters/sc/sample.csv "$work/adapter-SC/inbox/sc-export.csv"
 (cd "$work/adapter-SC" && exec "${adapter_cmd[@]}" --set endpoint="$ingest" --set settle_ms=200 \
@@ -216,6 +231,21 @@ adapter_pid=
 events=$(psql "$pg dbname=joinedreview" -Atc "SELECT count(*) FROM event WHERE stream = 'SC'")
 [ "$events" -gt 0 ] || fail "no SC event stored"
 echo "   $events SC events stored; $(tail -n 1 "$work/adapter.log")"
+
+step "joinedreview-export@SC from its unit's command line: the review the sample holds, as SC's extract"
+client_as_unit joinedreview-export "$work/cred-export" export-SC export_cmd
+mkdir -p "$work/export-SC"
+(cd "$work/export-SC" && exec "${export_cmd[@]}" --set export.catchup_endpoint="$catchup" \
+  --idle-exit 2 2>"$work/export.log") &
+export_pid=$!
+wait "$export_pid" || { cat "$work/export.log"; fail "the exporter did not finish cleanly"; }
+export_pid=
+extracts=$(find "$work/export-SC/outbound" -name '*.csv' | wc -l)
+if [ "$extracts" -lt 1 ] || [ ! -s "$work/export-SC/state/sequence" ]; then
+  cat "$work/export.log"
+  fail "no SC extract written"
+fi
+echo "   $extracts SC extract(s): $(cd "$work/export-SC/outbound" && ls)"
 stop_daemon daemon.log
 
 step "an upgrade (reinstalling): the maintainer scripts' upgrade path restarts what runs"
@@ -237,6 +267,10 @@ grep -q "try-restart 'joinedreview-adapter@\*.service'" "$info/joinedreview-adap
   fail "the adapter's postinst does not restart its instances on upgrade"
 grep -q "stop 'joinedreview-adapter@\*.service'" "$info/joinedreview-adapter.prerm" ||
   fail "the adapter's prerm does not stop its instances on removal"
+grep -q "try-restart 'joinedreview-export@\*.service'" "$info/joinedreview-export.postinst" ||
+  fail "the exporter's postinst does not restart its instances on upgrade"
+grep -q "stop 'joinedreview-export@\*.service'" "$info/joinedreview-export.prerm" ||
+  fail "the exporter's prerm does not stop its instances on removal"
 "${apt[@]}" -o Dpkg::Options::=--force-confold install --reinstall "${debs[@]}" \
   >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "reinstall"; }
 grep -q "^\[client.sc-adapter\]" /etc/joinedreview/allow-list.ini ||
