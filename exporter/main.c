@@ -438,13 +438,17 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGTERM);
     sigprocmask(SIG_BLOCK, &mask, &old);
     x.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (x.sigfd < 0 || prepare(&x) != 0 ||
-        jr_subscriber_state_load(x.cfg.state, &from, err, sizeof err) < 0) {
-        if (x.sigfd < 0) {
-            jr_log(JR_LOG_ERR, "export", "signalfd: %s", strerror(errno));
-        } else if (err[0] != '\0') {
-            jr_log(JR_LOG_ERR, "export", "%s", err);
-        }
+    if (x.sigfd < 0) {
+        jr_log(JR_LOG_ERR, "export", "signalfd: %s", strerror(errno));
+        x.status = EXIT_TROUBLE;
+        goto done;
+    }
+    if (prepare(&x) != 0) { /* it said why */
+        x.status = EXIT_TROUBLE;
+        goto done;
+    }
+    if (jr_subscriber_state_load(x.cfg.state, &from, err, sizeof err) < 0) {
+        jr_log(JR_LOG_ERR, "export", "%s", err);
         x.status = EXIT_TROUBLE;
         goto done;
     }

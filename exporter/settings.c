@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "keyfile.h"
 #include "log.h"
 
 #define S(field) offsetof(jr_export_settings_t, field)
@@ -36,7 +37,13 @@ static const jr_cfg_key_t g_keys[] = {
     STR("daemon_config", daemon_config, "",
         "the daemon's configuration file, whose [stream.CODE] sections say each stream's minimum "
         "information; empty: the built-in streams"),
-    STR("server_key", server_key, "", "the daemon's CURVE public key (Z85); empty: plain TCP"),
+    {.key = "server_key",
+     .type = JR_CFG_STRING,
+     .offset = S(server_key),
+     .def = "",
+     .check = jr_keyfile_check_server_key,
+     .when = JR_CFG_ON_RESTART,
+     .help = "the daemon's CURVE public key (Z85); empty: plain TCP"},
     STR("key_file", key_file, "", "this exporter's CURVE key pair (a credential)"),
     {.key = "log_level",
      .type = JR_CFG_STRING,

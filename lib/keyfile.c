@@ -2,6 +2,7 @@
 #include "keyfile.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdlib.h>
@@ -22,6 +23,18 @@ bool jr_keyfile_z85_ok(const char *s)
         }
     }
     return true;
+}
+
+int jr_keyfile_check_server_key(const char *value, char *err, size_t errlen)
+{
+    if (value[0] == '\0' || jr_keyfile_z85_ok(value)) {
+        return 0;
+    }
+    snprintf(err, errlen,
+             "'server_key' is not a public key (%zu characters; a key is %d of the Z85 "
+             "alphabet): copy the quoted value of the public-key line of the daemon's server.pub",
+             strlen(value), JR_KEY_Z85_LEN);
+    return -1;
 }
 
 FILE *jr_keyfile_open_secret(const char *path, char *err, size_t errlen)

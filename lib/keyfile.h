@@ -19,6 +19,11 @@
 /* True when s is exactly 40 characters of the Z85 alphabet. */
 bool jr_keyfile_z85_ok(const char *s);
 
+/* A configuration check (lib/cfg.h) for a `server_key`: empty (no CURVE),
+ * or a public key as jr_keyfile_z85_ok() says. 0, or -1 with a sentence in
+ * err that says where the right value is found. */
+int jr_keyfile_check_server_key(const char *value, char *err, size_t errlen);
+
 /* Opens a file holding a secret for reading; NULL, with a sentence that
  * says how to fix it in err, when it cannot be opened or its group or other
  * users have any access. Caller closes the result. */

@@ -716,6 +716,11 @@ static int cmd_push(int argc, char **argv)
         fprintf(stderr, "joinedreview push: --server-key and --key-file go together\n");
         return EXIT_TROUBLE;
     }
+    if (server_key && !jr_keyfile_z85_ok(server_key)) {
+        fprintf(stderr, "joinedreview push: --server-key wants 40 Z85 characters, not \"%s\"\n",
+                server_key);
+        return EXIT_TROUBLE;
+    }
 
     char pub[JR_KEY_Z85_LEN + 1], sec[JR_KEY_Z85_LEN + 1];
     if (key_file && read_key_file(key_file, pub, sec) < 0)

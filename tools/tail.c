@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "jr_subscriber.h"
+#include "keyfile.h"
 
 #define EXIT_TROUBLE 2
 
@@ -439,7 +440,7 @@ static int parse_options(tail_t *t, int argc, char **argv)
             t->idle_exit_s = v;
             break;
         case 'K':
-            if (strlen(optarg) != 40)
+            if (!jr_keyfile_z85_ok(optarg))
                 return bad_usage("--server-key wants 40 Z85 characters, not \"%s\"", optarg);
             t->server_key = optarg;
             break;

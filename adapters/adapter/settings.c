@@ -2,6 +2,7 @@
 #include "settings.h"
 
 #include "cfg.h"
+#include "keyfile.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static const jr_cfg_key_t g_keys[] = {
      .type = JR_CFG_STRING,
      .offset = OFF(server_key),
      .def = "",
+     .check = jr_keyfile_check_server_key,
      .help = "the daemon's CURVE public key (40 Z85 characters), when it requires CURVE"},
     {.key = "key_file",
      .type = JR_CFG_STRING,

@@ -1359,6 +1359,31 @@ static void test_torn_last_line(void)
 /* ---- setup ------------------------------------------------------------------------------------
  */
 
+/* ---- a server_key that is not a key ---------------------------------------- */
+
+/* A server_key of the wrong length or alphabet is refused at start-up with
+ * a sentence that says where the key is, before any socket is made (it
+ * used to pass, and then fail as "cannot use endpoint ...: Invalid
+ * argument"). */
+static void test_bad_server_key_refused_at_start(void)
+{
+    dirs_t dirs;
+    dirs_for(&dirs, "badkey");
+    const char *const bad[] = {"abc", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf,"};
+    for (size_t i = 0; i < 2; i++) {
+        char set[80];
+        snprintf(set, sizeof set, "server_key=%s", bad[i]);
+        const char *args[] = {"--stream", "SC", "--inbox",   dirs.inbox, "--state", dirs.state,
+                              "--set",    set,  "--timeout", "1",        NULL};
+        CU_ASSERT_EQUAL(adapter_run(args, dirs.log), 2);
+    }
+    CU_ASSERT_TRUE(log_has(dirs.log, "'server_key' is not a public key (3 characters; a key is 40 "
+                                     "of the Z85 alphabet): copy the quoted value of the "
+                                     "public-key line of the daemon's server.pub"));
+    CU_ASSERT_TRUE(log_has(dirs.log, "'server_key' is not a public key (40 characters;"));
+    CU_ASSERT_FALSE(log_has(dirs.log, "cannot use endpoint"));
+}
+
 static int suite_init(void)
 {
     snprintf(g_root, sizeof g_root, "/tmp/jr-adapter-test-XXXXXX");
@@ -1392,6 +1417,8 @@ int main(void)
         {"a file open for writing is left where it is", test_open_for_writing_left_alone},
         {"a torn last line is waited for, then taken as it is after torn_wait_s",
          test_torn_last_line},
+        {"a server_key that is not a key is refused at start-up, saying where the key is",
+         test_bad_server_key_refused_at_start},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {

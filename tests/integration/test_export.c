@@ -471,6 +471,49 @@ static void test_kill_9_loses_and_duplicates_nothing(void)
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 }
 
+/* ---- trouble at start-up ------------------------------------------------------------ */
+
+/* A key file that cannot be read, and a server_key that is not a key: exit
+ * 2 and 1, each with one sentence and nothing else on stderr (a key file's
+ * error was once followed by a line of whatever the stack held). */
+static void test_trouble_at_start_said_once(void)
+{
+    struct {
+        const char *set, *want;
+        int status;
+    } cases[] = {
+        {"export.key_file=/nonexistent/export.key",
+         "<3>export: /nonexistent/export.key: cannot open: No such file or directory\n", 2},
+        {"export.server_key=abc",
+         "joinedreview-export: --set export.server_key=abc: 'server_key' is not a public key (3 "
+         "characters; a key is 40 of the Z85 alphabet): copy the quoted value of the public-key "
+         "line of the daemon's server.pub\n",
+         1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char log[400], server[80], out[400], state[400];
+        snprintf(log, sizeof log, "%s/start-%zu.log", g_dir, i);
+        snprintf(server, sizeof server, "export.server_key=%s", g_server.pub);
+        snprintf(out, sizeof out, "export.outbound=%s/start-%zu/out", g_dir, i);
+        snprintf(state, sizeof state, "export.state=%s/start-%zu/sequence", g_dir, i);
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, 2);
+            const char *argv[] = {JR_EXPORT_PATH, "--stream", "ATW",        "--set",
+                                  server,         "--set",    out,          "--set",
+                                  state,          "--set",    cases[i].set, NULL};
+            execv(JR_EXPORT_PATH, (char *const *)argv);
+            _exit(127);
+        }
+        CU_ASSERT_EQUAL(wait_exit(pid, 10000), cases[i].status);
+        char *text = slurp(log);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        CU_ASSERT_STRING_EQUAL(text, cases[i].want);
+        free(text);
+    }
+}
+
 int main(void)
 {
     CU_TestInfo tests[] = {
@@ -478,6 +521,7 @@ int main(void)
          test_atw_extract_holds_no_health_or_family},
         {"kill -9 of the exporter mid-run loses and duplicates nothing",
          test_kill_9_loses_and_duplicates_nothing},
+        {"trouble at start-up is said once, in a sentence", test_trouble_at_start_said_once},
         CU_TEST_INFO_NULL,
     };
     CU_SuiteInfo suites[] = {{"export", suite_init, h_suite_clean, NULL, NULL, tests},

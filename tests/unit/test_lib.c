@@ -280,6 +280,20 @@ static void test_keyfile_read_and_refuse(void)
     CU_ASSERT_TRUE(jr_keyfile_z85_ok("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"));
     CU_ASSERT_FALSE(jr_keyfile_z85_ok("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf"));
     CU_ASSERT_FALSE(jr_keyfile_z85_ok("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf,"));
+    /* A server_key in a configuration: empty (no CURVE) or a key; else a
+     * sentence that says where the key is. */
+    CU_ASSERT_EQUAL(jr_keyfile_check_server_key("", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(
+        jr_keyfile_check_server_key("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", err, sizeof err),
+        0);
+    CU_ASSERT_EQUAL(jr_keyfile_check_server_key("abc", err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err,
+                           "'server_key' is not a public key (3 characters; a key is 40 of the "
+                           "Z85 alphabet): copy the quoted value of the public-key line of "
+                           "the daemon's server.pub");
+    CU_ASSERT_EQUAL(
+        jr_keyfile_check_server_key("rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf,", err, sizeof err),
+        -1);
 
     uint8_t key[32];
     snprintf(path, sizeof path, "%s/pseudonym.key", g_dir);
