@@ -793,8 +793,7 @@ static void report(const result_t *r, size_t n)
                r[i].idle.max_ms);
     }
 
-    printf("\n(c2) a STATISTICS catch-up request (the statistics feed's figures, read through "
-           "the reporting views)\n");
+    printf("\n(c2) a STATISTICS catch-up request (the statistics feed's figures)\n");
     printf("%10s %8s %10s %8s\n", "persons", "x size", "ms", "x time");
     for (size_t i = 0; i < n; i++) {
         printf("%10d", r[i].persons);

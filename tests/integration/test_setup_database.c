@@ -80,8 +80,8 @@ static void test_first_run_creates_everything(void)
              "role jr_analyst: created (read-only login of joinedreview summary)\n"
              "database jr_setup: created, owned by joinedreview_owner; only joinedreview's roles "
              "may connect\n"
-             "schema: 15 migrations applied as joinedreview_owner, 001_event_log.sql to "
-             "025_fhir_audit.sql\n"
+             "schema: 16 migrations applied as joinedreview_owner, 001_event_log.sql to "
+             "027_current_figures.sql\n"
              "done\n");
 }
 
@@ -89,16 +89,17 @@ static void test_second_run_changes_nothing(void)
 {
     char out[4096];
     CU_ASSERT_EQUAL(setup("--dbname " DBNAME, out, sizeof out), 0);
-    CU_ASSERT_STRING_EQUAL(out, "role joinedreview_owner: already there\n"
-                                "role joinedreview_app: already there\n"
-                                "role joinedreview_reader: already there\n"
-                                "role joinedreview_web: already there\n"
-                                "role jr_daemon: already there\n"
-                                "role jr_web: already there\n"
-                                "role jr_analyst: already there\n"
-                                "database jr_setup: already there, owned by joinedreview_owner\n"
-                                "schema: up to date (15 migrations, the newest 025_fhir_audit.sql)\n"
-                                "nothing to do: everything was already in place\n");
+    CU_ASSERT_STRING_EQUAL(
+        out, "role joinedreview_owner: already there\n"
+             "role joinedreview_app: already there\n"
+             "role joinedreview_reader: already there\n"
+             "role joinedreview_web: already there\n"
+             "role jr_daemon: already there\n"
+             "role jr_web: already there\n"
+             "role jr_analyst: already there\n"
+             "database jr_setup: already there, owned by joinedreview_owner\n"
+             "schema: up to date (16 migrations, the newest 027_current_figures.sql)\n"
+             "nothing to do: everything was already in place\n");
 }
 
 static void test_a_database_of_another_owner_is_refused(void)
