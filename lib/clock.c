@@ -33,9 +33,8 @@ jr_day_t jr_clock_today(const jr_clock_t *c)
 
 int64_t jr_clock_now_ms(const jr_clock_t *c)
 {
-    int64_t ms = jr_clock_wall_ms();
     if (c->fixed_day == JR_DAY_NONE) {
-        return ms;
+        return jr_clock_wall_ms();
     }
-    return (int64_t)c->fixed_day * DAY_MS + (ms % DAY_MS + DAY_MS) % DAY_MS;
+    return (int64_t)c->fixed_day * DAY_MS + DAY_MS - 1; /* 23:59:59.999 that day */
 }

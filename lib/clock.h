@@ -2,8 +2,11 @@
  *
  * Normally the system clock (in UTC). A fixed day (joinedreviewd --today,
  * for demonstrations and tests) moves everything judged against now: the
- * day the rules use, and "now" itself, which keeps the clock's time of day
- * on that date, so that a run on a future day behaves as that day would. */
+ * day the rules use, and "now" itself, so that a run on a future day
+ * behaves as that day would. "Now" on a fixed day is its last millisecond,
+ * not the clock's time of day on it: what a daemon would accept at some
+ * moment of that day is accepted, and a run gives the same answers whatever
+ * the hour it is started at. */
 #ifndef JR_CLOCK_H
 #define JR_CLOCK_H
 
@@ -27,7 +30,8 @@ int64_t jr_clock_wall_ms(void);
 /* Today: the fixed day, else the clock's day (UTC). Thread-safe. */
 jr_day_t jr_clock_today(const jr_clock_t *c);
 
-/* Now, in ms since 1970, on today's date. Thread-safe. */
+/* Now, in ms since 1970: the clock's, or the last millisecond of the fixed
+ * day. Thread-safe. */
 int64_t jr_clock_now_ms(const jr_clock_t *c);
 
 #endif
