@@ -10,7 +10,6 @@
 #include "grow.h"
 #include "strmap.h"
 
-
 /* ---- the read step ---- */
 
 /* Everything the planner is given, and what it borrows. */

@@ -156,8 +156,7 @@ static int add_item(void *arg, uint64_t seq, const char *topic, const uint8_t *p
     it->seq = seq;
     snprintf(it->topic, sizeof it->topic, "%s", topic);
     if (r->one_stream) {
-        if (jr_streamcut_publication(topic, payload, len, &r->scope, &it->payload, &it->len) !=
-            0) {
+        if (jr_streamcut_publication(topic, payload, len, &r->scope, &it->payload, &it->len) != 0) {
             return JR_STORE_RETRY;
         }
     } else if (r->pseudonymised) {

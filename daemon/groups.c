@@ -112,7 +112,6 @@ static void read_clear(groups_read_t *rd)
     memset(rd, 0, sizeof *rd);
 }
 
-
 static jr_need_set_t needs_of(const char *csv)
 {
     jr_need_set_t set = 0;
@@ -306,7 +305,7 @@ static int add_one(groups_out_t *o, jr_publications_t *pubs, uint64_t seq, const
         .replaces = replaces,
         .n_replaces = n_replaces,
         .current = added != NULL,
-        .topic = NULL, /* set once every row is in: o->topics moves as it grows */
+        .topic = NULL,    /* set once every row is in: o->topics moves as it grows */
         .payload = bytes, /* owned by pubs */
         .payload_len = len,
     };
@@ -334,8 +333,8 @@ static int settle_pair(const jr_batch_ctx_t *ctx, const char *lead, const char *
                                           pr->current[i].n_members};
     }
     if (rc == 0) {
-        rc = jr_group_plan(persons, pr->n_members, current, pr->n_current, &ctx->rules,
-                           ctx->today, &plan);
+        rc = jr_group_plan(persons, pr->n_members, current, pr->n_current, &ctx->rules, ctx->today,
+                           &plan);
     }
     for (size_t i = 0; rc == 0 && i < plan.n_added; i++) {
         rc = add_one(o, pubs, ++*seq, lead, key, &plan.added[i], persons, pr, &by_nhs, 0);

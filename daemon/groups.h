@@ -24,7 +24,7 @@
 
 /* The (lead, group key) pairs a write touched, each once. Zeroed is empty. */
 struct jr_groups_touched {
-    jr_strmap_t index; /* "lead\x1fkey" -> position */
+    jr_strmap_t index;    /* "lead\x1fkey" -> position */
     char **leads, **keys; /* owned */
     size_t n, cap;
     int failed; /* out of memory: the write is to be retried */

@@ -219,7 +219,10 @@ static int open_sockets(jr_daemon_t *d)
         }
         return -1;
     }
-    jr_catchup_hooks_t hooks = {jr_settings_rights, jr_intake_rate, today, d,
+    jr_catchup_hooks_t hooks = {jr_settings_rights,
+                                jr_intake_rate,
+                                today,
+                                d,
                                 d->have_pseudonym_key ? d->pseudonym_key : NULL,
                                 jr_settings_records};
     d->catchup =

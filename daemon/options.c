@@ -47,12 +47,18 @@ static int add_override(jr_options_t *opt, const char *prefix, const char *value
 int jr_options_parse(int argc, char **argv, jr_options_t *opt)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},   {"set", required_argument, NULL, 's'},
-        {"ingest", required_argument, NULL, 1},     {"publish", required_argument, NULL, 2},
-        {"database", required_argument, NULL, 3},   {"log-level", required_argument, NULL, 4},
-        {"rebuild", no_argument, NULL, 5},          {"check-config", no_argument, NULL, 6},
-        {"config-reference", no_argument, NULL, 7}, {"today", required_argument, NULL, 8},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},
+        {"ingest", required_argument, NULL, 1},
+        {"publish", required_argument, NULL, 2},
+        {"database", required_argument, NULL, 3},
+        {"log-level", required_argument, NULL, 4},
+        {"rebuild", no_argument, NULL, 5},
+        {"check-config", no_argument, NULL, 6},
+        {"config-reference", no_argument, NULL, 7},
+        {"today", required_argument, NULL, 8},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;

@@ -199,7 +199,7 @@ static const jr_store_stmt_t PARKED_MANY = {
     "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "             \
     "$5::bool[], $6::date[], $7::bytea[], $13::date[], $14::text[], $15::text[]) WITH "            \
     "ORDINALITY AS r(nhs, cycle, version, seq, ready, held_on, record, as_of, called, way, i)), "  \
-    "s AS (SELECT i, array_agg(code ORDER BY k) AS enrolled, "                                    \
+    "s AS (SELECT i, array_agg(code ORDER BY k) AS enrolled, "                                     \
     "array_agg(code ORDER BY k) FILTER (WHERE complete) AS complete FROM unnest($8::int4[], "      \
     "$9::text[], $10::bool[]) WITH ORDINALITY AS s(i, code, complete, k) GROUP BY i), "            \
     "nd AS (SELECT i, array_agg(code ORDER BY k) AS needs FROM unnest($16::int4[], $17::text[]) "  \
@@ -302,20 +302,23 @@ static const jr_store_stmt_t GROUPS_ADD = {
     "$11::int8[]) WITH ORDINALITY AS rp(i, seq, k) GROUP BY i), "
     "gone AS (UPDATE group_suggestion SET current = false WHERE seq = ANY ($11::int8[])), "
     "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, NULL, "
-    "payload FROM g), " LAST_SEQ_OF("g")
-    "INSERT INTO group_suggestion (seq, lead, group_key, review_on, members, replaces, current, "
-    "topic, payload) SELECT g.seq, g.lead, g.gk, g.review_on, coalesce(m.members, '{}'), "
-    "coalesce(rp.replaces, '{}'), g.current, g.topic, g.payload FROM g LEFT JOIN m USING (i) "
-    "LEFT JOIN rp USING (i)",
+    "payload FROM g), " LAST_SEQ_OF(
+        "g") "INSERT INTO group_suggestion (seq, lead, group_key, review_on, members, replaces, "
+             "current, "
+             "topic, payload) SELECT g.seq, g.lead, g.gk, g.review_on, coalesce(m.members, '{}'), "
+             "coalesce(rp.replaces, '{}'), g.current, g.topic, g.payload FROM g LEFT JOIN m USING "
+             "(i) "
+             "LEFT JOIN rp USING (i)",
 };
 
 const jr_store_stmt_t *const jr_store_batch_statements[] = {
-    &EVENTS_ASSIGN,  &EVENTS_COUNTED,  &REJECTED_ADD,  &REJECTED_EVICT,  &REJECTED_TRIM,
-    &PERSONS_PAGE,   &SCHEDULE_DUE,    &NOTICE_KEYS,   &NOTICES_ADD,     &PUBLISHED_GET,
-    &PUBLISHED_SET,  &OUTBOX_TRIM,     &EXISTS_MANY,   &LINKS_MANY,      &PERSONS_ADD,
-    &PERSONS_READ,   &PERSONS_SET_CYCLES, &REVIEWS_OF, &PERSONS_EVENTS,  &LINKS_ADD_MANY,
-    &PARKED_MANY,    &REVIEWS_PUT,     &PUBLISH_RECORDS, &SCHEDULES_PUT, &GROUP_MEMBERS,
-    &GROUP_CURRENT,  &GROUPS_ADD,      NULL,
+    &EVENTS_ASSIGN,      &EVENTS_COUNTED, &REJECTED_ADD,    &REJECTED_EVICT,
+    &REJECTED_TRIM,      &PERSONS_PAGE,   &SCHEDULE_DUE,    &NOTICE_KEYS,
+    &NOTICES_ADD,        &PUBLISHED_GET,  &PUBLISHED_SET,   &OUTBOX_TRIM,
+    &EXISTS_MANY,        &LINKS_MANY,     &PERSONS_ADD,     &PERSONS_READ,
+    &PERSONS_SET_CYCLES, &REVIEWS_OF,     &PERSONS_EVENTS,  &LINKS_ADD_MANY,
+    &PARKED_MANY,        &REVIEWS_PUT,    &PUBLISH_RECORDS, &SCHEDULES_PUT,
+    &GROUP_MEMBERS,      &GROUP_CURRENT,  &GROUPS_ADD,      NULL,
 };
 
 static const char *link_kind(jr_link_kind_t kind)
@@ -797,8 +800,7 @@ static jr_day_t date_of(const PGresult *res, int row, int col)
 int jr_store_pg_group_members(jr_store_pg_t *self, const char *const *leads,
                               const char *const *keys, size_t n,
                               void (*fn)(void *ctx, size_t pair, const char *nhs,
-                                         jr_day_t review_on, const char *called,
-                                         const char *needs),
+                                         jr_day_t review_on, const char *called, const char *needs),
                               void *ctx)
 {
     jr_pgbin_array_t a[2];
@@ -834,7 +836,7 @@ int jr_store_pg_group_current(jr_store_pg_t *self, const char *const *leads,
 int jr_store_pg_groups_add(jr_store_pg_t *self, const jr_store_group_t *rows, size_t n)
 {
     static const jr_pgbin_oid_t types[11] = {
-        JR_PGBIN_INT8, JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_DATE, JR_PGBIN_BOOL, JR_PGBIN_TEXT,
+        JR_PGBIN_INT8,  JR_PGBIN_TEXT, JR_PGBIN_TEXT, JR_PGBIN_DATE, JR_PGBIN_BOOL, JR_PGBIN_TEXT,
         JR_PGBIN_BYTEA, JR_PGBIN_INT4, JR_PGBIN_TEXT, JR_PGBIN_INT4, JR_PGBIN_INT8};
     jr_pgbin_array_t a[11];
     arrays_open(a, types, 11);

@@ -296,15 +296,24 @@ static jr_mapping_t *load_mapping(const jr_settings_t *s)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"stream", required_argument, NULL, 's'},   {"config", required_argument, NULL, 'c'},
-        {"endpoint", required_argument, NULL, 'e'}, {"inbox", required_argument, NULL, 'i'},
-        {"state", required_argument, NULL, 'S'},    {"mapping", required_argument, NULL, 'm'},
-        {"watch", no_argument, NULL, 'w'},          {"timeout", required_argument, NULL, 't'},
-        {"window", required_argument, NULL, 1},     {"ack-timeout", required_argument, NULL, 2},
-        {"log-level", required_argument, NULL, 3},  {"set", required_argument, NULL, 4},
-        {"server-key", required_argument, NULL, 7}, {"key-file", required_argument, NULL, 8},
-        {"print-mapping", no_argument, NULL, 5},    {"config-reference", no_argument, NULL, 6},
-        {"help", no_argument, NULL, 'h'},           {"version", no_argument, NULL, 'V'},
+        {"stream", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},
+        {"endpoint", required_argument, NULL, 'e'},
+        {"inbox", required_argument, NULL, 'i'},
+        {"state", required_argument, NULL, 'S'},
+        {"mapping", required_argument, NULL, 'm'},
+        {"watch", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"window", required_argument, NULL, 1},
+        {"ack-timeout", required_argument, NULL, 2},
+        {"log-level", required_argument, NULL, 3},
+        {"set", required_argument, NULL, 4},
+        {"server-key", required_argument, NULL, 7},
+        {"key-file", required_argument, NULL, 8},
+        {"print-mapping", no_argument, NULL, 5},
+        {"config-reference", no_argument, NULL, 6},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     static const char *const short_keys[128] = {

@@ -57,21 +57,14 @@ static const char *const g_field_names[JR_FIELD_COUNT] = {
 };
 
 static const char *const g_table_names[JR_TABLE_COUNT] = {
-    [JR_TABLE_KINDS] = "kinds",
-    [JR_TABLE_TOPICS] = "topics",
-    [JR_TABLE_ROLES] = "roles",
-    [JR_TABLE_PRIORITIES] = "priorities",
-    [JR_TABLE_WAYS] = "ways",
-    [JR_TABLE_NEEDS] = "needs",
+    [JR_TABLE_KINDS] = "kinds",           [JR_TABLE_TOPICS] = "topics", [JR_TABLE_ROLES] = "roles",
+    [JR_TABLE_PRIORITIES] = "priorities", [JR_TABLE_WAYS] = "ways",     [JR_TABLE_NEEDS] = "needs",
 };
 
 static const char *const g_kind_names[] = {
-    [JR_KIND_ENROLMENT] = "ENROLMENT",
-    [JR_KIND_CONTRIBUTION] = "CONTRIBUTION",
-    [JR_KIND_REVIEW_HELD] = "REVIEW_HELD",
-    [JR_KIND_PLAN_REVISION] = "PLAN_REVISION",
-    [JR_KIND_PREFERENCES] = "PREFERENCES",
-    [JR_KIND_BUDGET] = "BUDGET",
+    [JR_KIND_ENROLMENT] = "ENROLMENT",     [JR_KIND_CONTRIBUTION] = "CONTRIBUTION",
+    [JR_KIND_REVIEW_HELD] = "REVIEW_HELD", [JR_KIND_PLAN_REVISION] = "PLAN_REVISION",
+    [JR_KIND_PREFERENCES] = "PREFERENCES", [JR_KIND_BUDGET] = "BUDGET",
 };
 
 typedef struct {
@@ -269,8 +262,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
                 return fail(p, "[stream] amounts = %s: use pence or pounds", value);
             return 1;
         }
-        return fail(p,
-                    "[stream] has no key \"%s\" (code, name, date_format, encoding, amounts)",
+        return fail(p, "[stream] has no key \"%s\" (code, name, date_format, encoding, amounts)",
                     key);
     }
     if (strcmp(section, "columns") == 0) {

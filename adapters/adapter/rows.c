@@ -421,8 +421,8 @@ static int split(const jr_rows_binding_t *b, const jr_csvin_row_t *row, jr_field
     return n;
 }
 
-static int preferences(const jr_mapping_t *m, const jr_rows_binding_t *b,
-                       const jr_csvin_row_t *row, jr_rows_event_t *ev, char *why, size_t why_len)
+static int preferences(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_csvin_row_t *row,
+                       jr_rows_event_t *ev, char *why, size_t why_len)
 {
     Joinedreview__V1__ReviewPreferences *p = &ev->preferences;
     int way = 0;
@@ -474,8 +474,7 @@ static int amount(const jr_mapping_t *m, const jr_rows_binding_t *b, const jr_cs
     char buf[64];
     int n = copy(b, row, f, buf, sizeof buf);
     if (n == 0)
-        return refuse(why, why_len, "MISSING_VALUE: %s is empty: a budget needs it",
-                      column(m, f));
+        return refuse(why, why_len, "MISSING_VALUE: %s is empty: a budget needs it", column(m, f));
     if (jr_mapping_amounts(m) == JR_AMOUNTS_PENCE) {
         if (n < 0 || n > 23)
             return refuse(why, why_len, "BAD_VALUE: %s is too long for an amount", column(m, f));
