@@ -110,8 +110,9 @@ void jr_chores_trim(jr_daemon_t *d)
         d->trim.started_ms = jr_clock_mono_ms();
         d->trim.deleted = d->trim.rejects = d->trim.rounds = 0;
     }
-    uint64_t deleted = 0, rejects = 0;
-    int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND, &deleted);
+    uint64_t passed = 0, deleted = 0, rejects = 0;
+    int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND, &passed,
+                                     &deleted);
     if (rc == JR_STORE_OK) {
         /* Rejected input not seen again within its retention goes too. */
         rc = jr_store_pg_rejected_trim(d->store, d->cfg->rejected_retention_days, TRIM_ROUND,
@@ -120,7 +121,7 @@ void jr_chores_trim(jr_daemon_t *d)
     d->trim.deleted += deleted;
     d->trim.rejects += rejects;
     d->trim.rounds++;
-    if (rc == JR_STORE_OK && (deleted == TRIM_ROUND || rejects == TRIM_ROUND)) {
+    if (rc == JR_STORE_OK && (passed == TRIM_ROUND || rejects == TRIM_ROUND)) {
         jr_timers_arm(d->timers, d->trim.timer, 0); /* the next round, after any waiting input */
         return;
     }

@@ -77,7 +77,8 @@ static const jr_store_stmt_t NOTICE_KEYS = {
 
 /* Notices with their outbox rows, each keeping the topic it is published
  * under (for catch-up snapshots); covered as a stream list (see
- * stream_list_add()): $8 and $9. */
+ * stream_list_add()): $8 and $9. The notice's bytes are stored once, in
+ * due_notice (never rewritten); its outbox row has none (migration 028). */
 static const jr_store_stmt_t NOTICES_ADD = {
     "batch_notices_add",
     "WITH n AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], "
@@ -85,8 +86,8 @@ static const jr_store_stmt_t NOTICES_ADD = {
     "ORDINALITY AS n(nhs, cycle, key, kind, notice_on, review_on, lead, seq, topic, payload, "
     "i)), c AS (SELECT i, array_agg(code ORDER BY k) AS covered FROM unnest($8::int4[], "
     "$9::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
-    "ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, topic, nhs, "
-    "payload FROM n), " LAST_SEQ_OF("n") /* the last sequence number */
+    "ob AS (INSERT INTO outbox (seq, topic, nhs_number) SELECT seq, topic, nhs FROM "
+    "n), " LAST_SEQ_OF("n") /* the last sequence number */
     "INSERT INTO due_notice (nhs_number, cycle, key, kind, notice_on, review_on, lead, "
     "covered, seq, topic, payload) SELECT n.nhs, n.cycle, n.key, n.kind, n.notice_on, "
     "n.review_on, n.lead, coalesce(c.covered, '{}'), n.seq, n.topic, n.payload "
@@ -103,11 +104,26 @@ static const jr_store_stmt_t PUBLISHED_SET = {
     "UPDATE publish_state SET last_published_seq = $1 WHERE last_published_seq < $1",
 };
 
-/* A round of the trim: the oldest rows past the retention, at most $2. */
+/* A round of the trim: the next $2 rows in sequence order above how far
+ * it went (publish_state.trimmed_through), up to the first one still within
+ * the retention; of them, all but those holding a current record (a record
+ * stored once, migration 028) leave, and trimmed_through moves past them.
+ * A round reads at most $2 rows whatever is spared, so the records kept do
+ * not slow the trim down as they accumulate. Answers how many rows it went
+ * past and how many of them it deleted. */
 static const jr_store_stmt_t OUTBOX_TRIM = {
     "batch_outbox_trim",
-    "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE created_at < "
-    "now() - make_interval(days => $1) ORDER BY created_at LIMIT $2)",
+    "WITH c AS (SELECT o.seq, o.topic, o.nhs_number, o.created_at < now() - "
+    "make_interval(days => $1) AS old FROM outbox o WHERE o.seq > (SELECT trimmed_through "
+    "FROM publish_state) ORDER BY o.seq LIMIT $2), "
+    "upto AS (SELECT coalesce(min(seq) FILTER (WHERE NOT old) - 1, max(seq)) AS s FROM c), "
+    "gone AS (DELETE FROM outbox o USING c WHERE o.seq = c.seq AND c.seq <= (SELECT s FROM upto) "
+    "AND NOT (c.topic = 'review' AND EXISTS (SELECT 1 FROM consolidated_review r WHERE "
+    "r.nhs_number = c.nhs_number AND r.seq = c.seq AND r.record IS NULL)) RETURNING o.seq), "
+    "moved AS (UPDATE publish_state SET trimmed_through = greatest(trimmed_through, (SELECT s "
+    "FROM upto)) WHERE (SELECT s FROM upto) IS NOT NULL) "
+    "SELECT (SELECT count(*) FROM c WHERE c.seq <= (SELECT s FROM upto)), "
+    "(SELECT count(*) FROM gone)",
 };
 
 /* Batch-wide reads, one round trip each, keyed by arrays.
@@ -154,7 +170,7 @@ static const jr_store_stmt_t PERSONS_SET_CYCLES = {
 static const jr_store_stmt_t REVIEWS_OF = {
     "batch_reviews_of",
     "SELECT 0::int8, r.cycle, r.seq, r.record, r.nhs_number FROM unnest($1::text[]) AS k(n) "
-    "CROSS JOIN LATERAL (SELECT nhs_number, cycle, seq, record FROM consolidated_review r "
+    "CROSS JOIN LATERAL (SELECT nhs_number, cycle, seq, record FROM review_record r "
     "WHERE r.nhs_number = k.n OFFSET 0) r",
 };
 
@@ -194,7 +210,9 @@ static const jr_store_stmt_t PARKED_MANY = {
  * complete or not ($10); the needs ($16, $17), each stream's latest budget
  * ($18 to $21) and the streams a review held covered, each flagged held by
  * its own due date ($22 to $24), as lists too. Written alone by rebuild,
- * and with their outbox rows by a batch. */
+ * with their bytes; by a batch, with their outbox rows, each version's
+ * bytes stored once, in its outbox row, the record's own column NULL
+ * (migration 028). */
 #define RECORD_ROWS                                                                                \
     "WITH r AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::int4[], $4::int8[], "             \
     "$5::bool[], $6::date[], $7::bytea[], $13::date[], $14::text[], $15::text[]) WITH "            \
@@ -210,11 +228,11 @@ static const jr_store_stmt_t PARKED_MANY = {
     "h AS (SELECT i, array_agg(stream ORDER BY k) AS held, array_agg(stream ORDER BY k) FILTER "   \
     "(WHERE by_due) AS by_due FROM unnest($22::int4[], $23::text[], $24::bool[]) WITH "            \
     "ORDINALITY AS h(i, stream, by_due, k) GROUP BY i) "
-#define RECORD_UPSERT                                                                              \
+#define RECORD_UPSERT(record)                                                                      \
     "INSERT INTO consolidated_review (nhs_number, cycle, version, seq, ready_for_sign_off, "       \
     "held_on, record, enrolled, complete_streams, area_priority, area_conflict, as_of, called, "   \
     "way, needs, budget_streams, budget_allocated, budget_spent, held_streams, held_by_due) "      \
-    "SELECT r.nhs, r.cycle, r.version, r.seq, r.ready, r.held_on, r.record, "                      \
+    "SELECT r.nhs, r.cycle, r.version, r.seq, r.ready, r.held_on, " record ", "                    \
     "coalesce(s.enrolled, '{}'), coalesce(s.complete, '{}'), "                                     \
     "($11::int2[])[(r.i::int4 - 1) * $25::int4 + 1 : r.i::int4 * $25::int4], "                     \
     "($12::bool[])[(r.i::int4 - 1) * $25::int4 + 1 : r.i::int4 * $25::int4], r.as_of, r.called, "  \
@@ -232,13 +250,13 @@ static const jr_store_stmt_t PARKED_MANY = {
 
 static const jr_store_stmt_t REVIEWS_PUT = {
     "batch_reviews_put",
-    RECORD_ROWS RECORD_UPSERT,
+    RECORD_ROWS RECORD_UPSERT("r.record"),
 };
 
 static const jr_store_stmt_t PUBLISH_RECORDS = {
     "batch_publish_records",
     RECORD_ROWS ", ob AS (INSERT INTO outbox (seq, topic, nhs_number, payload) SELECT seq, "
-                "'review', nhs, record FROM r), " LAST_SEQ_OF("r") RECORD_UPSERT,
+                "'review', nhs, record FROM r), " LAST_SEQ_OF("r") RECORD_UPSERT("NULL::bytea"),
 };
 
 /* Most batches leave most persons' due-check rows as they were (a new
@@ -441,9 +459,20 @@ int jr_store_pg_rejected_trim(jr_store_pg_t *self, int days, int limit, uint64_t
     return trim(self, &REJECTED_TRIM, days, limit, deleted);
 }
 
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted)
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *passed,
+                            uint64_t *deleted)
 {
-    return trim(self, &OUTBOX_TRIM, days, limit, deleted);
+    jr_store_params_t p = {0};
+    jr_store_conn_param_int(&p, days);
+    jr_store_conn_param_int(&p, limit);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run(self, &OUTBOX_TRIM, &p, 0, &res);
+    if (rc == JR_STORE_OK) {
+        *passed = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        *deleted = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        PQclear(res);
+    }
+    return rc;
 }
 
 /* ---- persons, for rebuild and the due check ---- */

@@ -287,12 +287,16 @@ int jr_store_pg_outbox_after(jr_store_pg_t *self, uint64_t after, int limit,
                                        const uint8_t *payload, size_t len),
                              void *ctx, size_t *count);
 
-/* The oldest publication still in the outbox (0 when empty). */
+/* The oldest publication a replay can start from: every one from it on is
+ * still in the outbox (those below it went with the trim, but for the
+ * current records it spares). */
 int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
 
-/* Deletes the oldest publications older than `days`, at most limit of
- * them: one round of the trim (*deleted < limit: the last). */
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *deleted);
+/* One round of the trim: goes past the next publications in sequence
+ * order, at most limit, that are older than `days`, and deletes those of
+ * them that hold no current record (*passed < limit: the last round). */
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *passed,
+                            uint64_t *deleted);
 
 /* A consistent read: a REPEATABLE READ, READ ONLY transaction, with *seq
  * the last publication committed in it. Everything read until read_end sees

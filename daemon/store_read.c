@@ -10,12 +10,12 @@
 
 static const jr_store_stmt_t OUTBOX_AFTER = {
     "read_outbox_after",
-    "SELECT seq, topic, payload FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+    "SELECT seq, topic, payload FROM publication WHERE seq > $1 ORDER BY seq LIMIT $2",
 };
 
 static const jr_store_stmt_t OUTBOX_OLDEST = {
     "read_outbox_oldest",
-    "SELECT coalesce(min(seq), 0)::int8 FROM outbox",
+    "SELECT trimmed_through + 1 FROM publish_state",
 };
 
 /* The current record of every person (their newest cycle's: after a review
@@ -30,7 +30,8 @@ static const jr_store_stmt_t OUTBOX_OLDEST = {
 static const jr_store_stmt_t SNAPSHOT = {
     "read_snapshot",
     "DECLARE jr_snapshot NO SCROLL CURSOR FOR "
-    "SELECT c.seq, 'review'::text, c.record FROM (SELECT DISTINCT ON (nhs_number) * "
+    "SELECT c.seq, 'review'::text, coalesce(c.record, (SELECT o.payload FROM outbox o "
+    "WHERE o.seq = c.seq)) FROM (SELECT DISTINCT ON (nhs_number) * "
     "FROM consolidated_review ORDER BY nhs_number, cycle DESC) c "
     "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
     "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "

@@ -1212,8 +1212,8 @@ static int cmd_reviews(int argc, char **argv)
      * person's newest cycle's record: after a review held, the held cycle's
      * final one until the next event. */
     static const char sql_all[] = "SELECT DISTINCT ON (nhs_number) record FROM "
-                                  "consolidated_review ORDER BY nhs_number, cycle DESC";
-    static const char sql_one[] = "SELECT record FROM consolidated_review WHERE nhs_number = $1 "
+                                  "review_record ORDER BY nhs_number, cycle DESC";
+    static const char sql_one[] = "SELECT record FROM review_record WHERE nhs_number = $1 "
                                   "ORDER BY cycle DESC LIMIT 1";
     const char *conninfo = NULL, *nhs_arg = NULL;
     bool as_json = false;
@@ -1396,7 +1396,7 @@ static int cmd_notices(int argc, char **argv)
         goto done;
     }
     res = PQexecParams(conn,
-                       "SELECT seq::text, topic, payload FROM outbox "
+                       "SELECT seq::text, topic, payload FROM publication "
                        "WHERE topic LIKE 'notice.%' OR topic LIKE 'group.%' ORDER BY seq",
                        0, NULL, NULL, NULL, NULL, 1);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

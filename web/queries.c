@@ -105,7 +105,8 @@ PGresult *jr_queries_worklist(PGconn *c, const jr_queries_worklist_t *q)
 PGresult *jr_queries_person(PGconn *c, const char *nhs)
 {
     static const char sql[] =
-        "SELECT c.cycle, c.version, coalesce(c.held_on::text, ''), c.record, "
+        "SELECT c.cycle, c.version, coalesce(c.held_on::text, ''), (SELECT v.record "
+        "       FROM review_record v WHERE v.nhs_number = c.nhs_number AND v.cycle = c.cycle), "
         "       array_to_string(c.enrolled, ','), coalesce(s.lead, '') "
         "  FROM consolidated_review c LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
         " WHERE c.nhs_number = $1 ORDER BY c.cycle DESC";
@@ -142,7 +143,8 @@ PGresult *jr_queries_visible(PGconn *c, const char *const *leads, size_t n_leads
 PGresult *jr_queries_current(PGconn *c, const char *const *nhs, size_t n)
 {
     static const char sql[] =
-        "SELECT DISTINCT ON (c.nhs_number) c.nhs_number, c.cycle, c.record, "
+        "SELECT DISTINCT ON (c.nhs_number) c.nhs_number, c.cycle, (SELECT v.record "
+        "       FROM review_record v WHERE v.nhs_number = c.nhs_number AND v.cycle = c.cycle), "
         "       coalesce((SELECT p.held_on::text FROM consolidated_review p "
         "                  WHERE p.nhs_number = c.nhs_number AND p.cycle = c.cycle - 1), '') "
         "  FROM consolidated_review c WHERE c.nhs_number = ANY ($1::text[]) "

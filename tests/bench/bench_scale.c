@@ -247,7 +247,8 @@ static void count_due(PGconn *c, due_result_t *due)
 static double snapshot_sql_ms(PGconn *c, const char *lead, long long *rows)
 {
     static const char sql[] =
-        "SELECT c.seq, 'review'::text, c.record FROM (SELECT DISTINCT ON (nhs_number) * "
+        "SELECT c.seq, 'review'::text, coalesce(c.record, (SELECT o.payload FROM outbox o "
+        "WHERE o.seq = c.seq)) FROM (SELECT DISTINCT ON (nhs_number) * "
         "FROM consolidated_review ORDER BY nhs_number, cycle DESC) c "
         "LEFT JOIN schedule s ON s.nhs_number = c.nhs_number "
         "WHERE ($1::text IS NULL OR s.lead = $1) AND ($2::text IS NULL OR $2 = ANY (c.enrolled)) "

@@ -228,7 +228,7 @@ static Joinedreview__V1__ConsolidatedReview *review_of(const h_db_t *db, const c
     Joinedreview__V1__ConsolidatedReview *r = NULL;
     const char *params[1] = {nhs};
     PGresult *res = PQexecParams(c,
-                                 "SELECT record FROM consolidated_review c JOIN person p "
+                                 "SELECT record FROM review_record c JOIN person p "
                                  "USING (nhs_number) WHERE c.cycle = p.cycle AND nhs_number = $1",
                                  1, NULL, params, NULL, NULL, 1);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)

@@ -433,9 +433,10 @@ static void hex(const uint8_t *data, size_t len, char *out)
 
 /* Each person's current record, and latest notice of the current cycle, as
  * the database has them: what every subscriber must end up holding. */
-static const char SQL_RECORDS[] = "SELECT DISTINCT ON (nhs_number) nhs_number, seq, version, "
-                                  "encode(record, 'hex') FROM consolidated_review "
-                                  "ORDER BY nhs_number, cycle DESC";
+static const char SQL_RECORDS[] = "SELECT DISTINCT ON (c.nhs_number) c.nhs_number, c.seq, "
+                                  "c.version, encode(v.record, 'hex') FROM consolidated_review c "
+                                  "JOIN review_record v USING (nhs_number, cycle) "
+                                  "ORDER BY c.nhs_number, c.cycle DESC";
 static const char SQL_NOTICES[] = "SELECT d.nhs_number, max(d.seq) FROM due_notice d "
                                   "JOIN person p USING (nhs_number) WHERE d.cycle = p.cycle "
                                   "AND d.seq IS NOT NULL GROUP BY d.nhs_number";
@@ -1020,16 +1021,23 @@ static void test_since_older_than_retention(void)
              "UPDATE outbox SET created_at = now() - interval '400 days' WHERE seq <= %lld", k);
     CU_ASSERT_EQUAL(h_sql_exec(&w.db, sql), 0);
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE seq <= %lld", k);
-    long long old = -1;
-    for (int i = 0; i < 100 && old != 0; i++) {
-        old = h_sql_int(&w.db, sql);
-        if (old != 0) {
+    long long through = -1;
+    for (int i = 0; i < 100 && through != k; i++) {
+        through = h_sql_int(&w.db, "SELECT trimmed_through FROM publish_state");
+        if (through != k) {
             h_sleep_ms(100);
         }
     }
-    CU_ASSERT_EQUAL_FATAL(old, 0);
-    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT min(seq) FROM outbox"), k + 1);
+    CU_ASSERT_EQUAL_FATAL(through, k);
+    /* Of the first half, only rows holding a current record stay. */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM outbox o WHERE seq <= %lld AND NOT EXISTS (SELECT 1 FROM "
+             "consolidated_review c WHERE c.seq = o.seq AND c.record IS NULL)",
+             k);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, sql), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT min(seq) FROM outbox WHERE seq > (SELECT "
+                                     "trimmed_through FROM publish_state)"),
+                    k + 1);
 
     jr_subscriber_t *cu = catchup_client(&w);
     replies_t rs;
@@ -1088,16 +1096,26 @@ static void test_since_older_than_retention(void)
     unlink(state);
     CU_ASSERT_EQUAL(world_down(&w), 0);
 
-    /* Everything older than the retention (a quiet month): the outbox is
-     * empty after the sweep, yet the sequence goes on from max, never back
-     * to 1, and SINCE max is still a valid question. */
+    /* Everything older than the retention (a quiet month): after the sweep
+     * the outbox holds only the rows that are a person's current record
+     * (stored once, there), every record still whole; the sequence goes on
+     * from max, never back to 1, and SINCE max is still a valid question. */
     CU_ASSERT_EQUAL(h_sql_exec(&w.db, "UPDATE outbox SET created_at = now() - interval '400 days'"),
                     0);
+    long long records = h_sql_int(&w.db, "SELECT count(*) FROM consolidated_review");
+    CU_ASSERT_FATAL(records > 0);
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
-    for (int i = 0; i < 100 && h_sql_int(&w.db, "SELECT count(*) FROM outbox") != 0; i++) {
+    for (int i = 0; i < 100 && h_sql_int(&w.db, "SELECT count(*) FROM outbox") != records; i++) {
         h_sleep_ms(100);
     }
-    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM outbox"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM outbox"), records);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM outbox o JOIN consolidated_review c "
+                                     "ON c.seq = o.seq AND c.nhs_number = o.nhs_number "
+                                     "WHERE c.record IS NULL"),
+                    records);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM review_record WHERE length(record) > 0"),
+                    records);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT trimmed_through FROM publish_state"), max);
     CU_ASSERT_EQUAL(h_daemon_stop(&w.d, SIGTERM), 0); /* and a restart after that */
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
     w.dealer = h_dealer(h_zctx, w.d.ingest);

@@ -102,6 +102,15 @@ static void test_schedule_in_record_and_notices_once(void)
     h_sleep_ms(300);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox WHERE topic LIKE 'notice.%'"), 1);
+    /* The notice's bytes are stored once, in due_notice; its publication
+     * answers them. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox WHERE topic LIKE 'notice.%' "
+                                   "AND payload IS NULL"),
+                    1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM publication p JOIN due_notice d "
+                                   "ON d.seq = p.seq WHERE p.payload = d.payload "
+                                   "AND length(d.payload) > 0"),
+                    1);
 
     /* On 2026-10-08 the 7-day notice, once, to a subscriber filtering by kind. */
     CU_ASSERT_FATAL(start(&d, &db, "2026-10-02") == 0);
