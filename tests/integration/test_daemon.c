@@ -461,6 +461,7 @@ static void test_rebuild_equals_live(void)
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM live l JOIN review_record v "
                                      "USING (nhs_number, cycle) WHERE l.record = v.record"),
                     3);
+    CU_ASSERT_EQUAL(h_figures_differ(&w.db), 0);
 }
 
 /* ---- configuration ------------------------------------------------------- */

@@ -80,8 +80,8 @@ static void test_first_run_creates_everything(void)
              "role jr_analyst: created (read-only login of joinedreview summary)\n"
              "database jr_setup: created, owned by joinedreview_owner; only joinedreview's roles "
              "may connect\n"
-             "schema: 17 migrations applied as joinedreview_owner, 001_event_log.sql to "
-             "028_stored_once.sql\n"
+             "schema: 18 migrations applied as joinedreview_owner, 001_event_log.sql to "
+             "030_counted_figures.sql\n"
              "done\n");
 }
 
@@ -98,7 +98,7 @@ static void test_second_run_changes_nothing(void)
              "role jr_web: already there\n"
              "role jr_analyst: already there\n"
              "database jr_setup: already there, owned by joinedreview_owner\n"
-             "schema: up to date (17 migrations, the newest 028_stored_once.sql)\n"
+             "schema: up to date (18 migrations, the newest 030_counted_figures.sql)\n"
              "nothing to do: everything was already in place\n");
 }
 
