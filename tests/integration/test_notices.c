@@ -94,7 +94,8 @@ static void test_schedule_in_record_and_notices_once(void)
                                    "AND seq IS NOT NULL AND review_on = '2026-10-15'"),
                     1);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-56'"), 0);
-    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT next_check_on - date '2026-10-08' FROM schedule"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT next_check_on - date '2026-10-08' FROM schedule_check"),
+                    0);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 
     /* A clean restart on the same day publishes nothing again. */
@@ -118,10 +119,10 @@ static void test_schedule_in_record_and_notices_once(void)
     zmq_connect(nsub, pub);
     /* The daemon sends the start-up catch-up before its subscribers can
      * connect; set the due check to find it after they have. */
-    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-09'");
+    h_sql_exec(&db, "UPDATE schedule_check SET next_check_on = '2026-10-09'");
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, day8) == 0);
     h_sleep_ms(500);
-    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-08'");
+    h_sql_exec(&db, "UPDATE schedule_check SET next_check_on = '2026-10-08'");
     /* A batch triggers the check at once; an unrelated person will do. */
     dealer = h_dealer(h_zctx, d.ingest);
     h_contribution(&e, "SP", "other", T0, H_NHS_B, JOINEDREVIEW__V1__TOPIC__HOUSING,
@@ -412,7 +413,8 @@ static void test_held_person_stays_current(void)
 
 /* More persons due than one round of the due check takes: the daemon is
  * ready first, then settles them all in rounds between its other work,
- * each notice once, with no gap in the sequence. */
+ * each notice once, with no gap in the sequence, and without rewriting
+ * the schedule's rows. */
 static void test_due_check_in_rounds(void)
 {
     enum { PERSONS = 1200 }; /* rounds of 500: 500, 500, 200 */
@@ -450,6 +452,11 @@ static void test_due_check_in_rounds(void)
                     PERSONS);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 
+    /* Each person's schedule row as the batches left it: the due check
+     * moves the next check alone (schedule_check), never rewrites it. */
+    h_sql_exec(&db, "CREATE TABLE wide_before AS SELECT nhs_number, xmin::text AS x, updated_at "
+                    "FROM schedule");
+
     /* On 2026-10-08 the 7-day notice falls due for all of them at once. */
     CU_ASSERT_FATAL(start(&d, &db, "2026-10-08") == 0);
     int settled = 0;
@@ -463,12 +470,21 @@ static void test_due_check_in_rounds(void)
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-7' "
                                    "AND seq IS NOT NULL"),
                     PERSONS);
-    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule "
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule_check "
                                    "WHERE next_check_on <= '2026-10-08'"),
                     0);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"),
                     h_sql_int(&db, "SELECT max(seq) FROM outbox"));
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), 3 * PERSONS);
+    /* Every next check moved on to the review date, the schedule's rows
+     * stayed the row versions they were. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule_check "
+                                   "WHERE next_check_on = '2026-10-15'"),
+                    PERSONS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule s JOIN wide_before w USING "
+                                   "(nhs_number) WHERE s.xmin::text = w.x AND "
+                                   "s.updated_at = w.updated_at"),
+                    PERSONS);
 }
 
 int main(void)
