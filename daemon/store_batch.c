@@ -57,10 +57,15 @@ static const jr_store_stmt_t PERSONS_PAGE = {
     "SELECT nhs_number, cycle FROM person WHERE nhs_number > $1 ORDER BY nhs_number LIMIT $2",
 };
 
+/* A round of the due check: the persons due by $1 after the key ($3, $4)
+ * the last round stopped at ($3 NULL: from the first), at most $2, in key
+ * order through schedule_check_due, with the key of each. */
 static const jr_store_stmt_t SCHEDULE_DUE = {
     "batch_schedule_due",
-    "SELECT s.nhs_number, p.cycle FROM schedule_check s JOIN person p USING (nhs_number) "
-    "WHERE s.next_check_on <= $1::date ORDER BY s.next_check_on, s.nhs_number LIMIT $2",
+    "SELECT s.nhs_number, p.cycle, s.next_check_on FROM schedule_check s JOIN person p USING "
+    "(nhs_number) WHERE s.next_check_on <= $1::date AND (s.next_check_on, s.nhs_number) > "
+    "(coalesce($3::date, '-infinity'), coalesce($4::text, '') COLLATE \"C\") ORDER BY "
+    "s.next_check_on, s.nhs_number LIMIT $2",
 };
 
 static const jr_store_stmt_t NOTICE_KEYS = {
@@ -456,6 +461,16 @@ int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *
 
 /* ---- persons, for rebuild and the due check ---- */
 
+/* A date column of a text result: JR_DAY_NONE when NULL. */
+static jr_day_t date_of(const PGresult *res, int row, int col)
+{
+    jr_day_t d = JR_DAY_NONE;
+    if (!PQgetisnull(res, row, col) && jr_text_parse_date(PQgetvalue(res, row, col), &d) != 0) {
+        d = JR_DAY_NONE;
+    }
+    return d;
+}
+
 /* Runs s and calls fn with each (nhs_number, cycle) row it answers, until
  * fn returns non-zero. *count (when not NULL) says how many rows came. */
 static int each_person_row(jr_store_pg_t *self, const jr_store_stmt_t *s,
@@ -479,14 +494,32 @@ static int each_person_row(jr_store_pg_t *self, const jr_store_stmt_t *s,
     return rc;
 }
 
-int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
-                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
-                             size_t *count)
+int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, jr_store_due_key_t *after,
+                             int limit, int (*fn)(void *ctx, const char *nhs, uint32_t cycle),
+                             void *ctx, size_t *count)
 {
     jr_store_params_t p = {0};
     jr_store_conn_param_date(&p, today);
     jr_store_conn_param_int(&p, limit);
-    return each_person_row(self, &SCHEDULE_DUE, &p, fn, ctx, count);
+    jr_store_conn_param_date(&p, after->on);
+    jr_store_conn_param_text(&p, after->on == JR_DAY_NONE ? NULL : after->nhs);
+    PGresult *res = NULL;
+    int rc = jr_store_conn_run(self, &SCHEDULE_DUE, &p, 0, &res);
+    if (rc != JR_STORE_OK) {
+        return rc;
+    }
+    int n = PQntuples(res);
+    *count = (size_t)n;
+    for (int i = 0; i < n && rc == JR_STORE_OK; i++) {
+        rc = fn(ctx, PQgetvalue(res, i, 0), (uint32_t)strtoul(PQgetvalue(res, i, 1), NULL, 10));
+    }
+    jr_day_t on = n > 0 ? date_of(res, n - 1, 2) : JR_DAY_NONE;
+    if (rc == JR_STORE_OK && on != JR_DAY_NONE) {
+        after->on = on;
+        snprintf(after->nhs, sizeof after->nhs, "%s", PQgetvalue(res, n - 1, 0));
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* ---- publication cursor ---- */
@@ -793,16 +826,6 @@ static void pair_arrays(jr_pgbin_array_t a[2], const char *const *leads, const c
 {
     text_array(&a[0], leads, n);
     text_array(&a[1], keys, n);
-}
-
-/* A date column of a text result: JR_DAY_NONE when NULL. */
-static jr_day_t date_of(const PGresult *res, int row, int col)
-{
-    jr_day_t d = JR_DAY_NONE;
-    if (!PQgetisnull(res, row, col) && jr_text_parse_date(PQgetvalue(res, row, col), &d) != 0) {
-        d = JR_DAY_NONE;
-    }
-    return d;
 }
 
 int jr_store_pg_group_members(jr_store_pg_t *self, const char *const *leads,

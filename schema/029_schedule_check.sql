@@ -12,7 +12,7 @@
 -- A person has a row while there is a next check (a review date); none
 -- when there is nothing to check. The due check reads the persons due in
 -- (next_check_on, nhs_number) order through schedule_check_due, a round at
--- a time.
+-- a time, each round reading on from the key the last one stopped at.
 CREATE TABLE schedule_check (
     nhs_number     text COLLATE "C" PRIMARY KEY REFERENCES person (nhs_number),
     next_check_on  date NOT NULL
