@@ -42,7 +42,8 @@ void jr_chores_due_check(jr_daemon_t *d)
     jr_publications_t pubs = {0};
     size_t sent = 0, persons = 0;
     bool more = false;
-    int rc = jr_due_check(d->store, &ctx, &d->last_seq, &pubs, &sent, &persons, &more);
+    int rc =
+        jr_due_check(d->store, &ctx, &d->due.pass, &d->last_seq, &pubs, &sent, &persons, &more);
     jr_outbox_publish(d, &pubs);
     d->due.sent += sent;
     d->due.persons += persons;

@@ -4,7 +4,9 @@
  *  - the due check (due.h), every daemon.due_check_interval_s and after
  *    every batch that commits; a check with more to do than one round goes
  *    on at the loop's next turn, after the input waiting, so that a large
- *    catch-up (after downtime, or at start-up) never holds up ingest long;
+ *    catch-up (after downtime, or at start-up) never holds up ingest long,
+ *    each round reading on from where the last stopped (its pass, kept in
+ *    d->due.pass);
  *  - the statistics feed, every daemon.statistics_interval_s: the worker
  *    computes it off the loop (stats_worker.h) and the loop publishes the
  *    answer;

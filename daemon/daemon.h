@@ -22,6 +22,7 @@
 #include "catchup.h"
 #include "config.h"
 #include "conns.h"
+#include "due.h"
 #include "ingest.h"
 #include "keyfile.h"
 #include "log.h"
@@ -90,6 +91,7 @@ typedef struct jr_daemon {
         bool running; /* between rounds */
         int64_t started_ms;
         size_t sent, persons;
+        jr_due_pass_t pass; /* where its pass has got to; dbconn.c resets it */
     } due;
     struct {
         int timer;

@@ -51,6 +51,9 @@ static void connected(jr_daemon_t *d)
     }
     d->db.connecting = false;
     d->db.backoff_ms = BACKOFF_FIRST_MS;
+    /* A new session: the due check's next round starts a pass afresh, from
+     * the first key, whatever was written while it was away. */
+    jr_due_pass_reset(&d->due.pass);
     jr_log(JR_LOG_NOTICE, "store", "connected to the database (last sequence %llu)",
            (unsigned long long)d->last_seq);
     sd_notify(0, "STATUS=Running: database connected");

@@ -1,4 +1,21 @@
-/* due.c -- see due.h. */
+/* due.c -- see due.h.
+ *
+ * What a pass may skip, and why the next one finds it. The pass ends, and
+ * the next round starts a new one from the first key, when a round finds
+ * fewer persons than it takes, when today is not the pass's day, and when a
+ * round fails (rolled back: the caller may also have reconnected, and
+ * resets the pass itself then, jr_due_pass_reset()). A key the daemon writes
+ * during a pass is never on or before today: every batch and every round
+ * settles its persons as of today, and a next check is the first notice
+ * date strictly after today (jr_schedule_next_notice_on()), or none; so in
+ * the daemon's own running nothing lands behind the cursor. A key on or before
+ * today written behind the cursor by anything else (an edit by hand; the
+ * rows of --rebuild, whose next check may be today, are written with the
+ * daemon stopped, and a start begins a new pass) is skipped by this pass
+ * and found by the next one, which begins at the check after this one ends:
+ * after the next batch that commits, or within due_check_interval_s. A key
+ * moved past the cursor but still on or before today is read later in the
+ * same pass. */
 #include "due.h"
 
 #include <stdio.h>
@@ -64,22 +81,36 @@ static int due_round(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, const jr_s
     return rc;
 }
 
-int jr_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last_seq,
-                 jr_publications_t *pubs, size_t *sent, size_t *persons, bool *more)
+void jr_due_pass_reset(jr_due_pass_t *pass)
+{
+    pass->today = JR_DAY_NONE;
+    pass->after.on = JR_DAY_NONE;
+    pass->after.nhs[0] = '\0';
+}
+
+int jr_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, jr_due_pass_t *pass,
+                 uint64_t *last_seq, jr_publications_t *pubs, size_t *sent, size_t *persons,
+                 bool *more)
 {
     *sent = 0;
     *persons = 0;
     *more = false;
+    if (pass->today != ctx->today) {
+        jr_due_pass_reset(pass); /* a new pass, or a new day: from the first key */
+        pass->today = ctx->today;
+    }
     jr_stored_page_t *due = calloc(1, sizeof *due);
     if (due == NULL) {
+        jr_due_pass_reset(pass);
         return JR_STORE_RETRY;
     }
+    jr_store_due_key_t after = pass->after;
     uint64_t seq = *last_seq;
     size_t pubs_before = pubs->n, round_sent = 0, count = 0;
     int rc = jr_store_pg_begin(store);
     if (rc == JR_STORE_OK) {
-        rc = jr_store_pg_schedule_due(store, ctx->today, JR_DUE_ROUND, jr_stored_page_add, due,
-                                      &count);
+        rc = jr_store_pg_schedule_due(store, ctx->today, &after, JR_DUE_ROUND, jr_stored_page_add,
+                                      due, &count);
     }
     if (rc == JR_STORE_OK && due->n > 0) {
         rc = due_round(store, ctx, due, &seq, pubs, &round_sent);
@@ -92,9 +123,13 @@ int jr_due_check(jr_store_pg_t *store, const jr_batch_ctx_t *ctx, uint64_t *last
         *sent = round_sent;
         *persons = due->n;
         *more = due->n == JR_DUE_ROUND;
+        pass->after = after;
     } else {
         jr_store_pg_rollback(store);
         jr_publications_truncate(pubs, pubs_before);
+    }
+    if (!*more) {
+        jr_due_pass_reset(pass); /* the pass is over, or failed: the next starts afresh */
     }
     free(due);
     return rc;

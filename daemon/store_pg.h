@@ -232,7 +232,8 @@ int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
 
 /* ---- schedule and notices ---- */
 
-/* A row of the due-check index (table schedule). Strings are borrowed. */
+/* A person's schedule row (table schedule) with their next check (table
+ * schedule_check, apart: see SCHEDULES_PUT). Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;
@@ -245,11 +246,18 @@ typedef struct {
     const char *group_key;  /* set when the person wants a group review (plan.h); else NULL */
 } jr_store_schedule_t;
 
-/* Persons whose next check is on or before today, at most limit, earliest
- * first; *count says how many there were. */
-int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, int limit,
-                             int (*fn)(void *ctx, const char *nhs, uint32_t cycle), void *ctx,
-                             size_t *count);
+/* A key of the due check's index: (next check, NHS number). */
+typedef struct {
+    jr_day_t on; /* JR_DAY_NONE: before the first key */
+    char nhs[JR_NHS_LEN + 1];
+} jr_store_due_key_t;
+
+/* Persons whose next check is on or before today and whose key comes after
+ * *after, at most limit, in key order; *after becomes the key of the last
+ * one read (unchanged when none came), *count says how many there were. */
+int jr_store_pg_schedule_due(jr_store_pg_t *self, jr_day_t today, jr_store_due_key_t *after,
+                             int limit, int (*fn)(void *ctx, const char *nhs, uint32_t cycle),
+                             void *ctx, size_t *count);
 
 /* A due_notice row with its outbox row. Strings are borrowed. */
 typedef struct {

@@ -444,6 +444,9 @@ static void test_rebuild_equals_live(void)
     h_sql_exec(&w.db, "CREATE TABLE live AS SELECT c.nhs_number, c.cycle, c.version, c.seq, "
                       "v.record FROM consolidated_review c JOIN review_record v "
                       "USING (nhs_number, cycle)");
+    h_sql_exec(&w.db, "CREATE TABLE live_schedule AS SELECT nhs_number, cycle, review_on, lead, "
+                      "covered, separate_meetings, group_key FROM schedule");
+    h_sql_exec(&w.db, "CREATE TABLE live_check AS SELECT * FROM schedule_check");
     char out[512];
     const char *const rb[] = {"--rebuild", NULL};
     CU_ASSERT_EQUAL(h_daemon_run(&w.db, rb, out, sizeof out), 0);
@@ -453,6 +456,20 @@ static void test_rebuild_equals_live(void)
                                      "USING (nhs_number, cycle) WHERE l.record = v.record AND "
                                      "l.version = c.version AND l.seq = c.seq"),
                     3);
+    /* The schedule's rows as they were; each next check as it was, or
+     * today where a notice has fallen due by today: rebuild does not read
+     * which were decided, and leaves them to the due check. */
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM (SELECT * FROM live_schedule EXCEPT "
+                                     "SELECT nhs_number, cycle, review_on, lead, covered, "
+                                     "separate_meetings, group_key FROM schedule) x"),
+                    0);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM schedule"), 2);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM schedule_check"),
+                    h_sql_int(&w.db, "SELECT count(*) FROM live_check"));
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM live_check l JOIN schedule_check c "
+                                     "USING (nhs_number) WHERE c.next_check_on = l.next_check_on "
+                                     "OR c.next_check_on = (now() AT TIME ZONE 'UTC')::date"),
+                    h_sql_int(&w.db, "SELECT count(*) FROM live_check"));
 
     /* A damaged record is found and repaired from the log. */
     h_sql_exec(&w.db, "UPDATE consolidated_review SET record = '\\x00' WHERE cycle = 2");
@@ -462,6 +479,16 @@ static void test_rebuild_equals_live(void)
                                      "USING (nhs_number, cycle) WHERE l.record = v.record"),
                     3);
     CU_ASSERT_EQUAL(h_figures_differ(&w.db), 0);
+
+    /* The daemon's first due check after it settles those due today, and
+     * every next check is the live one again. */
+    CU_ASSERT_EQUAL_FATAL(h_daemon_start(&w.d, &w.db, NULL), 0);
+    CU_ASSERT_EQUAL(h_daemon_stop(&w.d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM live_check"), 2);
+    CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM ((TABLE live_check EXCEPT TABLE "
+                                     "schedule_check) UNION ALL (TABLE schedule_check EXCEPT "
+                                     "TABLE live_check)) x"),
+                    0);
 }
 
 /* ---- configuration ------------------------------------------------------- */

@@ -418,6 +418,7 @@ static void test_postgres_stopped_for_10_s(void)
     /* That one event's person is one of the 300 anyway (NHS_A is not). */
     h_sql_exec(&db, "DELETE FROM consolidated_review WHERE nhs_number = '9434765919'");
     h_sql_exec(&db, "DELETE FROM schedule WHERE nhs_number = '9434765919'");
+    h_sql_exec(&db, "DELETE FROM schedule_check WHERE nhs_number = '9434765919'");
     h_sql_exec(&db, "DELETE FROM outbox WHERE nhs_number = '9434765919'");
     h_sql_exec(&db, "DELETE FROM person WHERE nhs_number = '9434765919'");
     CU_ASSERT_EQUAL(s.n_done, N_EVENTS);

@@ -94,7 +94,8 @@ static void test_schedule_in_record_and_notices_once(void)
                                    "AND seq IS NOT NULL AND review_on = '2026-10-15'"),
                     1);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-56'"), 0);
-    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT next_check_on - date '2026-10-08' FROM schedule"), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT next_check_on - date '2026-10-08' FROM schedule_check"),
+                    0);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 
     /* A clean restart on the same day publishes nothing again. */
@@ -127,10 +128,10 @@ static void test_schedule_in_record_and_notices_once(void)
     zmq_connect(nsub, pub);
     /* The daemon sends the start-up catch-up before its subscribers can
      * connect; set the due check to find it after they have. */
-    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-09'");
+    h_sql_exec(&db, "UPDATE schedule_check SET next_check_on = '2026-10-09'");
     CU_ASSERT_FATAL(h_daemon_start(&d, &db, day8) == 0);
     h_sleep_ms(500);
-    h_sql_exec(&db, "UPDATE schedule SET next_check_on = '2026-10-08'");
+    h_sql_exec(&db, "UPDATE schedule_check SET next_check_on = '2026-10-08'");
     /* A batch triggers the check at once; an unrelated person will do. */
     dealer = h_dealer(h_zctx, d.ingest);
     h_contribution(&e, "SP", "other", T0, H_NHS_B, JOINEDREVIEW__V1__TOPIC__HOUSING,
@@ -422,7 +423,9 @@ static void test_held_person_stays_current(void)
 
 /* More persons due than one round of the due check takes: the daemon is
  * ready first, then settles them all in rounds between its other work,
- * each notice once, with no gap in the sequence. */
+ * each notice once, with no gap in the sequence; the schedule's rows are
+ * not rewritten, and a person moved behind the pass is settled by the
+ * next. */
 static void test_due_check_in_rounds(void)
 {
     enum { PERSONS = 1200 }; /* rounds of 500: 500, 500, 200 */
@@ -460,6 +463,11 @@ static void test_due_check_in_rounds(void)
                     PERSONS);
     CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
 
+    /* Each person's schedule row as the batches left it: the due check
+     * moves the next check alone (schedule_check), never rewrites it. */
+    h_sql_exec(&db, "CREATE TABLE wide_before AS SELECT nhs_number, xmin::text AS x, updated_at "
+                    "FROM schedule");
+
     /* On 2026-10-08 the 7-day notice falls due for all of them at once. */
     CU_ASSERT_FATAL(start(&d, &db, "2026-10-08") == 0);
     int settled = 0;
@@ -473,12 +481,67 @@ static void test_due_check_in_rounds(void)
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'lead-7' "
                                    "AND seq IS NOT NULL"),
                     PERSONS);
-    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule "
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule_check "
                                    "WHERE next_check_on <= '2026-10-08'"),
                     0);
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"),
                     h_sql_int(&db, "SELECT max(seq) FROM outbox"));
     CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), 3 * PERSONS);
+    /* Every next check moved on to the review date, the schedule's rows
+     * stayed the row versions they were. */
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule_check "
+                                   "WHERE next_check_on = '2026-10-15'"),
+                    PERSONS);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule s JOIN wide_before w USING "
+                                   "(nhs_number) WHERE s.xmin::text = w.x AND "
+                                   "s.updated_at = w.updated_at"),
+                    PERSONS);
+
+    /* On 2026-10-15 the review date's notice, for all of them again, in a
+     * pass of three rounds. A write made while the first round runs (a
+     * trigger, by hand as it were) moves the last person in key order to
+     * a key before the one the pass has reached: the pass reads on from
+     * its key and does not see them, and the next pass, which starts from
+     * the first key, settles them. */
+    char last[11];
+    CU_ASSERT_FATAL(
+        h_sql_text(&db, "SELECT max(nhs_number) FROM schedule_check", last, sizeof last) == 0);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE moved (at date); "
+             "CREATE FUNCTION move_behind() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NOT EXISTS (SELECT FROM moved) THEN INSERT INTO moved VALUES ('2026-10-14'); "
+             "UPDATE schedule_check SET next_check_on = '2026-10-14' WHERE nhs_number = '%s'; "
+             "END IF; RETURN NULL; END $$; "
+             "CREATE TRIGGER move_behind AFTER UPDATE ON schedule_check "
+             "FOR EACH STATEMENT EXECUTE FUNCTION move_behind()",
+             last);
+    CU_ASSERT_EQUAL_FATAL(h_sql_exec(&db, sql), 0);
+    const char *const day15[] = {"--today", "2026-10-15", "--set", "daemon.due_check_interval_s=1",
+                                 NULL};
+    CU_ASSERT_FATAL(h_daemon_start(&d, &db, day15) == 0);
+    int first = 0, second = 0;
+    for (int waited = 0; second == 0 && waited < 20000; waited += 50) {
+        h_sleep_ms(50);
+        first = h_log_line_of(&d, "due check: 1199 persons settled, 1199 notices published");
+        second = h_log_line_of(&d, "due check: 1 persons settled, 1 notices published");
+    }
+    CU_ASSERT(first > 0);
+    CU_ASSERT(second > first);
+    CU_ASSERT_EQUAL(h_daemon_stop(&d, SIGTERM), 0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM moved"), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM due_notice WHERE key = 'due' "
+                                   "AND seq IS NOT NULL"),
+                    PERSONS);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM due_notice WHERE key = 'due' AND nhs_number = '%s'", last);
+    CU_ASSERT_EQUAL(h_sql_int(&db, sql), 1);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM schedule_check "
+                                   "WHERE next_check_on <= '2026-10-15'"),
+                    0);
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"),
+                    h_sql_int(&db, "SELECT max(seq) FROM outbox"));
+    CU_ASSERT_EQUAL(h_sql_int(&db, "SELECT count(*) FROM outbox"), 4 * PERSONS);
 }
 
 int main(void)
@@ -487,7 +550,8 @@ int main(void)
         {"schedule in the record; notices exactly once", test_schedule_in_record_and_notices_once},
         {"review held starts a new cycle and moves dates",
          test_review_held_starts_new_cycle_and_moves_dates},
-        {"more due than a round: ready first, then every notice once", test_due_check_in_rounds},
+        {"more due than a round: ready first, then every notice once, none skipped",
+         test_due_check_in_rounds},
         {"who may say a review was held", test_who_may_say_a_review_was_held},
         {"--today drives the future check", test_today_drives_the_future_check},
         {"a person whose review was held stays current", test_held_person_stays_current},
