@@ -10,7 +10,7 @@
  * are not sent), and the person's next check, on their next notice date.
  * Rounds are short so that the caller can take input between them.
  *
- * A pass is the rounds from the first key of the index (schedule_check_due:
+ * A pass is the rounds from the first key of the index (schedule_due:
  * next check, NHS number) until a round finds fewer persons than it takes.
  * Each round reads on from the key of the last person the one before it
  * handed out (jr_due_pass_t, kept by the caller in memory), not from the

@@ -59,10 +59,10 @@ static const jr_store_stmt_t PERSONS_PAGE = {
 
 /* A round of the due check: the persons due by $1 after the key ($3, $4)
  * the last round stopped at ($3 NULL: from the first), at most $2, in key
- * order through schedule_check_due, with the key of each. */
+ * order through schedule_due, with the key of each. */
 static const jr_store_stmt_t SCHEDULE_DUE = {
     "batch_schedule_due",
-    "SELECT s.nhs_number, p.cycle, s.next_check_on FROM schedule_check s JOIN person p USING "
+    "SELECT s.nhs_number, p.cycle, s.next_check_on FROM schedule s JOIN person p USING "
     "(nhs_number) WHERE s.next_check_on <= $1::date AND (s.next_check_on, s.nhs_number) > "
     "(coalesce($3::date, '-infinity'), coalesce($4::text, '') COLLATE \"C\") ORDER BY "
     "s.next_check_on, s.nhs_number LIMIT $2",
@@ -264,15 +264,12 @@ static const jr_store_stmt_t PUBLISH_RECORDS = {
                 "'review', nhs, record FROM r), " LAST_SEQ_OF("r") RECORD_UPSERT("NULL::bytea"),
 };
 
-/* Most batches leave most persons' schedule rows as they were (a new
+/* Most batches leave most persons' due-check rows as they were (a new
  * contribution seldom moves a review date): an unchanged row is not
- * rewritten, saving a new row version and its index entries. The next check
- * ($7) lives apart, in schedule_check: the due check moves it for every
- * person it settles, and moving it writes that narrow row alone (inserted,
- * updated when it differs, deleted when there is nothing left to check).
- * Covered streams as a stream list: $5 and $6. Answers the (lead, group
- * key) the rows had before, where they had one: every part of one
- * statement sees the tables as they were before the statement. */
+ * rewritten, saving a new row version and its index entries. Covered
+ * streams as a stream list: $5 and $6. Answers the (lead, group key) the
+ * rows had before, where they had one: every part of one statement sees
+ * the table as it was before the statement. */
 static const jr_store_stmt_t SCHEDULES_PUT = {
     "batch_schedules_put",
     "WITH s AS (SELECT * FROM unnest($1::text[], $2::int4[], $3::date[], $4::text[], "
@@ -281,22 +278,17 @@ static const jr_store_stmt_t SCHEDULES_PUT = {
     "covered FROM unnest($5::int4[], $6::text[]) WITH ORDINALITY AS c(i, code, k) GROUP BY i), "
     "old AS (SELECT o.lead, o.group_key FROM s CROSS JOIN LATERAL (SELECT lead, group_key FROM "
     "schedule o WHERE o.nhs_number = s.nhs AND o.group_key IS NOT NULL OFFSET 0) o), "
-    "put AS (INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, "
+    "put AS (INSERT INTO schedule (nhs_number, cycle, review_on, lead, covered, next_check_on, "
     "separate_meetings, group_key) SELECT s.nhs, s.cycle, s.review_on, s.lead, "
-    "coalesce(c.covered, '{}'), s.separate, s.group_key FROM s LEFT JOIN c "
+    "coalesce(c.covered, '{}'), s.next_check_on, s.separate, s.group_key FROM s LEFT JOIN c "
     "USING (i) ON CONFLICT (nhs_number) DO UPDATE SET cycle = "
     "EXCLUDED.cycle, review_on = EXCLUDED.review_on, lead = EXCLUDED.lead, covered = "
-    "EXCLUDED.covered, separate_meetings = EXCLUDED.separate_meetings, group_key = "
-    "EXCLUDED.group_key, updated_at = now() WHERE (schedule.cycle, schedule.review_on, "
-    "schedule.lead, schedule.covered, schedule.separate_meetings, schedule.group_key) IS "
-    "DISTINCT FROM (EXCLUDED.cycle, EXCLUDED.review_on, EXCLUDED.lead, EXCLUDED.covered, "
-    "EXCLUDED.separate_meetings, EXCLUDED.group_key)), "
-    "chk AS (INSERT INTO schedule_check (nhs_number, next_check_on) SELECT nhs, next_check_on "
-    "FROM s WHERE next_check_on IS NOT NULL ON CONFLICT (nhs_number) DO UPDATE SET "
-    "next_check_on = EXCLUDED.next_check_on WHERE schedule_check.next_check_on <> "
-    "EXCLUDED.next_check_on), "
-    "unchk AS (DELETE FROM schedule_check WHERE nhs_number = ANY (ARRAY(SELECT nhs FROM s "
-    "WHERE next_check_on IS NULL))) "
+    "EXCLUDED.covered, next_check_on = EXCLUDED.next_check_on, separate_meetings = "
+    "EXCLUDED.separate_meetings, group_key = EXCLUDED.group_key, updated_at = now() WHERE "
+    "(schedule.cycle, schedule.review_on, schedule.lead, schedule.covered, "
+    "schedule.next_check_on, schedule.separate_meetings, schedule.group_key) IS DISTINCT FROM "
+    "(EXCLUDED.cycle, EXCLUDED.review_on, EXCLUDED.lead, EXCLUDED.covered, "
+    "EXCLUDED.next_check_on, EXCLUDED.separate_meetings, EXCLUDED.group_key)) "
     "SELECT DISTINCT lead, group_key FROM old",
 };
 

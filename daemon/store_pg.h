@@ -232,8 +232,7 @@ int jr_store_pg_persons_page(jr_store_pg_t *self, const char *after, int limit,
 
 /* ---- schedule and notices ---- */
 
-/* A person's schedule row (table schedule) with their next check (table
- * schedule_check, apart: see SCHEDULES_PUT). Strings are borrowed. */
+/* A row of the due-check index (table schedule). Strings are borrowed. */
 typedef struct {
     const char *nhs;
     uint32_t cycle;

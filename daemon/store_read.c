@@ -62,60 +62,52 @@ static const jr_store_stmt_t LAST_PUBLICATION = {
     "outbox))::int8 FROM publish_state",
 };
 
-/* The figures are counted as the rows change (migration 030): totals by
- * figure from current_figures (one narrow row a person, migration 027) and
- * persons by review date from schedule, kept by triggers in the
- * transactions that write them. A request reads a few hundred rows
- * whatever the caseload: due and overdue are sums over ranges of days.
- * Rows that count nothing any more (zero) are not shown, as a count over
- * the rows themselves would not show them. */
+/* The figures of the current records come from current_figures, one narrow
+ * row a person kept as the records change (migration 027): the same rows
+ * as report_current_review and the views over it, without reading or
+ * sorting the records themselves. */
 static const jr_store_stmt_t STAT_TOTALS = {
     "read_stat_totals",
-    "SELECT coalesce(max(n) FILTER (WHERE figure = 'persons'), 0), "
-    "coalesce(max(n) FILTER (WHERE figure = 'ready'), 0), "
-    "coalesce(max(n) FILTER (WHERE figure = 'persons'), 0) - "
-    "coalesce(max(n) FILTER (WHERE figure = 'ready'), 0) FROM figure_count "
-    "WHERE figure IN ('persons', 'ready') AND key = ''",
+    "SELECT count(*), count(*) FILTER (WHERE ready_for_sign_off), "
+    "count(*) FILTER (WHERE NOT ready_for_sign_off) FROM current_figures",
 };
-
-/* Days from $1 to $1 + $2 are due, days before $1 overdue. */
-#define DAYS_DUE_OVERDUE                                                                           \
-    "coalesce(sum(n) FILTER (WHERE review_on >= $1::date AND review_on <= $1::date + "             \
-    "$2::int4), 0)::int8 AS due, coalesce(sum(n) FILTER (WHERE review_on < $1::date), 0)::int8 "   \
-    "AS overdue "
 
 static const jr_store_stmt_t STAT_STREAMS = {
     "read_stat_streams",
     "SELECT coalesce(c.stream, d.stream), coalesce(c.enrolled, 0), coalesce(c.complete, 0), "
-    "coalesce(c.enrolled - c.complete, 0), coalesce(d.due, 0), coalesce(d.overdue, 0) FROM "
-    "(SELECT key AS stream, max(n) FILTER (WHERE figure = 'enrolled') AS enrolled, "
-    "coalesce(max(n) FILTER (WHERE figure = 'complete'), 0) AS complete FROM figure_count "
-    "WHERE figure IN ('enrolled', 'complete') GROUP BY key HAVING max(n) FILTER (WHERE figure "
-    "= 'enrolled') > 0) c FULL JOIN (SELECT code AS stream, " DAYS_DUE_OVERDUE
-    "FROM schedule_day WHERE kind = 'S' GROUP BY code HAVING sum(n) > 0) d "
-    "ON d.stream = c.stream ORDER BY 1",
+    "coalesce(c.missing_information, 0), coalesce(d.due, 0), coalesce(d.overdue, 0) FROM "
+    "(SELECT s.stream, count(*) AS enrolled, count(*) FILTER (WHERE s.stream = ANY "
+    "(f.complete_streams)) AS complete, count(*) FILTER (WHERE NOT s.stream = ANY "
+    "(f.complete_streams)) AS missing_information FROM current_figures f, unnest(f.enrolled) AS "
+    "s(stream) GROUP BY s.stream) c FULL JOIN (SELECT s.stream, count(*) FILTER (WHERE "
+    "sc.review_on >= $1::date AND sc.review_on <= $1::date + $2::int4) AS due, count(*) FILTER "
+    "(WHERE sc.review_on < $1::date) AS overdue FROM schedule sc, unnest(sc.covered) AS "
+    "s(stream) WHERE sc.review_on IS NOT NULL GROUP BY s.stream) d ON d.stream = c.stream "
+    "ORDER BY 1",
 };
 
 static const jr_store_stmt_t STAT_LEADS = {
     "read_stat_leads",
-    "SELECT code, sum(n)::int8, " DAYS_DUE_OVERDUE "FROM schedule_day WHERE kind = 'L' "
-    "GROUP BY code HAVING sum(n) > 0 ORDER BY code",
+    "SELECT lead, count(*), count(*) FILTER (WHERE review_on >= $1::date AND "
+    "review_on <= $1::date + $2::int4), count(*) FILTER (WHERE review_on < $1::date) "
+    "FROM schedule WHERE review_on IS NOT NULL AND lead IS NOT NULL "
+    "GROUP BY lead ORDER BY lead",
 };
 
 static const jr_store_stmt_t STAT_BUDGETS = {
     "read_stat_budgets",
-    "SELECT key, n, allocated, spent FROM figure_count WHERE figure = 'budget' AND n > 0 "
-    "ORDER BY key",
+    "SELECT b.stream, count(*), sum(b.allocated), sum(b.spent) FROM current_figures f, "
+    "unnest(f.budget_streams, f.budget_allocated, f.budget_spent) AS b(stream, allocated, spent) "
+    "GROUP BY b.stream ORDER BY b.stream",
 };
 
 static const jr_store_stmt_t STAT_AREAS = {
     "read_stat_areas",
-    "SELECT key::int4 AS area, coalesce(max(n) FILTER (WHERE figure = 'priority.3'), 0), "
-    "coalesce(max(n) FILTER (WHERE figure = 'priority.2'), 0), coalesce(max(n) FILTER (WHERE "
-    "figure = 'priority.1'), 0), coalesce(max(n) FILTER (WHERE figure = 'priority.0'), 0), "
-    "coalesce(max(n) FILTER (WHERE figure = 'conflict'), 0) FROM figure_count WHERE figure "
-    "LIKE 'priority.%' OR figure = 'conflict' GROUP BY key HAVING sum(n) FILTER (WHERE figure "
-    "LIKE 'priority.%') > 0 ORDER BY 1",
+    "SELECT a.area, count(*) FILTER (WHERE a.priority = 3), count(*) FILTER (WHERE a.priority "
+    "= 2), count(*) FILTER (WHERE a.priority = 1), count(*) FILTER (WHERE a.priority = 0), "
+    "count(*) FILTER (WHERE f.area_conflict[a.area]) FROM current_figures f, "
+    "unnest(f.area_priority) WITH ORDINALITY AS a(priority, area) GROUP BY a.area ORDER BY "
+    "a.area",
 };
 
 /* The event log's counts are kept as it grows (event_count). Rejected

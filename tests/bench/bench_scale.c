@@ -12,8 +12,8 @@
  *         (jr_client), one per back office, 500 unacknowledged each: load
  *         time (first send to last ack) and events/s. After its last ack the
  *         daemon still runs the due check that last batch brought on; the
- *         measures below wait until no person's next check
- *         (schedule_check) is on or before today any more, and that wait is reported too;
+ *         measures below wait until no schedule row is due on today any
+ *         more, and that wait is reported too;
  *   (a)   start-up: SIGTERM, start again, time until the daemon logs
  *         "ready" (median of 3; start-up republishes, trims the outbox and
  *         runs the first round of the due check before it is ready);
@@ -35,7 +35,7 @@
  *         figures the statistics feed computes every interval);
  *   (d)   pg_relation_size and pg_indexes_size (and the total with TOAST)
  *         of event, person, identity_link, consolidated_review, outbox,
- *         schedule, schedule_check and due_notice;
+ *         schedule and due_notice;
  *   (e)   the daemon's peak memory (VmHWM from /proc): the process that took
  *         the load, and the last one, which ran the month-on due check, the
  *         snapshot and the statistics: flat as persons grow, or not;
@@ -55,7 +55,7 @@
  *         alone (jr_group_plan over every scheme in memory), a qsort of the
  *         same persons.
  * Baselines, in the same run and database: for (a) and (b) the bare
- *   SELECT count(*) FROM schedule_check WHERE next_check_on <= $today
+ *   SELECT count(*) FROM schedule WHERE next_check_on <= $today
  * (the persons due: the floor of any due check), and for (c) the
  * snapshot's rows read with one plain SQL query, as the database's floor.
  * At the end, one table per measure, a row per size, with the growth of the
@@ -94,8 +94,7 @@
 #define LEAD             "SC"
 
 static const char *const relations[] = {
-    "event",  "person",   "identity_link",  "consolidated_review",
-    "outbox", "schedule", "schedule_check", "due_notice",
+    "event", "person", "identity_link", "consolidated_review", "outbox", "schedule", "due_notice",
 };
 #define N_RELATIONS (sizeof relations / sizeof relations[0])
 
@@ -239,8 +238,7 @@ static long long sql_ll(PGconn *c, const char *sql, const char *param)
 static void count_due(PGconn *c, due_result_t *due)
 {
     int64_t t0 = load_now_ns();
-    due->due =
-        sql_ll(c, "SELECT count(*) FROM schedule_check WHERE next_check_on <= $1", due->today);
+    due->due = sql_ll(c, "SELECT count(*) FROM schedule WHERE next_check_on <= $1", due->today);
     due->count_ms = ms_since(t0);
 }
 
@@ -279,14 +277,14 @@ static void sizes(PGconn *c, result_t *r)
     }
 }
 
-/* Waits until no person's next check is due on today: s waited, or -1 when the
+/* Waits until no schedule row is due on today: s waited, or -1 when the
  * count stops moving for 30 s with rows still due. */
 static double settle(PGconn *c)
 {
     int64_t t0 = load_now_ns(), moved = t0;
     long long last = -1, due;
-    while ((due = sql_ll(c, "SELECT count(*) FROM schedule_check WHERE next_check_on <= $1",
-                         H_TODAY)) != 0) {
+    while ((due = sql_ll(c, "SELECT count(*) FROM schedule WHERE next_check_on <= $1", H_TODAY)) !=
+           0) {
         int64_t now = load_now_ns();
         if (due != last) {
             last = due;

@@ -516,32 +516,12 @@ long long h_sql_int(const h_db_t *db, const char *sql)
 
 long long h_figures_differ(const h_db_t *db)
 {
-    /* Counted here from the rows, by other SQL than the triggers'. */
     static const char sql[] =
-        "WITH f AS (SELECT * FROM current_figures), expected AS ("
-        "SELECT 'persons'::text AS figure, ''::text AS key, count(*)::numeric AS n, "
-        "0::numeric AS a, 0::numeric AS s FROM f "
-        "UNION ALL SELECT 'ready', '', count(*) FILTER (WHERE ready_for_sign_off), 0, 0 FROM f "
-        "UNION ALL SELECT 'enrolled', e, count(*), 0, 0 FROM f, unnest(enrolled) e GROUP BY e "
-        "UNION ALL SELECT 'complete', e, count(*), 0, 0 FROM f, unnest(enrolled) e "
-        "WHERE e = ANY (complete_streams) GROUP BY e "
-        "UNION ALL SELECT 'budget', b, count(*), sum(al), sum(sp) FROM f, "
-        "unnest(budget_streams, budget_allocated, budget_spent) AS x(b, al, sp) GROUP BY b "
-        "UNION ALL SELECT 'priority.' || p, a::text, count(*), 0, 0 FROM f, "
-        "unnest(area_priority) WITH ORDINALITY AS y(p, a) GROUP BY p, a "
-        "UNION ALL SELECT 'conflict', a::text, count(*) FILTER (WHERE area_conflict[a]), 0, 0 "
-        "FROM f, unnest(area_priority) WITH ORDINALITY AS y(p, a) GROUP BY a "
-        "UNION ALL SELECT 'S:' || c, review_on::text, count(*), 0, 0 FROM schedule, "
-        "unnest(covered) c WHERE review_on IS NOT NULL GROUP BY c, review_on "
-        "UNION ALL SELECT 'L:' || lead, review_on::text, count(*), 0, 0 FROM schedule "
-        "WHERE review_on IS NOT NULL AND lead IS NOT NULL GROUP BY lead, review_on), "
-        "kept AS (SELECT figure::text, key::text, n::numeric, allocated::numeric AS a, "
-        "spent::numeric AS s FROM figure_count UNION ALL SELECT kind::text || ':' || code, "
-        "review_on::text, n, 0, 0 FROM schedule_day), "
-        "e AS (SELECT * FROM expected WHERE n <> 0 OR a <> 0 OR s <> 0), "
-        "k AS (SELECT * FROM kept WHERE n <> 0 OR a <> 0 OR s <> 0) "
-        "SELECT (SELECT count(*) FROM (SELECT * FROM e EXCEPT ALL SELECT * FROM k) x) + "
-        "(SELECT count(*) FROM (SELECT * FROM k EXCEPT ALL SELECT * FROM e) y)";
+        "WITH r AS (SELECT DISTINCT ON (nhs_number) nhs_number, cycle, ready_for_sign_off, "
+        "enrolled, complete_streams, area_priority, area_conflict, budget_streams, "
+        "budget_allocated, budget_spent FROM consolidated_review ORDER BY nhs_number, cycle DESC) "
+        "SELECT (SELECT count(*) FROM (TABLE r EXCEPT TABLE current_figures) x) + "
+        "(SELECT count(*) FROM (TABLE current_figures EXCEPT TABLE r) y)";
     return h_sql_int(db, sql);
 }
 

@@ -153,9 +153,9 @@ int h_sql_text(const h_db_t *db, const char *sql, char *out, size_t outlen);
 /* Runs a command; 0 on success. */
 int h_sql_exec(const h_db_t *db, const char *sql);
 
-/* How many of the statistics' kept counts (figure_count, schedule_day,
- * migration 030) differ from counting the rows they follow afresh (0: all
- * agree; -1 on error). */
+/* How many persons' rows of current_figures (what the statistics read,
+ * kept by triggers: migrations 027 and 030) differ from their newest
+ * record's reporting columns (0: all agree; -1 on error). */
 long long h_figures_differ(const h_db_t *db);
 
 /* A valid NHS number (modulus-11 check digit) made from an index. */

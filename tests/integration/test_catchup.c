@@ -1116,6 +1116,21 @@ static void test_since_older_than_retention(void)
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT count(*) FROM review_record WHERE length(record) > 0"),
                     records);
     CU_ASSERT_EQUAL(h_sql_int(&w.db, "SELECT trimmed_through FROM publish_state"), max);
+    /* A snapshot still serves each person's record whole, from those rows. */
+    jr_subscriber_t *snap = catchup_client(&w);
+    replies_t ss;
+    CU_ASSERT_EQUAL_FATAL(ask(snap, K_SNAPSHOT, 0, &ss), 0);
+    long long whole = 0;
+    for (size_t i = 0; i < ss.n; i++) {
+        for (size_t j = 0; j < ss.r[i]->n_items; j++) {
+            whole += strcmp(ss.r[i]->items[j]->topic, "review") == 0 &&
+                     ss.r[i]->items[j]->payload.len > 0;
+        }
+    }
+    CU_ASSERT_EQUAL(whole, h_sql_int(&w.db, "SELECT count(DISTINCT nhs_number) FROM "
+                                            "consolidated_review"));
+    replies_free(&ss);
+    jr_subscriber_destroy(&snap);
     CU_ASSERT_EQUAL(h_daemon_stop(&w.d, SIGTERM), 0); /* and a restart after that */
     CU_ASSERT_FATAL(h_daemon_start(&w.d, &w.db, extra) == 0);
     w.dealer = h_dealer(h_zctx, w.d.ingest);

@@ -297,7 +297,7 @@ static void test_preferences_in_record_notices_and_next_cycle_budgets_by_rule(vo
                                    "stream.SP.underspend=kept", NULL};
     CU_ASSERT_EQUAL(h_daemon_run(&db, rebuild, out, sizeof out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 differed"));
-    /* Budgets, areas and held reviews: the statistics' counts agree. */
+    /* Budgets, areas and held reviews: what the statistics read agrees. */
     CU_ASSERT_EQUAL(h_figures_differ(&db), 0);
 }
 
