@@ -112,8 +112,8 @@ void jr_chores_trim(jr_daemon_t *d)
         d->trim.deleted = d->trim.rejects = d->trim.rounds = 0;
     }
     uint64_t passed = 0, deleted = 0, rejects = 0;
-    int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND, &passed,
-                                     &deleted);
+    int rc = jr_store_pg_outbox_trim(d->store, d->cfg->outbox_retention_days, TRIM_ROUND,
+                                     &d->trim.swept, &passed, &deleted);
     if (rc == JR_STORE_OK) {
         /* Rejected input not seen again within its retention goes too. */
         rc = jr_store_pg_rejected_trim(d->store, d->cfg->rejected_retention_days, TRIM_ROUND,

@@ -99,6 +99,7 @@ typedef struct jr_daemon {
         bool running;
         int64_t started_ms;
         uint64_t deleted, rejects, rounds;
+        uint64_t swept; /* the outbox's sweep behind the trim: how far it went */
     } trim;
     struct {
         int timer;

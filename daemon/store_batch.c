@@ -114,8 +114,17 @@ static const jr_store_stmt_t PUBLISHED_SET = {
  * the retention; of them, all but those holding a current record (a record
  * stored once, migration 028) leave, and trimmed_through moves past them.
  * A round reads at most $2 rows whatever is spared, so the records kept do
- * not slow the trim down as they accumulate. Answers how many rows it went
- * past and how many of them it deleted. */
+ * not slow the trim down as they accumulate.
+ *
+ * A row spared because it held a current record stops holding it when the
+ * person's record changes, behind trimmed_through. So each round also
+ * sweeps the next $2 rows behind it, above $3 (where the last sweep
+ * stopped), and deletes those no longer current: a row left by a changed
+ * record goes within one sweep of the kept rows, 5,000 rows a round.
+ *
+ * Answers how many rows it went past, how many of them it deleted, the
+ * last row the sweep read (NULL: it reached trimmed_through, the next
+ * starts from the beginning) and how many the sweep deleted. */
 static const jr_store_stmt_t OUTBOX_TRIM = {
     "batch_outbox_trim",
     "WITH c AS (SELECT o.seq, o.topic, o.nhs_number, o.created_at < now() - "
@@ -126,9 +135,14 @@ static const jr_store_stmt_t OUTBOX_TRIM = {
     "AND NOT (c.topic = 'review' AND EXISTS (SELECT 1 FROM consolidated_review r WHERE "
     "r.nhs_number = c.nhs_number AND r.seq = c.seq AND r.record IS NULL)) RETURNING o.seq), "
     "moved AS (UPDATE publish_state SET trimmed_through = greatest(trimmed_through, (SELECT s "
-    "FROM upto)) WHERE (SELECT s FROM upto) IS NOT NULL) "
+    "FROM upto)) WHERE (SELECT s FROM upto) IS NOT NULL), "
+    "sw AS (SELECT o.seq, o.nhs_number FROM outbox o WHERE o.seq > $3::int8 AND o.seq <= "
+    "(SELECT trimmed_through FROM publish_state) ORDER BY o.seq LIMIT $2), "
+    "swept AS (DELETE FROM outbox o USING sw WHERE o.seq = sw.seq AND NOT EXISTS (SELECT 1 FROM "
+    "consolidated_review r WHERE r.nhs_number = sw.nhs_number AND r.seq = sw.seq AND r.record "
+    "IS NULL) RETURNING o.seq) "
     "SELECT (SELECT count(*) FROM c WHERE c.seq <= (SELECT s FROM upto)), "
-    "(SELECT count(*) FROM gone)",
+    "(SELECT count(*) FROM gone), (SELECT max(seq) FROM sw), (SELECT count(*) FROM swept)",
 };
 
 /* Batch-wide reads, one round trip each, keyed by arrays.
@@ -464,17 +478,20 @@ int jr_store_pg_rejected_trim(jr_store_pg_t *self, int days, int limit, uint64_t
     return trim(self, &REJECTED_TRIM, days, limit, deleted);
 }
 
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *passed,
-                            uint64_t *deleted)
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *swept,
+                            uint64_t *passed, uint64_t *deleted)
 {
     jr_store_params_t p = {0};
     jr_store_conn_param_int(&p, days);
     jr_store_conn_param_int(&p, limit);
+    jr_store_conn_param_int(&p, (long long)*swept);
     PGresult *res = NULL;
     int rc = jr_store_conn_run(self, &OUTBOX_TRIM, &p, 0, &res);
     if (rc == JR_STORE_OK) {
         *passed = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        *deleted = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        *deleted =
+            strtoull(PQgetvalue(res, 0, 1), NULL, 10) + strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+        *swept = PQgetisnull(res, 0, 2) ? 0 : strtoull(PQgetvalue(res, 0, 2), NULL, 10);
         PQclear(res);
     }
     return rc;

@@ -301,9 +301,12 @@ int jr_store_pg_outbox_oldest(jr_store_pg_t *self, uint64_t *seq);
 
 /* One round of the trim: goes past the next publications in sequence
  * order, at most limit, that are older than `days`, and deletes those of
- * them that hold no current record (*passed < limit: the last round). */
-int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *passed,
-                            uint64_t *deleted);
+ * them that hold no current record (*passed < limit: the last round); and
+ * sweeps the next limit rows kept behind it, after *swept, deleting those
+ * no longer a current record (*swept: where the sweep got to, 0 when it
+ * went round). *deleted counts both. */
+int jr_store_pg_outbox_trim(jr_store_pg_t *self, int days, int limit, uint64_t *swept,
+                            uint64_t *passed, uint64_t *deleted);
 
 /* A consistent read: a REPEATABLE READ, READ ONLY transaction, with *seq
  * the last publication committed in it. Everything read until read_end sees
