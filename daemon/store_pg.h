@@ -390,8 +390,7 @@ int jr_store_pg_schedules_put(jr_store_pg_t *self, const jr_store_schedule_t *ro
 int jr_store_pg_group_members(jr_store_pg_t *self, const char *const *leads,
                               const char *const *keys, size_t n,
                               void (*fn)(void *ctx, size_t pair, const char *nhs,
-                                         jr_day_t review_on, const char *called,
-                                         const char *needs),
+                                         jr_day_t review_on, const char *called, const char *needs),
                               void *ctx);
 
 /* Calls fn with every current suggestion of each (leads[i], keys[i]): its

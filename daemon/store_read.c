@@ -119,9 +119,8 @@ static const jr_store_stmt_t STAT_COUNTS = {
 };
 
 const jr_store_stmt_t *const jr_store_read_statements[] = {
-    &OUTBOX_AFTER,     &OUTBOX_OLDEST, &SNAPSHOT,     &SNAPSHOT_FETCH,
-    &LAST_PUBLICATION, &STAT_TOTALS,   &STAT_STREAMS, &STAT_LEADS,
-    &STAT_AREAS,       &STAT_COUNTS,   &STAT_BUDGETS, NULL,
+    &OUTBOX_AFTER, &OUTBOX_OLDEST, &SNAPSHOT,   &SNAPSHOT_FETCH, &LAST_PUBLICATION, &STAT_TOTALS,
+    &STAT_STREAMS, &STAT_LEADS,    &STAT_AREAS, &STAT_COUNTS,    &STAT_BUDGETS,     NULL,
 };
 
 /* Calls fn with each (seq, topic, payload) row of a binary result. */

@@ -342,9 +342,15 @@ static int parse_instant(const char *s, int64_t *ms)
 
 static int parse_enrolment(const json_t *o, Joinedreview__V1__Enrolment *e, char *why)
 {
-    static const char *const keys[] = {
-        "started_on", "ended_on", "last_review_on", "review_interval_days", "award_ends_on",
-        "reference",  "known_as", "group_key",      NULL};
+    static const char *const keys[] = {"started_on",
+                                       "ended_on",
+                                       "last_review_on",
+                                       "review_interval_days",
+                                       "award_ends_on",
+                                       "reference",
+                                       "known_as",
+                                       "group_key",
+                                       NULL};
     if (check_keys(o, "\"enrolment\"", keys, why) < 0 ||
         get_text(o, "started_on", true, &e->started_on, why) < 0 ||
         get_text(o, "ended_on", false, &e->ended_on, why) < 0 ||
@@ -360,8 +366,7 @@ static int parse_enrolment(const json_t *o, Joinedreview__V1__Enrolment *e, char
 }
 
 /* An array of strings (up to max), each borrowed; absent or null is none. */
-static int get_texts(const json_t *o, const char *key, char **out, size_t max, size_t *n,
-                     char *why)
+static int get_texts(const json_t *o, const char *key, char **out, size_t max, size_t *n, char *why)
 {
     const json_t *v = json_object_get(o, key);
     *n = 0;
@@ -380,7 +385,7 @@ static int get_texts(const json_t *o, const char *key, char **out, size_t max, s
 
 static int parse_preferences(const json_t *o, event_t *ev, char *why)
 {
-    static const char *const keys[] = {"way",  "where",  "involve", "needs",
+    static const char *const keys[] = {"way",      "where",  "involve", "needs",
                                        "language", "called", NULL};
     Joinedreview__V1__ReviewPreferences *p = &ev->preferences;
     char *names[16];
@@ -991,12 +996,13 @@ static void print_budgets(const Joinedreview__V1__ConsolidatedReview *r)
         const Joinedreview__V1__StreamBudget *b = r->budgets[i];
         char a[32], sp[32], u[32];
         const char *rule = jr_underspend_title((jr_underspend_t)b->rule);
-        printf("    %s %s to %s: allocated %s, spent %s, %s %s: %s\n",
-               b->stream ? b->stream : "?", b->period_start ? b->period_start : "?",
-               b->period_end ? b->period_end : "?", jr_text_pounds(b->allocated_pence, a),
-               jr_text_pounds(b->spent_pence, sp), b->underspend_pence < 0 ? "overspend" : "underspend",
-               jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence, u),
-               rule ? rule : "?");
+        printf(
+            "    %s %s to %s: allocated %s, spent %s, %s %s: %s\n", b->stream ? b->stream : "?",
+            b->period_start ? b->period_start : "?", b->period_end ? b->period_end : "?",
+            jr_text_pounds(b->allocated_pence, a), jr_text_pounds(b->spent_pence, sp),
+            b->underspend_pence < 0 ? "overspend" : "underspend",
+            jr_text_pounds(b->underspend_pence < 0 ? -b->underspend_pence : b->underspend_pence, u),
+            rule ? rule : "?");
     }
 }
 
@@ -1346,7 +1352,8 @@ static void print_group(uint64_t seq, const char *topic, const Joinedreview__V1_
 {
     printf("#%llu %-22s ", (unsigned long long)seq, topic);
     if (g->withdrawn) {
-        printf("group review at %s withdrawn: it no longer forms", g->group_key ? g->group_key : "?");
+        printf("group review at %s withdrawn: it no longer forms",
+               g->group_key ? g->group_key : "?");
     } else {
         printf("suggested group review at %s on %s, lead %s, for %zu people:",
                g->group_key ? g->group_key : "?", g->review_on ? g->review_on : "?",

@@ -702,9 +702,8 @@ static int measure_groups(const h_db_t *db, int persons, result_t *r)
         jr_text_parse_date(H_TODAY, &ctx.today);
         size_t published = 0;
         t0 = load_now_ns();
-        rc = jr_groups_settle(store, &ctx, &touched, &seq, &pubs, &published) == JR_STORE_OK
-                 ? 0
-                 : -1;
+        rc = jr_groups_settle(store, &ctx, &touched, &seq, &pubs, &published) == JR_STORE_OK ? 0
+                                                                                             : -1;
         r->group_ms = ms_since(t0);
         r->group_published = (long long)published;
         if (rc != 0) {

@@ -455,8 +455,8 @@ void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t a
     e->env.plan_revision = &e->plan;
 }
 
-void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
-                   const char *nhs, int way, const char *called)
+void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                   int way, const char *called)
 {
     base(e, stream, seid, at_ms, nhs);
     Joinedreview__V1__ReviewPreferences p = JOINEDREVIEW__V1__REVIEW_PREFERENCES__INIT;

@@ -139,8 +139,8 @@ void h_plan_revision(h_env_t *e, const char *stream, const char *seid, int64_t a
 
 /* Review preferences with the way and the name to use (may be NULL); add
  * needs with h_need(). */
-void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms,
-                   const char *nhs, int way, const char *called);
+void h_preferences(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,
+                   int way, const char *called);
 void h_need(h_env_t *e, int need);
 /* A budget statement; amounts as the wire carries them (whole pence, text). */
 void h_budget(h_env_t *e, const char *stream, const char *seid, int64_t at_ms, const char *nhs,

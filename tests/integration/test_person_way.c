@@ -26,14 +26,10 @@
 
 static int start_on(h_daemon_t *d, const h_db_t *db, const char *today)
 {
-    const char *const extra[] = {"--today",
-                                 today,
-                                 "--set",
-                                 "stream.ILF.underspend=returned",
-                                 "--set",
-                                 "stream.SC.underspend=carried_forward",
-                                 "--set",
-                                 "stream.SP.underspend=kept",
+    const char *const extra[] = {"--today", today,
+                                 "--set",   "stream.ILF.underspend=returned",
+                                 "--set",   "stream.SC.underspend=carried_forward",
+                                 "--set",   "stream.SP.underspend=kept",
                                  NULL};
     return h_daemon_start(d, db, extra);
 }
@@ -292,9 +288,14 @@ static void test_preferences_in_record_notices_and_next_cycle_budgets_by_rule(vo
 
     /* --rebuild reproduces every record byte for byte. */
     char out[512];
-    const char *const rebuild[] = {"--rebuild", "--set", "stream.ILF.underspend=returned",
-                                   "--set", "stream.SC.underspend=carried_forward", "--set",
-                                   "stream.SP.underspend=kept", NULL};
+    const char *const rebuild[] = {"--rebuild",
+                                   "--set",
+                                   "stream.ILF.underspend=returned",
+                                   "--set",
+                                   "stream.SC.underspend=carried_forward",
+                                   "--set",
+                                   "stream.SP.underspend=kept",
+                                   NULL};
     CU_ASSERT_EQUAL(h_daemon_run(&db, rebuild, out, sizeof out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "0 differed"));
     /* Budgets, areas and held reviews: what the statistics read agrees. */
@@ -313,7 +314,7 @@ static const struct {
     const char *due;
     const char *name;
 } g_scheme[] = {
-    {1, "2025-11-26", "2026-11-26", "Mr Okafor"},   {2, "2025-12-10", "2026-12-10", "Ms Byrne"},
+    {1, "2025-11-26", "2026-11-26", "Mr Okafor"},    {2, "2025-12-10", "2026-12-10", "Ms Byrne"},
     {3, "2025-12-24", "2026-12-24", "Mrs Kowalska"}, {4, "2025-12-27", "2026-12-27", "Mr Shah"},
     {5, "2026-03-01", "2027-03-01", "Miss Jones"},   {6, "2025-12-01", "2026-12-01", "Mr Evans"},
 };
@@ -452,8 +453,8 @@ static void test_group_suggested_with_first_notice_and_replaced_by_name(void)
     /* Each person's own review date is as it was. */
     for (size_t k = 0; k < 6; k++) {
         snprintf(want, sizeof want,
-                 "SELECT count(*) FROM schedule WHERE nhs_number = '%s' AND review_on = '%s'",
-                 p[k], g_scheme[k].due);
+                 "SELECT count(*) FROM schedule WHERE nhs_number = '%s' AND review_on = '%s'", p[k],
+                 g_scheme[k].due);
         CU_ASSERT_EQUAL(h_sql_int(&db, want), 1);
     }
 
@@ -532,8 +533,7 @@ static void test_bad_input_each_refused_alone_and_kept(void)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         h_env_t e;
         const char *s = want[i].seid;
-        if (strncmp(s, "good", 4) == 0 || strcmp(s, "bad-way") == 0 ||
-            strcmp(s, "bad-need") == 0) {
+        if (strncmp(s, "good", 4) == 0 || strcmp(s, "bad-way") == 0 || strcmp(s, "bad-need") == 0) {
             h_preferences(&e, "SC", s, T0, H_NHS_A, W(MEETING), NULL);
             e.preferences.way = strcmp(s, "bad-way") == 0 ? 7 : W(MEETING);
             if (strcmp(s, "bad-need") == 0) {
@@ -601,8 +601,8 @@ static void test_bad_input_each_refused_alone_and_kept(void)
 static int summary(const char *conninfo, const char *quarter, char *out, size_t outlen)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s summary --quarter %s --database '%s' 2>&1", JR_TOOL_PATH,
-             quarter, conninfo);
+    snprintf(cmd, sizeof cmd, "%s summary --quarter %s --database '%s' 2>&1", JR_TOOL_PATH, quarter,
+             conninfo);
     FILE *p = popen(cmd, "r");
     size_t n = p ? fread(out, 1, outlen - 1, p) : 0;
     out[n] = '\0';
@@ -666,12 +666,25 @@ static void test_quarterly_summary_through_a_read_only_login(void)
     snprintf(analyst, sizeof analyst, "%.440s user=jr_test_analyst", db.conninfo);
     char out[4096];
     CU_ASSERT_EQUAL(summary(analyst, "2026Q4", out, sizeof out), 0);
-    CU_ASSERT_STRING_EQUAL(out, "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n"
-                                "2026Q4,ILF,*,*,*,0,0,0,0,0,0,0,0,0,0,*,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,*,*,*\n"
-                                "2026Q4,SC,15,10,10,0,0,0,0,0,0,0,0,0,0,10,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1200000,1080000,120000\n");
+    CU_ASSERT_STRING_EQUAL(
+        out,
+        "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_"
+        "red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_"
+        "green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_"
+        "amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,"
+        "area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n"
+        "2026Q4,ILF,*,*,*,0,0,0,0,0,0,0,0,0,0,*,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,*,*,*\n"
+        "2026Q4,SC,15,10,10,0,0,0,0,0,0,0,0,0,0,10,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1200000,"
+        "1080000,120000\n");
     /* Nothing in another quarter: the header alone. */
     CU_ASSERT_EQUAL(summary(analyst, "2027Q1", out, sizeof out), 0);
-    CU_ASSERT_STRING_EQUAL(out, "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n");
+    CU_ASSERT_STRING_EQUAL(
+        out,
+        "quarter,stream,persons_enrolled,reviews_held,held_by_due_date,complete_at_sign_off,area1_"
+        "red,area1_amber,area1_green,area2_red,area2_amber,area2_green,area3_red,area3_amber,area3_"
+        "green,area4_red,area4_amber,area4_green,area5_red,area5_amber,area5_green,area6_red,area6_"
+        "amber,area6_green,area7_red,area7_amber,area7_green,area8_red,area8_amber,area8_green,"
+        "area9_red,area9_amber,area9_green,allocated_pence,spent_pence,underspend_pence\n");
     /* The login reads the views, not the records. */
     h_db_t as_analyst = db;
     snprintf(as_analyst.conninfo, sizeof as_analyst.conninfo, "%s", analyst);
