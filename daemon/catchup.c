@@ -208,9 +208,8 @@ static int read_answer(reply_t *r, const jr_catchup_request_t *req, bool *too_ol
         rc = jr_store_pg_snapshot(store, req->lead[0] ? req->lead : NULL,
                                   req->stream[0] ? req->stream : NULL, add_item, r);
     } else {
-        uint64_t oldest = 0;
-        rc = jr_store_pg_outbox_oldest(store, &oldest);
-        uint64_t available_from = oldest != 0 ? oldest : r->sequence + 1;
+        uint64_t available_from = 0;
+        rc = jr_store_pg_outbox_oldest(store, &available_from);
         if (rc == JR_STORE_OK && req->after + 1 < available_from) {
             char reason[160];
             snprintf(reason, sizeof reason,

@@ -26,7 +26,10 @@ static const jr_store_stmt_t OUTBOX_OLDEST = {
  * suggestions are the lead's, so none then), each notice and suggestion
  * under the topic it was published under. A cursor, so that a snapshot of a million
  * persons is read 1,000 rows at a time inside its transaction, never held
- * whole. */
+ * whole. A record's bytes are taken as review_record takes them, but only
+ * for the rows chosen: through the view, every cycle's bytes would be read
+ * and sorted before the filters, a whole caseload's for one lead's
+ * snapshot. */
 static const jr_store_stmt_t SNAPSHOT = {
     "read_snapshot",
     "DECLARE jr_snapshot NO SCROLL CURSOR FOR "
